@@ -1,0 +1,110 @@
+/**
+ * The log contract, version 1: one JSON object per line, UTF-8, append-only.
+ *
+ * These zod schemas are the single source of the contract. The JSON Schema in
+ * `schemas/etl-log-event.v1.json` is generated from them (`npm run build:schema`),
+ * and the README documents them field by field.
+ *
+ * @example
+ * ```ts
+ * import { EtlEventSchema } from "./events.ts";
+ * const event = EtlEventSchema.parse(JSON.parse(line));
+ * if (event.event === "file_processed") console.log(event.records);
+ * ```
+ * @module
+ */
+import * as z from "zod";
+
+/** The contract version this exporter reads; written as `v` on every line. */
+export const LOG_CONTRACT_VERSION = 1;
+
+/** Error categories the simulator produces; each is exported at 0 from the start. */
+export const KNOWN_ERROR_TYPES = [
+  "connection_timeout",
+  "schema_validation",
+  "data_corruption",
+  "disk_full",
+  "permission_denied",
+] as const;
+
+/** A name safe as a Prometheus label value and as a file-name part. */
+export const PipelineNameSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, "pipeline must match ^[a-z0-9][a-z0-9_-]{0,62}$");
+
+/** An error category: snake_case, short, so it stays a sane label value. */
+export const ErrorTypeSchema = z
+  .string()
+  .regex(/^[a-z][a-z0-9_]{0,62}$/, "error_type must be snake_case, at most 63 characters");
+
+const nonNegativeInt = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+const nonNegativeNumber = z.number().nonnegative().max(1e12);
+
+/** Fields every event carries. */
+const common = {
+  /** Contract version; lines without it are read as version 1. */
+  v: z.literal(LOG_CONTRACT_VERSION).optional(),
+  /** RFC 3339 time with milliseconds and an offset, e.g. `2026-11-23T10:00:00.000Z`. */
+  ts: z.iso.datetime({ offset: true, precision: 3 }),
+  level: z.enum(["debug", "info", "warn", "error"]),
+  pipeline: PipelineNameSchema,
+  /** Identifies one run of the ETL process (set at `etl_started`). */
+  run_id: z.string().min(1).max(64).optional(),
+};
+
+/** The ETL process started: uptime counts from here, a second one is a restart. */
+export const EtlStartedSchema = z.object({
+  ...common,
+  event: z.literal("etl_started"),
+  version: z.string().max(64).optional(),
+});
+
+/** The process is alive; sent regularly, also in the middle of a long file. */
+export const HeartbeatSchema = z.object({
+  ...common,
+  event: z.literal("heartbeat"),
+  /** What the process is doing at the moment. */
+  state: z.enum(["idle", "processing"]).optional(),
+});
+
+/** A file was taken up; informational. */
+export const FileStartedSchema = z.object({
+  ...common,
+  event: z.literal("file_started"),
+  file: z.string().min(1).max(1024),
+});
+
+/** A file was processed to the end. */
+export const FileProcessedSchema = z.object({
+  ...common,
+  event: z.literal("file_processed"),
+  file: z.string().min(1).max(1024),
+  records: nonNegativeInt,
+  duration_ms: nonNegativeNumber,
+  bytes: nonNegativeInt.optional(),
+});
+
+/** A file failed part-way; `records` counts those processed before the failure. */
+export const FileFailedSchema = z.object({
+  ...common,
+  event: z.literal("file_failed"),
+  file: z.string().min(1).max(1024),
+  error_type: ErrorTypeSchema,
+  records: nonNegativeInt,
+  duration_ms: nonNegativeNumber,
+  message: z.string().max(4096),
+});
+
+/** Any event of the contract, told apart by `event`. */
+export const EtlEventSchema = z.discriminatedUnion("event", [
+  EtlStartedSchema,
+  HeartbeatSchema,
+  FileStartedSchema,
+  FileProcessedSchema,
+  FileFailedSchema,
+]);
+
+/** One event of the log contract. */
+export type EtlEvent = z.infer<typeof EtlEventSchema>;
+/** The names of the event kinds. */
+export type EtlEventName = EtlEvent["event"];

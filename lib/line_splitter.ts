@@ -1,0 +1,124 @@
+/**
+ * Splits a byte stream into complete lines with bounded memory.
+ *
+ * A partial last line is held back until its newline arrives; a line longer
+ * than the limit is dropped as it streams (never buffered whole) and reported
+ * once, when its newline arrives. `pendingBytes` tells how many bytes read so
+ * far are not yet part of a complete line, so a reader can checkpoint the
+ * offset of the last complete line: `offsetRead - pendingBytes`.
+ *
+ * @example
+ * ```ts
+ * import { LineSplitter } from "./line_splitter.ts";
+ * const splitter = new LineSplitter(1024);
+ * const lines: (string | null)[] = [];
+ * splitter.push(new TextEncoder().encode('{"a":1}\n{"b"'), (l) => lines.push(l));
+ * lines; // ['{"a":1}']
+ * splitter.pendingBytes; // 4
+ * ```
+ * @module
+ */
+import { Buffer } from "node:buffer";
+
+const NEWLINE = 0x0a;
+
+/** Receives each complete line without its newline, or `null` for a line over the limit. */
+export type LineHandler = (line: string | null) => void;
+
+/** Stateful splitter for one stream; reset it when the stream starts over. */
+export class LineSplitter {
+  readonly maxLineBytes: number;
+  #carry: Buffer = Buffer.alloc(0);
+  #discarding = false;
+  #discardedBytes = 0;
+
+  constructor(maxLineBytes: number) {
+    if (!Number.isInteger(maxLineBytes) || maxLineBytes < 1) {
+      throw new RangeError(`maxLineBytes must be a positive integer, got ${maxLineBytes}`);
+    }
+    this.maxLineBytes = maxLineBytes;
+  }
+
+  /** Bytes pushed that belong to a line whose newline has not arrived yet. */
+  get pendingBytes(): number {
+    return this.#discarding ? this.#discardedBytes : this.#carry.length;
+  }
+
+  /** Forgets any partial line (the stream was truncated or replaced). */
+  reset(): void {
+    this.#carry = Buffer.alloc(0);
+    this.#discarding = false;
+    this.#discardedBytes = 0;
+  }
+
+  /** Feeds bytes; calls `onLine` for every line completed by them. */
+  push(chunk: Uint8Array, onLine: LineHandler): void {
+    let bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    let start = 0;
+
+    if (this.#discarding) {
+      const nl = bytes.indexOf(NEWLINE);
+      if (nl === -1) {
+        this.#discardedBytes += bytes.length;
+        return;
+      }
+      this.#discarding = false;
+      this.#discardedBytes = 0;
+      onLine(null);
+      start = nl + 1;
+    } else if (this.#carry.length > 0) {
+      const nl = bytes.indexOf(NEWLINE);
+      if (nl === -1) {
+        this.#holdBack(Buffer.concat([this.#carry, bytes]));
+        return;
+      }
+      const line = Buffer.concat([this.#carry, bytes.subarray(0, nl)]);
+      this.#carry = Buffer.alloc(0);
+      this.#emit(line, 0, line.length, onLine);
+      start = nl + 1;
+    }
+
+    const lastNl = bytes.lastIndexOf(NEWLINE);
+    if (lastNl >= start) {
+      // Decode all complete lines at once: far cheaper than one decode per line.
+      const text = bytes.toString("utf8", start, lastNl);
+      let from = 0;
+      for (;;) {
+        const to = text.indexOf("\n", from);
+        const line = to === -1 ? text.slice(from) : text.slice(from, to);
+        this.#emitText(line, onLine);
+        if (to === -1) break;
+        from = to + 1;
+      }
+      start = lastNl + 1;
+    }
+    if (start < bytes.length) {
+      bytes = bytes.subarray(start);
+      this.#holdBack(Buffer.from(bytes));
+    }
+  }
+
+  #holdBack(partial: Buffer): void {
+    if (partial.length > this.maxLineBytes) {
+      this.#carry = Buffer.alloc(0);
+      this.#discarding = true;
+      this.#discardedBytes = partial.length;
+    } else {
+      this.#carry = partial;
+    }
+  }
+
+  #emit(bytes: Buffer, from: number, to: number, onLine: LineHandler): void {
+    if (to - from > this.maxLineBytes) onLine(null);
+    else onLine(bytes.toString("utf8", from, to));
+  }
+
+  #emitText(line: string, onLine: LineHandler): void {
+    // A string's length never exceeds its UTF-8 byte length; count bytes only when it might matter.
+    if (line.length * 3 > this.maxLineBytes && Buffer.byteLength(line, "utf8") > this.maxLineBytes) {
+      onLine(null);
+    } else {
+      onLine(line);
+    }
+  }
+}

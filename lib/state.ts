@@ -1,0 +1,122 @@
+/**
+ * The state the exporter folds the logs into: plain JSON-serialisable data,
+ * so a checkpoint is just `JSON.stringify(state)`.
+ *
+ * @example
+ * ```ts
+ * import { createIngestState } from "./state.ts";
+ * const state = createIngestState();
+ * state.pipelines; // {} until the first event arrives
+ * ```
+ * @module
+ */
+import { KNOWN_ERROR_TYPES } from "./events.ts";
+
+/**
+ * Upper bounds (seconds) of the processing-duration histogram. The default
+ * profile's files take 5–50 s (50–500 records at ~10 records/s).
+ */
+export const DURATION_BUCKETS_SECONDS: readonly number[] = [1, 2.5, 5, 10, 15, 20, 30, 45, 60, 90, 120, 300, 600];
+
+/** Seconds kept in the sliding window (the longest window any gauge reads). */
+export const WINDOW_SECONDS = 300;
+
+/** Distinct error types kept per pipeline; more fold into `other` (bounded label cardinality). */
+export const MAX_ERROR_TYPES = 32;
+
+/** One second of the sliding window. */
+export interface WindowSlot {
+  /** Epoch second this slot holds; a slot whose second is out of range is empty. */
+  second: number;
+  records: number;
+  /** Successful files finished in this second, and their summed duration. */
+  files: number;
+  durationMs: number;
+}
+
+/** What is known of one pipeline. Times are epoch milliseconds, `null` if never seen. */
+export interface PipelineState {
+  recordsTotal: number;
+  /** Files processed successfully. */
+  filesTotal: number;
+  failuresTotal: number;
+  errorsByType: Record<string, number>;
+  /** `etl_started` events seen: 1 + the number of restarts. */
+  startsTotal: number;
+  lastStartMs: number | null;
+  firstEventMs: number;
+  lastEventMs: number;
+  lastSuccessMs: number | null;
+  /** Failures since the last success; a run of them makes the pipeline unhealthy. */
+  consecutiveFailures: number;
+  /** Non-cumulative counts per bucket of {@linkcode DURATION_BUCKETS_SECONDS}, plus `+Inf` last. */
+  durationBucketCounts: number[];
+  durationSumSeconds: number;
+  durationCount: number;
+  /** Ring of {@linkcode WINDOW_SECONDS} slots indexed by `second % WINDOW_SECONDS`. */
+  window: WindowSlot[];
+}
+
+/** Outcome of reading one log line. */
+export type LineResult = "parsed" | "malformed" | "rejected" | "too_long";
+
+/** What the exporter has read, by result, and what it made of it. */
+export interface IngestState {
+  /** Bumped when the shape of this state changes, so old checkpoints are not misread. */
+  stateVersion: 1;
+  pipelines: Record<string, PipelineState>;
+  lines: Record<LineResult, number>;
+  bytesRead: number;
+  /** Error types folded into `other` because a pipeline had too many distinct ones. */
+  errorTypesFolded: number;
+}
+
+/**
+ * Makes the empty state.
+ *
+ * @example
+ * ```ts
+ * createIngestState().lines.parsed; // 0
+ * ```
+ */
+export function createIngestState(): IngestState {
+  return {
+    stateVersion: 1,
+    pipelines: {},
+    lines: { parsed: 0, malformed: 0, rejected: 0, too_long: 0 },
+    bytesRead: 0,
+    errorTypesFolded: 0,
+  };
+}
+
+/**
+ * Makes the state of a pipeline first seen at `firstEventMs`, with every
+ * known error type at 0 so its series exist before the first failure.
+ *
+ * @example
+ * ```ts
+ * createPipelineState(0).errorsByType.disk_full; // 0
+ * ```
+ */
+export function createPipelineState(firstEventMs: number): PipelineState {
+  const errorsByType: Record<string, number> = {};
+  for (const type of KNOWN_ERROR_TYPES) errorsByType[type] = 0;
+  const window: WindowSlot[] = [];
+  for (let i = 0; i < WINDOW_SECONDS; i++) window.push({ second: -1, records: 0, files: 0, durationMs: 0 });
+  return {
+    recordsTotal: 0,
+    filesTotal: 0,
+    failuresTotal: 0,
+    errorsByType,
+    startsTotal: 0,
+    lastStartMs: null,
+    firstEventMs,
+    lastEventMs: firstEventMs,
+    lastSuccessMs: null,
+    consecutiveFailures: 0,
+    durationBucketCounts: new Array(DURATION_BUCKETS_SECONDS.length + 1).fill(0),
+    durationSumSeconds: 0,
+    durationCount: 0,
+    window,
+  };
+}
