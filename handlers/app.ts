@@ -1,0 +1,65 @@
+/**
+ * Composes the endpoints both workers serve: `/`, `/metrics`, `/health`,
+ * `/-/healthy` and `/-/ready`, over a state source passed in. The app holds
+ * no state, so it can be served by any number of handlers at once.
+ *
+ * @example
+ * ```ts
+ * import { createApp } from "./app.ts";
+ * const app = createApp({ title: "ETL exporter", source });
+ * export default { fetch: app.fetch };
+ * ```
+ * @module
+ */
+import { getLogger } from "@logtape/logtape";
+import { Hono, type MiddlewareHandler } from "hono";
+import type { Metric } from "prom-client";
+import type { SnapshotSource } from "../lib/snapshot.ts";
+import { healthHandler } from "./health.ts";
+import { landingHandler } from "./landing.ts";
+import { metricsHandler } from "./metrics.ts";
+import { healthyHandler, readyHandler } from "./probes.ts";
+
+/** Options of {@linkcode createApp}. */
+export interface AppOptions {
+  title: string;
+  description?: string;
+  source: SnapshotSource;
+  /** Put in front of `/metrics` only (the simulator's basic auth). */
+  metricsAuth?: MiddlewareHandler;
+  /** prom-client metrics of the process, appended to each scrape. */
+  processMetrics?: readonly Metric[];
+}
+
+/** Builds the Hono app. */
+export function createApp(options: AppOptions): Hono {
+  const app = new Hono();
+  app.get(
+    "/",
+    landingHandler({
+      title: options.title,
+      description: options.description,
+      links: [
+        ["/metrics", options.metricsAuth ? "Metrics (basic auth)" : "Metrics"],
+        ["/health", "Health of each pipeline (JSON; 503 when unhealthy)"],
+        ["/-/healthy", "Liveness probe"],
+        ["/-/ready", "Readiness probe (initial catch-up done)"],
+      ],
+    }),
+  );
+  if (options.metricsAuth) app.use("/metrics", options.metricsAuth);
+  app.get("/metrics", metricsHandler(options.source, options.processMetrics));
+  app.get("/health", healthHandler(options.source));
+  app.get("/-/healthy", healthyHandler);
+  app.get("/-/ready", readyHandler(options.source));
+  app.notFound((c) => c.text("Not found. See / for the endpoints.\n", 404));
+  app.onError((error, c) => {
+    getLogger(["etl", "http"]).error("Request {method} {path} failed: {error}", {
+      method: c.req.method,
+      path: c.req.path,
+      error,
+    });
+    return c.text("Internal error\n", 500);
+  });
+  return app;
+}

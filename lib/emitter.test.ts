@@ -1,0 +1,37 @@
+import { describe, expect, it } from "vitest";
+import { createEventEmitter, formatEvent } from "./emitter.ts";
+import { EtlEventSchema } from "./events.ts";
+
+describe("createEventEmitter", () => {
+  it("writes one contract line per event, v and ts first", () => {
+    const lines: string[] = [];
+    const etl = createEventEmitter({ pipeline: "orders", runId: "r1", clock: () => Date.UTC(2026, 10, 23, 10), write: (l) => lines.push(l) });
+    etl.started({ version: "2.0" });
+    etl.fileProcessed({ file: "a.csv", records: 120, duration_ms: 11890 });
+    etl.fileFailed({ file: "b.csv", error_type: "disk_full", records: 7, duration_ms: 900, message: "No space" });
+    expect(lines).toEqual([
+      '{"v":1,"ts":"2026-11-23T10:00:00.000Z","level":"info","event":"etl_started","pipeline":"orders","run_id":"r1","version":"2.0"}\n',
+      '{"v":1,"ts":"2026-11-23T10:00:00.000Z","level":"info","event":"file_processed","pipeline":"orders","run_id":"r1","file":"a.csv","records":120,"duration_ms":11890}\n',
+      '{"v":1,"ts":"2026-11-23T10:00:00.000Z","level":"error","event":"file_failed","pipeline":"orders","run_id":"r1","file":"b.csv","error_type":"disk_full","records":7,"duration_ms":900,"message":"No space"}\n',
+    ]);
+    for (const line of lines) expect(EtlEventSchema.safeParse(JSON.parse(line)).success).toBe(true);
+  });
+
+  it("refuses to write an event that breaks the contract", () => {
+    const lines: string[] = [];
+    const etl = createEventEmitter({ pipeline: "orders", write: (l) => lines.push(l) });
+    expect(() => etl.fileProcessed({ file: "a.csv", records: -5, duration_ms: 1 })).toThrow();
+    expect(lines).toEqual([]);
+  });
+
+  it("refuses an invalid pipeline name at the first event", () => {
+    const etl = createEventEmitter({ pipeline: "Bad Name", write: () => {} });
+    expect(() => etl.heartbeat()).toThrow(/pipeline/);
+  });
+
+  it("formats a hand-made event with v first", () => {
+    expect(formatEvent({ ts: "2026-11-23T10:00:00.000Z", level: "info", event: "heartbeat", pipeline: "etl" })).toBe(
+      '{"v":1,"ts":"2026-11-23T10:00:00.000Z","level":"info","event":"heartbeat","pipeline":"etl"}\n',
+    );
+  });
+});

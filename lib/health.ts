@@ -1,0 +1,74 @@
+/**
+ * When a pipeline counts as healthy. A pipeline is unhealthy when either
+ * - no event (heartbeats included) arrived for `staleAfterMs` (default 60 s;
+ *   heartbeats come every 5 s, so this means the process stopped or hung), or
+ * - its last `maxConsecutiveFailures` (default 3) files in a row all failed.
+ *
+ * @example
+ * ```ts
+ * import { assessPipeline } from "./health.ts";
+ * import { createPipelineState } from "./state.ts";
+ * assessPipeline(createPipelineState(0), 61_000).healthy; // false: stale
+ * ```
+ * @module
+ */
+import type { IngestState, PipelineState } from "./state.ts";
+
+/** Thresholds of the health verdict. */
+export interface HealthPolicy {
+  staleAfterMs: number;
+  maxConsecutiveFailures: number;
+}
+
+/** The defaults the README documents. */
+export const DEFAULT_HEALTH_POLICY: HealthPolicy = { staleAfterMs: 60_000, maxConsecutiveFailures: 3 };
+
+/** The verdict on one pipeline, with the reasons when unhealthy. */
+export interface PipelineHealth {
+  healthy: boolean;
+  reasons: string[];
+}
+
+/** Judges one pipeline at `nowMs`. */
+export function assessPipeline(
+  pipeline: PipelineState,
+  nowMs: number,
+  policy: HealthPolicy = DEFAULT_HEALTH_POLICY,
+): PipelineHealth {
+  const reasons: string[] = [];
+  const silentMs = nowMs - pipeline.lastEventMs;
+  if (silentMs > policy.staleAfterMs) {
+    reasons.push(`no event for ${Math.round(silentMs / 1000)} s (limit ${policy.staleAfterMs / 1000} s)`);
+  }
+  if (pipeline.consecutiveFailures >= policy.maxConsecutiveFailures) {
+    reasons.push(`last ${pipeline.consecutiveFailures} files failed in a row`);
+  }
+  return { healthy: reasons.length === 0, reasons };
+}
+
+/**
+ * Judges every pipeline; overall healthy only when at least one pipeline
+ * was seen and all of them are healthy (no logs at all is not healthy).
+ *
+ * @example
+ * ```ts
+ * import { createIngestState } from "./state.ts";
+ * assessHealth(createIngestState(), 0).healthy; // false
+ * ```
+ */
+export function assessHealth(
+  state: IngestState,
+  nowMs: number,
+  policy: HealthPolicy = DEFAULT_HEALTH_POLICY,
+): { healthy: boolean; pipelines: Record<string, PipelineHealth> } {
+  const pipelines: Record<string, PipelineHealth> = {};
+  let healthy = true;
+  let seen = 0;
+  for (const [name, pipeline] of Object.entries(state.pipelines)) {
+    const verdict = assessPipeline(pipeline, nowMs, policy);
+    pipelines[name] = verdict;
+    healthy &&= verdict.healthy;
+    seen++;
+  }
+  return { healthy: healthy && seen > 0, pipelines };
+}

@@ -1,0 +1,102 @@
+/**
+ * A metric family as prom-client's `Registry` collects it: a name, a help
+ * line, a type and a `get()` that returns the samples. Families are made
+ * fresh from a state snapshot for every scrape, so they hold nothing.
+ *
+ * @example
+ * ```ts
+ * import { gaugeFamily } from "./family.ts";
+ * const health = gaugeFamily("etl_health_status", "1 when healthy.", [
+ *   { labels: { pipeline: "etl" }, value: 1 },
+ * ]);
+ * ```
+ * @module
+ */
+import type { Metric } from "prom-client";
+
+/** One sample: label values and a number; `metricName` names a histogram's `_bucket`, `_sum`, `_count`. */
+export interface Sample {
+  labels: Record<string, string | number>;
+  value: number;
+  metricName?: string;
+}
+
+/** The metric types this project exposes. */
+export type FamilyType = "counter" | "gauge" | "histogram";
+
+/** A family in the shape `Registry.registerMetric` accepts. */
+export interface Family {
+  name: string;
+  help: string;
+  type: FamilyType;
+  aggregator: "sum";
+  get(): Promise<{ name: string; help: string; type: FamilyType; aggregator: "sum"; values: Sample[] }>;
+}
+
+function family(name: string, help: string, type: FamilyType, values: Sample[]): Family {
+  return {
+    name,
+    help,
+    type,
+    aggregator: "sum",
+    // `this.name`, not `name`: for OpenMetrics the registry strips `_total`
+    // from a counter's name before it calls get().
+    get(this: Family) {
+      return Promise.resolve({ name: this.name, help, type, aggregator: "sum" as const, values });
+    },
+  };
+}
+
+/** A counter family; by convention its name ends in `_total`. */
+export function counterFamily(name: string, help: string, values: Sample[]): Family {
+  return family(name, help, "counter", values);
+}
+
+/** A gauge family. */
+export function gaugeFamily(name: string, help: string, values: Sample[]): Family {
+  return family(name, help, "gauge", values);
+}
+
+/** Counts of one histogram series: non-cumulative counts per bucket, `+Inf` last. */
+export interface HistogramSeries {
+  labels: Record<string, string>;
+  bucketCounts: readonly number[];
+  sum: number;
+  count: number;
+}
+
+/**
+ * A histogram family from per-bucket counts (made cumulative here).
+ *
+ * @example
+ * ```ts
+ * histogramFamily("d_seconds", "Durations.", [1, 5], [
+ *   { labels: {}, bucketCounts: [2, 1, 0], sum: 4.5, count: 3 },
+ * ]);
+ * // d_seconds_bucket{le="1"} 2, {le="5"} 3, {le="+Inf"} 3, d_seconds_sum 4.5, d_seconds_count 3
+ * ```
+ */
+export function histogramFamily(
+  name: string,
+  help: string,
+  upperBounds: readonly number[],
+  series: readonly HistogramSeries[],
+): Family {
+  const values: Sample[] = [];
+  for (const s of series) {
+    let cumulative = 0;
+    for (let i = 0; i <= upperBounds.length; i++) {
+      cumulative += s.bucketCounts[i] ?? 0;
+      const le = i < upperBounds.length ? upperBounds[i]! : "+Inf";
+      values.push({ labels: { ...s.labels, le }, value: cumulative, metricName: `${name}_bucket` });
+    }
+    values.push({ labels: s.labels, value: s.sum, metricName: `${name}_sum` });
+    values.push({ labels: s.labels, value: s.count, metricName: `${name}_count` });
+  }
+  return family(name, help, "histogram", values);
+}
+
+/** Lets prom-client's registry take a family (its typings only know its own classes). */
+export function asMetric(family: Family): Metric {
+  return family as unknown as Metric;
+}

@@ -1,0 +1,65 @@
+/**
+ * Serves a fetch handler on Deno (`Deno.serve`) or Node (`@hono/node-server`),
+ * whichever runs this file.
+ *
+ * @example
+ * ```ts
+ * import { serveFetch } from "./serve.ts";
+ * const server = await serveFetch(app.fetch, { port: 8083, hostname: "127.0.0.1" });
+ * await server.close();
+ * ```
+ * @module
+ */
+import { serve as serveNode } from "@hono/node-server";
+
+/** The parts of Deno's API used here (so Node's type check knows them). */
+interface DenoServe {
+  serve(
+    options: { port: number; hostname: string; onListen?: (addr: { port: number }) => void; signal?: AbortSignal },
+    handler: (request: Request) => Response | Promise<Response>,
+  ): { finished: Promise<void>; shutdown(): Promise<void> };
+}
+
+/** A running server. */
+export interface RunningServer {
+  /** The port bound (useful with port 0). */
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Starts listening; resolves once the port is bound, rejects when it cannot be (port taken). */
+export function serveFetch(
+  fetch: (request: Request) => Response | Promise<Response>,
+  options: { port: number; hostname: string },
+): Promise<RunningServer> {
+  const deno = (globalThis as { Deno?: DenoServe }).Deno;
+  if (deno) {
+    return new Promise((resolve, reject) => {
+      try {
+        const server = deno.serve(
+          {
+            port: options.port,
+            hostname: options.hostname,
+            onListen: (addr) => resolve({ port: addr.port, close: () => server.shutdown() }),
+          },
+          fetch,
+        );
+      } catch (error) {
+        reject(error);
+      }
+    });
+  }
+  return new Promise((resolve, reject) => {
+    const server = serveNode({ fetch, port: options.port, hostname: options.hostname }, (info) => {
+      resolve({
+        port: info.port,
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+          }),
+      });
+    });
+    server.once("error", reject);
+  });
+}

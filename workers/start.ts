@@ -1,0 +1,48 @@
+/**
+ * Shared start-up of a worker: settings parsed once (a clear message and
+ * exit 2 on bad ones, the help text and exit 0 on `--help`), then logging.
+ *
+ * @example
+ * ```ts
+ * import { startWorker } from "./start.ts";
+ * const settings = await startWorker(SPEC, "Usage: exporter [flags]");
+ * ```
+ * @module
+ */
+import process from "node:process";
+import { parseSettings, type SettingsOf, type SettingsSpec } from "../lib/settings.ts";
+import { setupLogging } from "./logging.ts";
+
+/** Parses the settings from this process's environment and flags, or exits. */
+export async function startWorker<S extends SettingsSpec & { logLevel: SettingsSpec[string] }>(
+  spec: S,
+  usage: string,
+): Promise<SettingsOf<S>> {
+  const result = parseSettings(spec, process.env, process.argv.slice(2), usage);
+  if (!result.ok) {
+    if (result.help) {
+      process.stdout.write(result.message + "\n");
+      process.exit(0);
+    }
+    process.stderr.write(result.message + "\n");
+    process.exit(2);
+  }
+  await setupLogging((result.values as { logLevel: "info" }).logLevel);
+  return result.values;
+}
+
+/** Runs `stop` once on SIGINT or SIGTERM, then exits 0. */
+export function onShutdown(stop: () => Promise<void> | void): void {
+  let stopping = false;
+  const handler = async () => {
+    if (stopping) return;
+    stopping = true;
+    try {
+      await stop();
+    } finally {
+      process.exit(0);
+    }
+  };
+  process.on("SIGINT", handler);
+  process.on("SIGTERM", handler);
+}
