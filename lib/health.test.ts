@@ -1,0 +1,40 @@
+import { describe, expect, it } from "vitest";
+import { assessHealth, assessPipeline } from "./health.ts";
+import { createIngestState, createPipelineState } from "./state.ts";
+
+describe("assessPipeline", () => {
+  it("is healthy up to exactly 60 s of silence, unhealthy after", () => {
+    const p = createPipelineState(1_000);
+    expect(assessPipeline(p, 61_000)).toEqual({ healthy: true, reasons: [] });
+    expect(assessPipeline(p, 61_001).healthy).toBe(false);
+    expect(assessPipeline(p, 61_001).reasons[0]).toMatch(/^no event for 60 s/);
+  });
+
+  it("is unhealthy after six failures in a row", () => {
+    const p = createPipelineState(0);
+    p.consecutiveFailures = 5;
+    expect(assessPipeline(p, 0).healthy).toBe(true);
+    p.consecutiveFailures = 6;
+    expect(assessPipeline(p, 0)).toEqual({ healthy: false, reasons: ["last 6 files failed in a row"] });
+  });
+
+  it("honours a custom policy", () => {
+    const p = createPipelineState(0);
+    expect(assessPipeline(p, 5_001, { staleAfterMs: 5_000, maxConsecutiveFailures: 1 }).healthy).toBe(false);
+  });
+});
+
+describe("assessHealth", () => {
+  it("is unhealthy with no pipeline and when any pipeline is", () => {
+    const state = createIngestState();
+    expect(assessHealth(state, 0).healthy).toBe(false);
+    state.pipelines.a = createPipelineState(0);
+    state.pipelines.b = createPipelineState(0);
+    expect(assessHealth(state, 1).healthy).toBe(true);
+    state.pipelines.b.consecutiveFailures = 5;
+    const verdict = assessHealth(state, 1);
+    expect(verdict.healthy).toBe(false);
+    expect(verdict.pipelines.a!.healthy).toBe(true);
+    expect(verdict.pipelines.b!.healthy).toBe(false);
+  });
+});

@@ -1,0 +1,157 @@
+/**
+ * The exporter (`etl-metrics`): tails `<data-dir>/logs/*.log`, folds every
+ * line into the state, checkpoints it atomically, and serves `/metrics`,
+ * `/health`, `/-/healthy`, `/-/ready` over that state.
+ *
+ *     npm run exporter                 # serve on 127.0.0.1:8083
+ *     npm run exporter -- --once       # read the logs present, print the metrics, exit
+ *
+ * @module
+ */
+import { join } from "node:path";
+import process from "node:process";
+import { getLogger } from "@logtape/logtape";
+import { collectDefaultMetrics, type Metric, Registry } from "prom-client";
+import * as z from "zod";
+import { createApp } from "../../handlers/app.ts";
+import { renderMetrics } from "../../lib/metrics/render.ts";
+import { COMMON_SETTINGS, type SettingsSpec } from "../../lib/settings.ts";
+import type { Snapshot } from "../../lib/snapshot.ts";
+import { createIngestState } from "../../lib/state.ts";
+import { serveFetch } from "../serve.ts";
+import { onShutdown, startWorker } from "../start.ts";
+import { CHECKPOINT_VERSION, readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
+import { createTailer, type FilePosition } from "./tailer.ts";
+
+const EXPORTER_SETTINGS = {
+  ...COMMON_SETTINGS,
+  once: {
+    flag: "once",
+    help: "Read the logs present from the start, print the metrics, exit 0 (no server, no checkpoint).",
+    defaultText: "off",
+    boolean: true,
+    schema: z.boolean().default(false),
+  },
+  maxLineBytes: {
+    env: "ETL_MAX_LINE_BYTES",
+    flag: "max-line-bytes",
+    help: "Longer log lines are skipped and counted as too_long.",
+    defaultText: "65536",
+    schema: z.coerce.number({ error: "must be a number" }).int().min(256).max(64 * 1024 * 1024).default(65_536),
+  },
+  pollMs: {
+    env: "ETL_POLL_MS",
+    flag: "poll-ms",
+    help: "How often the logs are read for new lines, in milliseconds.",
+    defaultText: "250",
+    schema: z.coerce.number({ error: "must be a number" }).int().min(10).max(60_000).default(250),
+  },
+  checkpointSeconds: {
+    env: "ETL_CHECKPOINT_SECONDS",
+    flag: "checkpoint-seconds",
+    help: "How often the state and file positions are saved.",
+    defaultText: "5",
+    schema: z.coerce.number({ error: "must be a number" }).min(0.1).max(3600).default(5),
+  },
+} satisfies SettingsSpec;
+
+const settings = await startWorker(EXPORTER_SETTINGS, "Usage: exporter [flags]");
+const log = getLogger(["etl", "exporter"]);
+const badLineLog = getLogger(["etl", "ingest", "bad-line"]);
+const logDir = join(settings.dataDir, "logs");
+const checkpointPath = join(settings.dataDir, "exporter-checkpoint.json");
+
+let state = createIngestState();
+let positions: Record<string, FilePosition> | undefined;
+let checkpointSavedAtMs: number | null = null;
+if (!settings.once) {
+  const saved = await readCheckpoint(checkpointPath);
+  if (saved.checkpoint) {
+    state = saved.checkpoint.state;
+    positions = saved.checkpoint.files;
+    checkpointSavedAtMs = saved.checkpoint.savedAtMs;
+    log.info("Resuming from the checkpoint of {savedAt}", { savedAt: new Date(saved.checkpoint.savedAtMs).toISOString() });
+  } else if (saved.problem) {
+    log.error("Checkpoint {path} not used, counting from the start of the logs: {problem}", {
+      path: checkpointPath,
+      problem: saved.problem,
+    });
+  }
+}
+
+const tailer = createTailer({
+  dir: logDir,
+  state,
+  maxLineBytes: settings.maxLineBytes,
+  positions,
+  onLine: (outcome, file) => {
+    if (outcome.result !== "parsed" && outcome.result !== "blank") {
+      badLineLog.warn("Skipped a {result} line in {file}: {problem}", { result: outcome.result, file, problem: outcome.problem });
+    }
+  },
+  onError: (error, file) => log.error("Cannot read {file}: {error}", { file, error }),
+});
+
+let ready = false;
+const snapshot = (): Snapshot => ({
+  state,
+  nowMs: Date.now(),
+  ready,
+  exporter: {
+    checkpointSavedAtMs,
+    rotations: tailer.stats.rotations,
+    truncations: tailer.stats.truncations,
+    filesTailed: Object.keys(tailer.positions()).length,
+  },
+});
+
+if (settings.once) {
+  await tailer.poll();
+  await tailer.close();
+  ready = true;
+  const { body } = await renderMetrics({ ...snapshot(), exporter: undefined }, "text");
+  process.stdout.write(body);
+  process.exit(0);
+}
+
+const processRegistry = new Registry();
+collectDefaultMetrics({ register: processRegistry });
+const app = createApp({
+  title: "ETL exporter",
+  description: `Prometheus exporter for the ETL logs in ${logDir}.`,
+  source: snapshot,
+  processMetrics: processRegistry.getMetricsAsArray() as unknown as Metric[],
+});
+const server = await serveFetch(app.fetch, { port: settings.exporterPort, hostname: settings.host });
+log.info("Exporter on http://{host}:{port}/ reading {logDir}", { host: settings.host, port: server.port, logDir });
+
+const saveCheckpoint = async () => {
+  const savedAtMs = Date.now();
+  try {
+    await writeCheckpoint(checkpointPath, { checkpointVersion: CHECKPOINT_VERSION, savedAtMs, state, files: tailer.positions() });
+    checkpointSavedAtMs = savedAtMs;
+  } catch (error) {
+    log.error("Cannot write the checkpoint {path}: {error}", { path: checkpointPath, error });
+  }
+};
+
+const catchUpStarted = performance.now();
+await tailer.poll();
+ready = true;
+log.info("Caught up with the logs in {seconds} s: {lines} lines", {
+  seconds: Number(((performance.now() - catchUpStarted) / 1000).toFixed(3)),
+  lines: state.lines,
+});
+await saveCheckpoint();
+
+const stop = new AbortController();
+const tailing = tailer.run(stop.signal, settings.pollMs);
+const checkpointTimer = setInterval(saveCheckpoint, settings.checkpointSeconds * 1000);
+onShutdown(async () => {
+  stop.abort();
+  clearInterval(checkpointTimer);
+  await tailing;
+  await tailer.close();
+  await saveCheckpoint();
+  await server.close();
+});
