@@ -1,0 +1,6 @@
+// The end-to-end tests run the bundles the containers run: build them once.
+import { execFileSync } from "node:child_process";
+
+export default function setup(): void {
+  execFileSync(process.execPath, ["scripts/build.mjs"], { stdio: "inherit" });
+}

@@ -1,0 +1,122 @@
+/**
+ * Helpers for tests that run the real workers as processes on 127.0.0.1.
+ * @module
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+export const ROOT = resolve(import.meta.dirname, "..");
+export const DENO = join(ROOT, "node_modules/.bin/deno");
+export const DENO_FLAGS = ["run", "--allow-read", "--allow-write", "--allow-net", "--allow-env", "--allow-sys"];
+
+/** A port nobody listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once("error", fail);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => done(port));
+    });
+  });
+}
+
+/** A temporary folder removed by {@linkcode cleanup}. */
+export function tempDir(prefix = "etl-test-"): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** A worker process with its output kept for assertions. */
+export interface Worker {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Runs a worker bundle (`dist/<name>.mjs`) under Node, or its source under Deno. */
+export function startWorker(
+  name: "simulator" | "exporter",
+  args: string[],
+  env: Record<string, string> = {},
+  runtime: "node" | "deno" = "node",
+): Worker {
+  const [command, argv] = runtime === "node"
+    ? [process.execPath, [join(ROOT, `dist/${name}.mjs`), ...args]]
+    : [DENO, [...DENO_FLAGS, join(ROOT, `workers/${name}/main.ts`), ...args]];
+  const child = spawn(command, argv, { cwd: ROOT, env: { ...process.env, ETL_LOG_LEVEL: "warning", ...env }, stdio: "pipe" });
+  let out = "";
+  let err = "";
+  child.stdout!.on("data", (d) => (out += d));
+  child.stderr!.on("data", (d) => (err += d));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
+    child.on("exit", (code, signal) => done({ code, signal })),
+  );
+  return { child, stdout: () => out, stderr: () => err, exited };
+}
+
+/** Runs a worker to its end. */
+export async function runWorker(
+  name: "simulator" | "exporter",
+  args: string[],
+  env: Record<string, string> = {},
+  runtime: "node" | "deno" = "node",
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const worker = startWorker(name, args, env, runtime);
+  const { code } = await worker.exited;
+  return { code, stdout: worker.stdout(), stderr: worker.stderr() };
+}
+
+/** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
+export async function waitFor<T>(check: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000, what = "condition"): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${lastError ? `: ${lastError}` : ""}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Sample values of a text exposition, by `name{labels}` exactly as written. */
+export function parseExposition(text: string): Map<string, number> {
+  const samples = new Map<string, number>();
+  for (const line of text.split("\n")) {
+    if (line === "" || line.startsWith("#")) continue;
+    const cut = line.lastIndexOf(" ");
+    samples.set(line.slice(0, cut), Number(line.slice(cut + 1)));
+  }
+  return samples;
+}
+
+/** The samples of the counters that must match between two sources. */
+export function counterSamples(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [key, value] of parseExposition(text)) {
+    if (/^etl_(records|files|failures|errors_by_type|starts)_total\{/.test(key) || /^etl_file_processing_duration_seconds_(bucket|count|sum)\{/.test(key)) {
+      out[key] = value;
+    }
+  }
+  return out;
+}
+
+/** Stops a worker if it still runs. */
+export async function stopWorker(worker: Worker, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
+  if (worker.child.exitCode === null && worker.child.signalCode === null) {
+    worker.child.kill(signal);
+    await worker.exited;
+  }
+}
+
+/** Removes temporary folders. */
+export function cleanup(dirs: string[]): void {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
