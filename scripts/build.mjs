@@ -5,6 +5,8 @@ export const ENTRY_POINTS = {
   simulator: "workers/simulator/main.ts",
   exporter: "workers/exporter/main.ts",
   dev: "workers/dev.ts",
+  "build-schema": "scripts/build_schema.ts",
+  bench: "bench/main.ts",
 };
 
 // prom-client and bcryptjs call require() for Node built-ins; an ESM bundle has none.

@@ -503,11 +503,11 @@ const opArbitrary = (logs: number): fc.Arbitrary<Op> => {
     },
     { weight: 2, arbitrary: fc.record({ kind: fc.constant("partial" as const), log, cut: fc.double({ min: 0.05, max: 0.95, noNaN: true }) }) },
     { weight: 4, arbitrary: fc.constant({ kind: "poll" as const }) },
-    { weight: 1, arbitrary: fc.record({ kind: fc.constant("rotate" as const), log }) },
+    { weight: 2, arbitrary: fc.record({ kind: fc.constant("rotate" as const), log }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant("truncate" as const), log }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant("remove" as const), log }) },
-    { weight: 1, arbitrary: fc.constant({ kind: "checkpoint" as const }) },
-    { weight: 1, arbitrary: fc.constant({ kind: "restart" as const }) },
+    { weight: 2, arbitrary: fc.constant({ kind: "checkpoint" as const }) },
+    { weight: 2, arbitrary: fc.constant({ kind: "restart" as const }) },
   );
 };
 
@@ -624,6 +624,9 @@ async function runScenario(ops: readonly Op[], maxLineBytes: number, chunkBytes:
         break;
       case "restart": {
         const honourable = hasCheckpoint && !destroyedSince && replacedSince.every((n) => n <= 1);
+        (globalThis as any).cov ??= {};
+        const cov = (globalThis as any).cov;
+        cov[honourable ? (replacedSince.some((n) => n === 1) ? "staleRot" : "stale") : "fresh"] = (cov[honourable ? (replacedSince.some((n) => n === 1) ? "staleRot" : "stale") : "fresh"] ?? 0) + 1;
         if (!honourable) await checkpoint();
         await tailer.close();
         const { checkpoint: saved, problem } = await readCheckpoint(checkpointPath);
@@ -644,12 +647,13 @@ describe("tailer property", () => {
   it("equals a recount of the logs after any sequence of writes, rotations, truncations and restarts", async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.array(opArbitrary(2), { minLength: 1, maxLength: 40 }),
+        fc.array(opArbitrary(2), { minLength: 1, maxLength: 50, size: "max" }),
         fc.constantFrom(150, 400, 4096),
         fc.constantFrom(5, 64, 1000, 1 << 20),
         (ops, maxLineBytes, chunkBytes) => runScenario(ops, maxLineBytes, chunkBytes),
       ),
       { numRuns: 120 },
     );
+    console.log("COV", JSON.stringify((globalThis as any).cov));
   }, 60_000);
 });

@@ -311,7 +311,6 @@ export class Tailer {
       // saved path: a checkpoint taken meanwhile still finds the file by inode.
       this.#pending.delete(path);
       this.#files.set(path, file);
-      await this.#guard(file.path, () => this.#readNew(file));
       this.#files.delete(path);
       await file.handle.close().catch(() => undefined);
     }
@@ -328,13 +327,10 @@ export class Tailer {
     }
   }
 
-  /** Opens a saved file at its saved offset, or at 0 when it is now shorter (truncated). */
+  /** Opens a saved file at its saved offset; if it is now shorter, the first read sees a truncation. */
   async #openAt(path: string, saved: FilePosition): Promise<{ file: TrackedFile | undefined }> {
     const file = await this.#open(path);
-    if (file === undefined) return { file };
-    const { size } = await file.handle.stat();
-    if (size < saved.offset) this.stats.truncations += 1;
-    else file.readOffset = saved.offset;
+    if (file !== undefined) file.readOffset = saved.offset;
     return { file };
   }
 

@@ -1,0 +1,43 @@
+import { spawn } from "node:child_process";
+import { statSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { cleanup, DENO, freePort, ROOT, tempDir, waitFor } from "./harness.ts";
+
+const dirs: string[] = [];
+afterEach(() => cleanup(dirs));
+
+// `npm run dev` runs dist/dev.mjs; `deno task dev` runs workers/dev.ts.
+describe.each([
+  ["npm run dev", process.execPath, [join(ROOT, "dist/dev.mjs")]],
+  ["deno task dev", DENO, ["run", "--allow-read", "--allow-write", "--allow-net", "--allow-env", "--allow-sys", "--allow-run", join(ROOT, "workers/dev.ts")]],
+])("%s", (_name, command, args) => {
+  it("starts both workers with fresh credentials, serves curl-able endpoints, stops cleanly on Ctrl-C", async () => {
+    const cwd = tempDir();
+    dirs.push(cwd);
+    const [exporterPort, simulatorPort] = [await freePort(), await freePort()];
+    const child = spawn(command, [...args, "--speed", "30"], {
+      cwd,
+      env: { ...process.env, EXPORTER_PORT: String(exporterPort), SIMULATOR_PORT: String(simulatorPort), ETL_LOG_LEVEL: "warning" },
+      stdio: "pipe",
+    });
+    let stderr = "";
+    child.stderr.on("data", (d) => (stderr += d));
+    const exited = new Promise<number | null>((done) => child.on("exit", (code) => done(code)));
+    try {
+      const records = await waitFor(async () => {
+        const text = await (await fetch(`http://127.0.0.1:${exporterPort}/metrics`)).text();
+        const value = Number(/^etl_records_total\{pipeline="etl"\} (\d+)$/m.exec(text)?.[1] ?? 0);
+        return value > 0 ? value : undefined;
+      }, 20_000, "records rising");
+      expect(records).toBeGreaterThan(0);
+      expect((await fetch(`http://127.0.0.1:${simulatorPort}/metrics`)).status).toBe(401);
+      expect(statSync(join(cwd, "secrets/metrics_password")).mode & 0o777).toBe(0o600);
+      expect(stderr).toContain(`curl -s -u "metrics:$(cat secrets/metrics_password)" http://127.0.0.1:${simulatorPort}/metrics`);
+    } finally {
+      child.kill("SIGINT");
+    }
+    expect(await exited).toBe(0);
+    await expect(fetch(`http://127.0.0.1:${exporterPort}/-/healthy`)).rejects.toThrow();
+  }, 60_000);
+});
