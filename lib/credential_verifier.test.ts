@@ -153,7 +153,9 @@ describe("createCredentialVerifier: cache", () => {
 
 describe("createCredentialVerifier: flood", () => {
   it("answers excess wrong passwords busy while a cached credential stays fast", async () => {
-    const { verifier, counter } = verifierWith({ maxConcurrentHashes: 2, maxQueued: 32 });
+    // No rest, so the first check's slot is free again by the time the flood starts
+    // and the counts below are exact; resting is tested on its own.
+    const { verifier, counter } = verifierWith({ maxConcurrentHashes: 2, maxQueued: 32, hashRestRatio: 0 });
     expect(await verifier.verify(USER, PASSWORD)).toBe("ok");
     expect(counter.calls).toBe(1);
 
@@ -194,7 +196,7 @@ describe("createCredentialVerifier: flood", () => {
   });
 
   it("refuses at once when nothing may queue (maxQueued 0)", async () => {
-    const { verifier } = verifierWith({ maxConcurrentHashes: 1, maxQueued: 0 });
+    const { verifier } = verifierWith({ maxQueued: 0 });
     const results = await Promise.all([verifier.verify(USER, "a"), verifier.verify(USER, "b")]);
     expect(results).toEqual(["denied", "busy"]);
   });
@@ -203,10 +205,79 @@ describe("createCredentialVerifier: flood", () => {
     let fail = true;
     const compare: PasswordCompare = (password, hash) =>
       fail ? Promise.reject(new Error("boom")) : bcrypt.compare(password, hash);
-    const verifier = createCredentialVerifier({ user: USER, passwordHash: hash4, compare, maxConcurrentHashes: 1, maxQueued: 0 });
+    const verifier = createCredentialVerifier({
+      user: USER,
+      passwordHash: hash4,
+      compare,
+      maxQueued: 0,
+      hashRestRatio: 0,
+    });
     await expect(verifier.verify(USER, PASSWORD)).rejects.toThrow("boom");
     fail = false;
     expect(await verifier.verify(USER, PASSWORD)).toBe("ok");
+  });
+});
+
+describe("createCredentialVerifier: rest after each compare", () => {
+  /** A compare that takes `ms` on the injected clock, and sleeps that are released by hand. */
+  function pacedVerifier(ms: number, overrides: Partial<CredentialVerifierOptions> = {}) {
+    let t = 0;
+    const rests: number[] = [];
+    const wakers: (() => void)[] = [];
+    const verifier = createCredentialVerifier({
+      user: USER,
+      passwordHash: hash4,
+      maxQueued: 0,
+      now: () => t,
+      compare: async (password, hash) => {
+        t += ms;
+        return bcrypt.compare(password, hash);
+      },
+      sleep: (rest) => {
+        rests.push(rest);
+        return new Promise<void>((resolve) => wakers.push(resolve));
+      },
+      ...overrides,
+    });
+    return { verifier, rests, wake: () => wakers.shift()?.() };
+  }
+
+  it("answers at once, then keeps the slot idle for hashRestRatio of the compare's time", async () => {
+    const { verifier, rests, wake } = pacedVerifier(80);
+    expect(await verifier.verify(USER, "wrong")).toBe("denied");
+    expect(rests).toEqual([20]); // default ratio 0.25
+    // The only slot is resting and nothing may queue.
+    expect(await verifier.verify(USER, "wrong")).toBe("busy");
+    wake();
+    await Promise.resolve();
+    expect(await verifier.verify(USER, "wrong")).toBe("denied");
+    expect(rests).toEqual([20, 20]);
+  });
+
+  it("does not slow cache hits while a slot rests", async () => {
+    const { verifier, rests } = pacedVerifier(80);
+    expect(await verifier.verify(USER, PASSWORD)).toBe("ok");
+    expect(rests).toEqual([20]);
+    expect(await verifier.verify(USER, PASSWORD)).toBe("ok");
+  });
+
+  it("uses the ratio given and caps a rest at 1 s, so a clock jump cannot park the slot", async () => {
+    const long = pacedVerifier(10_000, { hashRestRatio: 1 });
+    await long.verifier.verify(USER, "wrong");
+    expect(long.rests).toEqual([1000]);
+
+    const backwards = pacedVerifier(-5_000);
+    await backwards.verifier.verify(USER, "wrong");
+    // A negative duration means no rest at all: the slot is free again at once.
+    expect(backwards.rests).toEqual([]);
+    expect(await backwards.verifier.verify(USER, "wrong")).toBe("denied");
+  });
+
+  it("does not rest when hashRestRatio is 0", async () => {
+    const { verifier, rests } = pacedVerifier(80, { hashRestRatio: 0 });
+    expect(await verifier.verify(USER, "wrong")).toBe("denied");
+    expect(await verifier.verify(USER, "wrong")).toBe("denied");
+    expect(rests).toEqual([]);
   });
 });
 
@@ -231,6 +302,7 @@ describe("createCredentialVerifier: configuration", () => {
     expect(() => createCredentialVerifier({ user: USER, passwordHash: hash4, maxQueued: -1 })).toThrow(RangeError);
     expect(() => createCredentialVerifier({ user: USER, passwordHash: hash4, maxQueued: 1.5 })).toThrow(RangeError);
     expect(() => createCredentialVerifier({ user: USER, passwordHash: hash4, cacheTtlMs: Number.NaN })).toThrow(RangeError);
+    expect(() => createCredentialVerifier({ user: USER, passwordHash: hash4, hashRestRatio: -1 })).toThrow(RangeError);
   });
 
   it("isBcryptHash accepts the $2a$, $2b$ and $2y$ forms bcryptjs checks", () => {

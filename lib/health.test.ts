@@ -31,7 +31,7 @@ describe("assessHealth", () => {
     state.pipelines.a = createPipelineState(0);
     state.pipelines.b = createPipelineState(0);
     expect(assessHealth(state, 1).healthy).toBe(true);
-    state.pipelines.b.consecutiveFailures = 5;
+    state.pipelines.b.consecutiveFailures = 6;
     const verdict = assessHealth(state, 1);
     expect(verdict.healthy).toBe(false);
     expect(verdict.pipelines.a!.healthy).toBe(true);

@@ -236,14 +236,14 @@ export class Tailer {
     for (const file of [...this.#files.values()]) {
       await this.#guard(file.path, () => this.#readNew(file));
       const now = found.get(file.path);
-      if (now === undefined || !isSameFile(now, file)) {
-        this.#files.delete(file.path);
-        displaced.push(file);
-      }
+      if (now === undefined || !isSameFile(now, file)) displaced.push(file);
     }
-    // Moves are applied after all removals so that files swapping names both survive.
+    // Removed and moved with no await in between, so positions() never misses a moved file,
+    // and after all removals, so that files swapping names both survive.
     const pathById = new Map<string, string>();
     for (const [path, id] of found) pathById.set(idKey(id), path);
+    for (const file of displaced) this.#files.delete(file.path);
+    const finished: TrackedFile[] = [];
     for (const file of displaced) {
       this.stats.rotations += 1;
       const movedTo = pathById.get(idKey(file));
@@ -251,16 +251,18 @@ export class Tailer {
         file.path = movedTo;
         this.#files.set(movedTo, file);
       } else {
-        await file.handle.close().catch(() => undefined);
+        finished.push(file);
       }
     }
+    for (const file of finished) await file.handle.close().catch(() => undefined);
   }
 
   /** Starts, from offset 0, every `*.log` file not yet read. */
   async #openNew(found: Map<string, FoundFile>): Promise<void> {
-    for (const path of found.keys()) {
-      // A path still pending waits for its saved position to resolve.
-      if (this.#files.has(path) || this.#pending.has(path)) continue;
+    const pendingInos = new Set([...this.#pending.values()].map((saved) => saved.ino));
+    for (const [path, id] of found) {
+      // A file a saved position may still resolve to must not be read from 0 meanwhile.
+      if (this.#files.has(path) || this.#pending.has(path) || pendingInos.has(id.ino)) continue;
       await this.#guard(path, async () => {
         const file = await this.#open(path);
         if (file === undefined) return;
@@ -279,59 +281,97 @@ export class Tailer {
    * Resolves the saved positions: the same inode at the saved path resumes
    * there; an inode found under another name (rotated while we were down)
    * is read from the saved offset to its end before its path's new file.
-   * A position whose file cannot be opened for now stays pending (and its
-   * path unread) until a later poll.
+   * If a file cannot be opened for now, the positions still to resume stay
+   * pending (and their paths unread) until a later poll.
    */
   async #restore(found: Map<string, FoundFile>): Promise<void> {
-    const resumed: { path: string; file: TrackedFile }[] = [];
-    let byIno: Map<number, string> | undefined;
-    for (const [path, saved] of [...this.#pending]) {
-      let target: string | undefined = path;
-      // Inode only: device numbers of overlay and network filesystems can change across restarts.
-      if (found.get(path)?.ino !== saved.ino) {
-        byIno ??= await this.#indexByIno();
-        target = byIno.get(saved.ino);
-      }
-      const opened = target === undefined ? { file: undefined } : await this.#guard(target, () => this.#openAt(target!, saved));
-      if (opened === undefined) continue;
-      const { file } = opened;
-      if (file === undefined || file.ino !== saved.ino) {
-        await file?.handle.close();
-        this.#pending.delete(path);
-        this.stats.restoreMisses += 1;
-        continue;
-      }
-      if (found.has(file.path)) {
-        resumed.push({ path, file });
-        continue;
-      }
+    const targets = await this.#resolvePending(found);
+    const resuming: { path: string; target: string }[] = [];
+    for (const [path, target] of targets) {
+      if (target === undefined) this.#forget(path);
+      else if (found.has(target)) resuming.push({ path, target });
       // Rotated out of the *.log names: read it to its end now, before its path's new file.
-      this.stats.rotations += 1;
-      // Swapped without an await, so positions() shows the saved offset throughout, under the
-      // saved path: a checkpoint taken meanwhile still finds the file by inode.
-      this.#pending.delete(path);
-      this.#files.set(path, file);
-      this.#files.delete(path);
-      await file.handle.close().catch(() => undefined);
+      else await this.#guard(target, () => this.#drainSaved(path, target));
     }
-    // Tracked only once every rotated file is read, as those were tracked under the same paths.
-    for (const { path, file } of resumed) {
-      this.#pending.delete(path);
+    const files = await this.#guard(this.dir, () => this.#openSaved(resuming));
+    if (files === undefined) return;
+    // Applied together, without an await, so positions() never shows a path twice or not at all.
+    for (const { path } of resuming) this.#pending.delete(path);
+    for (const { path, file } of files) {
       if (file.path !== path) this.stats.rotations += 1;
-      if (this.#files.has(file.path)) {
-        await file.handle.close();
-        this.stats.restoreMisses += 1;
-      } else {
-        this.#files.set(file.path, file);
-      }
+      this.#files.set(file.path, file);
     }
   }
 
-  /** Opens a saved file at its saved offset; if it is now shorter, the first read sees a truncation. */
-  async #openAt(path: string, saved: FilePosition): Promise<{ file: TrackedFile | undefined }> {
-    const file = await this.#open(path);
-    if (file !== undefined) file.readOffset = saved.offset;
-    return { file };
+  /** Where each saved file is now, by saved path; `undefined` when it is nowhere in the directory. */
+  async #resolvePending(found: Map<string, FoundFile>): Promise<Map<string, string | undefined>> {
+    const targets = new Map<string, string | undefined>();
+    let byIno: Map<number, string> | undefined;
+    for (const [path, saved] of this.#pending) {
+      // Inode only: device numbers of overlay and network filesystems can change across restarts.
+      if (found.get(path)?.ino === saved.ino) {
+        targets.set(path, path);
+      } else {
+        byIno ??= await this.#indexByIno();
+        targets.set(path, byIno.get(saved.ino));
+      }
+    }
+    return targets;
+  }
+
+  /** Gives up a saved position: its file is gone, with whatever of it was unread. */
+  #forget(path: string): void {
+    this.#pending.delete(path);
+    this.stats.restoreMisses += 1;
+  }
+
+  /** Reads a saved file that left the `*.log` names from its saved offset to its end, then closes it. */
+  async #drainSaved(path: string, target: string): Promise<void> {
+    const saved = this.#pending.get(path)!;
+    const file = await this.#open(target);
+    if (file === undefined || file.ino !== saved.ino) {
+      await file?.handle.close();
+      this.#forget(path);
+      return;
+    }
+    file.readOffset = saved.offset;
+    this.stats.rotations += 1;
+    // Swapped without an await, so positions() shows the saved offset throughout, under the
+    // saved path: a checkpoint taken meanwhile still finds the file by inode.
+    this.#pending.delete(path);
+    this.#files.set(path, file);
+    try {
+      await this.#readNew(file);
+    } finally {
+      this.#files.delete(path);
+      await file.handle.close().catch(() => undefined);
+    }
+  }
+
+  /**
+   * Opens the saved files still under `*.log` names at their saved offsets
+   * (a file now shorter shows as a truncation on its first read). All or
+   * nothing: on an error every handle opened is closed again.
+   */
+  async #openSaved(resuming: readonly { path: string; target: string }[]): Promise<{ path: string; file: TrackedFile }[]> {
+    const files: { path: string; file: TrackedFile }[] = [];
+    try {
+      for (const { path, target } of resuming) {
+        const saved = this.#pending.get(path)!;
+        const file = await this.#open(target);
+        if (file === undefined || file.ino !== saved.ino || files.some((other) => other.file.path === target)) {
+          await file?.handle.close();
+          this.#forget(path);
+          continue;
+        }
+        file.readOffset = saved.offset;
+        files.push({ path, file });
+      }
+    } catch (error) {
+      for (const { file } of files) await file.handle.close().catch(() => undefined);
+      throw error;
+    }
+    return files;
   }
 
   /** Reads a file from its offset up to the size it has now. */
