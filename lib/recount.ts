@@ -19,7 +19,14 @@ import { Buffer } from "node:buffer";
 import { ingestLine } from "./ingest.ts";
 import { createIngestState, type IngestState } from "./state.ts";
 
-/** Options of {@linkcode recount}. */
+/**
+ * Options of {@linkcode recount}.
+ *
+ * @example
+ * ```ts
+ * recount(text, { maxLineBytes: 64 * 1024 } satisfies RecountOptions);
+ * ```
+ */
 export interface RecountOptions {
   /** Same limit as the reader's `LineSplitter`: longer lines count as `too_long`. */
   maxLineBytes: number;

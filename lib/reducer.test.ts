@@ -83,6 +83,18 @@ describe("foldEvent", () => {
   });
 });
 
+describe("foldEvent with names Object.prototype knows", () => {
+  it("counts a pipeline and an error type called constructor like any other", () => {
+    const state = createIngestState();
+    foldEvent(state, { ts: at(0), level: "error", event: "file_failed", pipeline: "constructor", file: "f", records: 2, duration_ms: 1, error_type: "constructor", message: "" });
+    foldEvent(state, { ts: at(1), level: "error", event: "file_failed", pipeline: "constructor", file: "f", records: 3, duration_ms: 1, error_type: "tostring", message: "" });
+    expect(Object.keys(state.pipelines)).toEqual(["constructor"]);
+    expect(state.pipelines["constructor"]!.recordsTotal).toBe(5);
+    expect(state.pipelines["constructor"]!.errorsByType["constructor"]).toBe(1);
+    expect((Object as unknown as { startsTotal?: number }).startsTotal).toBeUndefined();
+  });
+});
+
 describe("bucketIndex", () => {
   it("puts a value equal to a bound in that bound's bucket (le)", () => {
     expect(bucketIndex(0)).toBe(0);

@@ -36,7 +36,8 @@ export const OVERFLOW_ERROR_TYPE = "other";
 /** Folds one valid event into `state` and returns it. */
 export function foldEvent(state: IngestState, event: EtlEvent): IngestState {
   const tsMs = Date.parse(event.ts);
-  let pipeline = state.pipelines[event.pipeline];
+  // hasOwn: names like "constructor" are valid and must not reach Object.prototype.
+  let pipeline = Object.hasOwn(state.pipelines, event.pipeline) ? state.pipelines[event.pipeline] : undefined;
   if (pipeline === undefined) {
     pipeline = createPipelineState(tsMs);
     state.pipelines[event.pipeline] = pipeline;
@@ -84,12 +85,12 @@ export function foldEvent(state: IngestState, event: EtlEvent): IngestState {
 
 function countErrorType(state: IngestState, pipeline: PipelineState, errorType: string): void {
   const counts = pipeline.errorsByType;
-  if (counts[errorType] !== undefined) {
-    counts[errorType] += 1;
+  if (Object.hasOwn(counts, errorType)) {
+    counts[errorType]! += 1;
   } else if (Object.keys(counts).length < MAX_ERROR_TYPES) {
     counts[errorType] = 1;
   } else {
-    counts[OVERFLOW_ERROR_TYPE] = (counts[OVERFLOW_ERROR_TYPE] ?? 0) + 1;
+    counts[OVERFLOW_ERROR_TYPE] = (Object.hasOwn(counts, OVERFLOW_ERROR_TYPE) ? counts[OVERFLOW_ERROR_TYPE]! : 0) + 1;
     state.errorTypesFolded += 1;
   }
 }

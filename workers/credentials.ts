@@ -7,7 +7,7 @@
  * @example
  * ```ts
  * import { resolveMetricsCredential } from "./credentials.ts";
- * const { user, passwordHash } = await resolveMetricsCredential("metrics", undefined);
+ * const { user, passwordHash } = await resolveMetricsCredential("metrics", undefined, "http://127.0.0.1:8000/metrics");
  * ```
  * @module
  */
@@ -29,14 +29,18 @@ export interface MetricsCredential {
 }
 
 /** Resolves the credential; throws an Error with a clear message when a file is missing or bad. */
-export async function resolveMetricsCredential(user: string, passwordFile: string | undefined): Promise<MetricsCredential> {
+export async function resolveMetricsCredential(
+  user: string,
+  passwordFile: string | undefined,
+  metricsUrl = "http://127.0.0.1:8000/metrics",
+): Promise<MetricsCredential> {
   const log = getLogger(["etl", "credentials"]);
   if (passwordFile === undefined) {
     const made = await ensureDevCredentials(DEV_SECRETS_DIR, { user });
     if (made.created) {
       log.warn("Made a random password for the simulator's /metrics in {file} (mode 0600). Try: {curl}", {
         file: made.passwordFile,
-        curl: `curl -u "${user}:$(cat ${made.passwordFile})" http://127.0.0.1:8000/metrics`,
+        curl: `curl -u "${user}:$(cat ${made.passwordFile})" ${metricsUrl}`,
       });
     }
     return { user, passwordHash: await readPasswordHash(made.hashFile), passwordFile: made.passwordFile };

@@ -22,7 +22,11 @@ const settings = await startWorker(COMMON_SETTINGS, "Usage: dev [flags shared by
 const log = getLogger(["etl", "dev"]);
 
 // Made here, before the workers start, so the message about them is printed once.
-const credential = await resolveMetricsCredential(settings.metricsUser, settings.metricsPasswordFile);
+const credential = await resolveMetricsCredential(
+  settings.metricsUser,
+  settings.metricsPasswordFile,
+  `http://${settings.host}:${settings.simulatorPort}/metrics`,
+);
 
 let stopping = false;
 const children = new Map<string, ChildProcess>();

@@ -26,10 +26,27 @@ import { ErrorTypeSchema, PipelineNameSchema } from "../../lib/events.ts";
 import { DURATION_BUCKETS_SECONDS, type IngestState, WINDOW_SECONDS } from "../../lib/state.ts";
 import type { FilePosition } from "./tailer.ts";
 
-/** Bumped when the checkpoint's own shape changes (the state has `stateVersion`). */
+/**
+ * Bumped when the checkpoint's own shape changes (the state has `stateVersion`).
+ *
+ * @example
+ * ```ts
+ * const checkpoint: Checkpoint = { checkpointVersion: CHECKPOINT_VERSION, savedAtMs: Date.now(), state, files: {} };
+ * ```
+ */
 export const CHECKPOINT_VERSION = 1;
 
-/** What is saved: the state and, by path, where each file's reading stands. */
+/**
+ * What is saved: the state and, by path, where each file's reading stands.
+ * Both must be taken at the same instant (synchronously, between two awaits).
+ *
+ * @example
+ * ```ts
+ * const checkpoint: Checkpoint = {
+ *   checkpointVersion: 1, savedAtMs: Date.now(), state: tailer.state, files: tailer.positions(),
+ * };
+ * ```
+ */
 export interface Checkpoint {
   checkpointVersion: typeof CHECKPOINT_VERSION;
   savedAtMs: number;
@@ -109,7 +126,15 @@ export const CheckpointSchema = z.object({
   files: z.record(z.string().min(1), FilePositionSchema),
 });
 
-/** What {@linkcode readCheckpoint} found; `problem` says why a present file was not used. */
+/**
+ * What {@linkcode readCheckpoint} found; `problem` says why a present file was not used.
+ *
+ * @example
+ * ```ts
+ * const result: ReadCheckpointResult = await readCheckpoint(path);
+ * if (result.checkpoint === undefined && result.problem) log.error(result.problem);
+ * ```
+ */
 export type ReadCheckpointResult =
   | { checkpoint: Checkpoint; problem?: undefined }
   | { checkpoint: undefined; problem?: string };

@@ -12,7 +12,10 @@
  * The state and the positions move together: at every `await` inside a poll
  * the state holds exactly the lines before each file's committed offset, so
  * a checkpoint of `state` + {@linkcode Tailer.positions} taken at any moment
- * (synchronously) restores without losing or double-counting a line.
+ * (synchronously, e.g. from a timer) restores without losing or
+ * double-counting a line. For the same reason `state.bytesRead` counts the
+ * bytes of complete lines only: a held-back partial line is read again after
+ * a restore and must not be counted twice.
  *
  * Known limits, shared with most log tailers:
  * - a copytruncate that is followed by more writes than we had read before
@@ -44,16 +47,33 @@ import { ingestLine, type LineOutcome } from "../../lib/ingest.ts";
 import { LineSplitter } from "../../lib/line_splitter.ts";
 import type { IngestState } from "../../lib/state.ts";
 
-/** Where reading of one file stands; `offset` is the start of its first incomplete line. */
+/**
+ * Where reading of one file stands; `offset` is the start of its first incomplete line.
+ *
+ * @example
+ * ```ts
+ * const position: FilePosition = { ino: 5308446, dev: 65024, offset: 4096 };
+ * ```
+ */
 export interface FilePosition {
   ino: number;
   dev: number;
   offset: number;
 }
 
-/** Counters the exporter can expose as metrics; they restart at 0 with the process. */
+/**
+ * Counters the exporter can expose as metrics; they restart at 0 with the process.
+ *
+ * @example
+ * ```ts
+ * rotationsCounter.set(tailer.stats.rotations);
+ * ```
+ */
 export interface TailerStats {
-  /** Tracked files that left their path (renamed away or deleted); each was read to its end first. */
+  /**
+   * Files that left their path (renamed away or deleted, also while the
+   * exporter was down); each was read to its end first.
+   */
   rotations: number;
   /** Files found shorter than the offset read (truncated in place); read again from 0. */
   truncations: number;
@@ -61,7 +81,14 @@ export interface TailerStats {
   restoreMisses: number;
 }
 
-/** Options of {@linkcode createTailer}. */
+/**
+ * Options of {@linkcode createTailer}.
+ *
+ * @example
+ * ```ts
+ * const options: TailerOptions = { dir: "data/logs", state: createIngestState(), maxLineBytes: 65536 };
+ * ```
+ */
 export interface TailerOptions {
   /** The directory whose `*.log` files are read (not recursively). */
   dir: string;
@@ -73,7 +100,10 @@ export interface TailerOptions {
   chunkBytes?: number;
   /** Positions from a checkpoint (see {@linkcode Tailer.positions}); applied on the first poll. */
   positions?: Readonly<Record<string, FilePosition>>;
-  /** Sees every line's outcome, e.g. to log why a line was rejected. */
+  /**
+   * Sees every line's outcome, e.g. to log why a line was rejected. Called in
+   * the middle of a chunk: do not take a checkpoint from here.
+   */
   onLine?: (outcome: LineOutcome, file: string) => void;
   /**
    * Receives I/O errors of single files (the file is skipped for this pass
@@ -82,7 +112,14 @@ export interface TailerOptions {
   onError?: (error: unknown, file: string) => void;
 }
 
-/** The default of {@linkcode TailerOptions.chunkBytes}. */
+/**
+ * The default of {@linkcode TailerOptions.chunkBytes}.
+ *
+ * @example
+ * ```ts
+ * createTailer({ dir, state, maxLineBytes, chunkBytes: DEFAULT_CHUNK_BYTES / 4 });
+ * ```
+ */
 export const DEFAULT_CHUNK_BYTES = 1024 * 1024;
 
 /** One open file being read. */

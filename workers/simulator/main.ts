@@ -98,7 +98,11 @@ if (settings.events !== undefined) {
   process.exit(0);
 }
 
-const credential = await resolveMetricsCredential(settings.metricsUser, settings.metricsPasswordFile);
+const credential = await resolveMetricsCredential(
+  settings.metricsUser,
+  settings.metricsPasswordFile,
+  `http://${settings.host}:${settings.simulatorPort}/metrics`,
+);
 const verifier = createCredentialVerifier({ user: credential.user, passwordHash: credential.passwordHash });
 const app = createApp({
   title: "ETL simulator",
