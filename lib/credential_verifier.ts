@@ -146,7 +146,7 @@ const BCRYPT_HASH = /^\$2[aby]\$(?:0[4-9]|[12][0-9]|3[01])\$[./A-Za-z0-9]{53}$/;
  *
  * @example
  * ```ts
- * isBcryptHash("$2b$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy"); // true
+ * isBcryptHash(await bcrypt.hash("s3cret", 10)); // true
  * isBcryptHash("s3cret"); // false
  * ```
  */

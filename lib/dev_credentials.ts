@@ -1,18 +1,26 @@
 /**
- * Random credentials for the simulator's `/metrics` in development, so none
- * are ever fixed in the repository: the dev command creates them on first run
- * in a git-ignored folder, and the simulator reads the bcrypt hash from there.
+ * Random credentials for development, so none are ever fixed in the
+ * repository: the dev command (or the worker that needs one) creates them on
+ * first run in a git-ignored folder, and the server reads the bcrypt hash
+ * from there. Each credential has a name (`metrics` for the simulator's
+ * `/metrics`, `control` for its scenario switch, `receiver` for the webhook
+ * receiver), and the folder can hold several side by side.
  *
- * Layout of `dir` (mode 0700):
- * - `metrics_password`: the password, no trailing newline (mode 0600), for
+ * Layout of `dir` (mode 0700), for the credential named `<name>`:
+ * - `<name>_password`: the password, no trailing newline (mode 0600), for
  *   `curl -u "metrics:$(cat <dir>/metrics_password)"` and Prometheus'
  *   `password_file`;
- * - `metrics_password.bcrypt`: its bcrypt hash (mode 0600), all the server needs.
+ * - `<name>_password.bcrypt`: its bcrypt hash (mode 0600), all the server needs.
  *
  * The hash is derived data: when it is missing, unreadable or does not match
  * the password (the password was edited by hand, or a rotation stopped half
  * way) it is made again from the password. Files are written to a temporary
  * name and renamed, so a reader never sees half a file.
+ *
+ * The building blocks (`ensureSecretsDir`, `ensurePasswordFile`,
+ * `ensureHashFile`, `writeSecretFile`) are exported for
+ * `workers/secrets/store.ts`, which applies the same rules to every
+ * credential of the stack in the same folder.
  *
  * @example
  * ```ts
@@ -20,6 +28,8 @@
  * const creds = await ensureDevCredentials("secrets");
  * if (creds.created) console.log(`New password in ${creds.passwordFile}`);
  * const passwordHash = await readPasswordHash(creds.hashFile);
+ * const control = await ensureDevCredentials("secrets", { user: "control", name: "control" });
+ * control.passwordFile; // "secrets/control_password"
  * ```
  * @module
  */
@@ -29,16 +39,55 @@ import { join } from "node:path";
 import bcrypt from "bcryptjs";
 import { isBcryptHash } from "./credential_verifier.ts";
 
-/** File name of the password inside the credentials folder. */
+/** File name of the `metrics` password inside the credentials folder. */
 export const PASSWORD_FILE_NAME = "metrics_password";
-/** File name of the password's bcrypt hash inside the credentials folder. */
+/** File name of the `metrics` password's bcrypt hash inside the credentials folder. */
 export const HASH_FILE_NAME = "metrics_password.bcrypt";
+
+// A name becomes part of two file names: keep it to a safe, boring alphabet.
+const CREDENTIAL_NAME = /^[a-z][a-z0-9_-]{0,62}$/;
+
+/**
+ * The two files of the dev credential named `name` inside `dir`:
+ * `<name>_password` and `<name>_password.bcrypt`. Throws on a name that is
+ * not lower-case letters, digits, `_` and `-` (it must not reach outside `dir`).
+ *
+ * @example
+ * ```ts
+ * devCredentialFiles("secrets", "control");
+ * // { passwordFile: "secrets/control_password", hashFile: "secrets/control_password.bcrypt" }
+ * devCredentialFiles("secrets").passwordFile; // "secrets/metrics_password"
+ * ```
+ */
+export function devCredentialFiles(dir: string, name = "metrics"): { passwordFile: string; hashFile: string } {
+  if (!CREDENTIAL_NAME.test(name)) {
+    throw new Error(`credential name must be lower-case letters, digits, "_" or "-", got ${JSON.stringify(name)}`);
+  }
+  const passwordFile = join(dir, `${name}_password`);
+  return { passwordFile, hashFile: `${passwordFile}.bcrypt` };
+}
 
 // 32 random bytes are 256 bits and 43 base64url characters: well inside
 // bcrypt's 72-byte limit and safe in a shell, a URL and a YAML file.
 const PASSWORD_BYTES = 32;
-const DIR_MODE = 0o700;
-const FILE_MODE = 0o600;
+/**
+ * Mode of the secrets folder: only its owner may list or enter it.
+ *
+ * @example
+ * ```ts
+ * ((await stat("secrets")).mode & 0o777) === SECRET_DIR_MODE;
+ * ```
+ */
+export const SECRET_DIR_MODE = 0o700;
+/**
+ * Mode of every file in the secrets folder: only its owner may read it.
+ *
+ * @example
+ * ```ts
+ * ((await stat("secrets/metrics_password")).mode & 0o777) === SECRET_FILE_MODE;
+ * ```
+ */
+export const SECRET_FILE_MODE = 0o600;
 
 /**
  * Options of {@linkcode ensureDevCredentials}.
@@ -46,11 +95,17 @@ const FILE_MODE = 0o600;
  * @example
  * ```ts
  * const options: DevCredentialOptions = { cost: 12, rotate: true };
+ * const control: DevCredentialOptions = { user: "control", name: "control" };
  * ```
  */
 export interface DevCredentialOptions {
   /** The user name reported back (it is not stored). Default `"metrics"`. */
   user?: string;
+  /**
+   * Which credential: its files are `<name>_password` and
+   * `<name>_password.bcrypt` (see {@linkcode devCredentialFiles}). Default `"metrics"`.
+   */
+  name?: string;
   /** bcrypt cost of a new hash, 4–31. Default 10 (~70 ms per check). */
   cost?: number;
   /** Replace an existing password with a new random one. Default false. */
@@ -130,11 +185,47 @@ export async function readPasswordHash(file: string): Promise<string> {
   return hash;
 }
 
-/** Writes a 0600 file by rename, so readers see the old content or the new, never a part. */
-async function writeSecret(file: string, content: string): Promise<void> {
+/**
+ * Creates `dir` when missing and sets it to 0700, also when it already
+ * existed with looser bits, since the folder is meant for secrets alone.
+ *
+ * @example
+ * ```ts
+ * await ensureSecretsDir("secrets"); // drwx------
+ * ```
+ */
+export async function ensureSecretsDir(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: SECRET_DIR_MODE });
+  // mkdir leaves an existing folder as it is, and the umask trims a new one.
+  await chmod(dir, SECRET_DIR_MODE);
+}
+
+/**
+ * A new random password: 32 bytes from the operating system's CSPRNG, as 43
+ * base64url characters.
+ *
+ * @example
+ * ```ts
+ * const password = generatePassword(); // e.g. "q3V…" (43 characters of A–Z a–z 0–9 - _)
+ * ```
+ */
+export function generatePassword(): string {
+  return randomBytes(PASSWORD_BYTES).toString("base64url");
+}
+
+/**
+ * Writes a 0600 file by rename, so readers see the old content or the new,
+ * never a part, and a crash leaves no half-written secret behind.
+ *
+ * @example
+ * ```ts
+ * await writeSecretFile("secrets/grafana_admin_password", generatePassword());
+ * ```
+ */
+export async function writeSecretFile(file: string, content: string): Promise<void> {
   const temporary = `${file}.${randomBytes(6).toString("hex")}.tmp`;
   // "wx" refuses to follow or reuse anything already at the temporary name.
-  const handle = await open(temporary, "wx", FILE_MODE);
+  const handle = await open(temporary, "wx", SECRET_FILE_MODE);
   try {
     await handle.writeFile(content, "utf8");
     await handle.sync();
@@ -142,8 +233,8 @@ async function writeSecret(file: string, content: string): Promise<void> {
     await handle.close();
   }
   try {
-    // The umask may have cleared bits of FILE_MODE; the mode must be exact.
-    await chmod(temporary, FILE_MODE);
+    // The umask may have cleared bits of SECRET_FILE_MODE; the mode must be exact.
+    await chmod(temporary, SECRET_FILE_MODE);
     await rename(temporary, file);
   } catch (error) {
     await rm(temporary, { force: true });
@@ -165,18 +256,145 @@ async function existingPassword(file: string): Promise<string | null> {
   return password.length === 0 ? null : password;
 }
 
-/** The existing hash when it checks the password, else null. */
-async function matchingHash(file: string, password: string): Promise<string | null> {
-  let hash: string;
-  try {
-    hash = await readPasswordHash(file);
-  } catch {
-    return null;
+/**
+ * Options of {@linkcode ensurePasswordFile}.
+ *
+ * @example
+ * ```ts
+ * const options: EnsurePasswordOptions = { rotate: true, invalidates: ["secrets/control_password.bcrypt"] };
+ * ```
+ */
+export interface EnsurePasswordOptions {
+  /** Replace an existing password with a new random one. Default false. */
+  rotate?: boolean;
+  /**
+   * Files derived from the password (its hash), removed before a new
+   * password is written: a server then fails to start rather than accept
+   * the old password if we stop half way.
+   */
+  invalidates?: readonly string[];
+}
+
+/**
+ * What {@linkcode ensurePasswordFile} did: `"created"` when there was no
+ * usable password (missing or empty file), `"rotated"` when one was replaced
+ * on request, `"kept"` otherwise.
+ *
+ * @example
+ * ```ts
+ * const { password, status } = await ensurePasswordFile("secrets/control_password");
+ * if (status !== "kept") console.log("new password");
+ * ```
+ */
+export interface EnsuredPassword {
+  password: string;
+  status: "created" | "rotated" | "kept";
+}
+
+/**
+ * Makes sure `file` holds a password: keeps a non-empty one (setting it to
+ * 0600) unless `rotate`, else writes a new random one. The folder must exist.
+ *
+ * @example
+ * ```ts
+ * await ensureSecretsDir("secrets");
+ * const { password } = await ensurePasswordFile("secrets/grafana_admin_password");
+ * ```
+ */
+export async function ensurePasswordFile(file: string, options: EnsurePasswordOptions = {}): Promise<EnsuredPassword> {
+  const { rotate = false, invalidates = [] } = options;
+  const existing = await existingPassword(file);
+  if (existing !== null && !rotate) {
+    await chmod(file, SECRET_FILE_MODE);
+    return { password: existing, status: "kept" };
   }
+  for (const derived of invalidates) await rm(derived, { force: true });
+  const password = generatePassword();
+  await writeSecretFile(file, password);
+  return { password, status: existing === null ? "created" : "rotated" };
+}
+
+/**
+ * Tells whether `hash` is a bcrypt hash of `password`; false, not an error,
+ * for anything that is not a bcrypt hash.
+ *
+ * @example
+ * ```ts
+ * await hashMatches("s3cret", await bcrypt.hash("s3cret", 4)); // true
+ * await hashMatches("s3cret", "garbage"); // false
+ * ```
+ */
+export async function hashMatches(password: string, hash: string): Promise<boolean> {
+  if (!isBcryptHash(hash)) return false;
   try {
-    return (await bcrypt.compare(password, hash)) ? hash : null;
+    return await bcrypt.compare(password, hash);
   } catch {
-    return null;
+    return false;
+  }
+}
+
+/**
+ * Options of {@linkcode ensureHashFile}.
+ *
+ * @example
+ * ```ts
+ * const options: EnsureHashOptions = { cost: 10, reuse: false };
+ * ```
+ */
+export interface EnsureHashOptions {
+  /** bcrypt cost of a new hash, 4–31. Default 10. */
+  cost?: number;
+  /** Keep an existing hash that matches the password. Default true; false after a new password. */
+  reuse?: boolean;
+}
+
+/**
+ * What {@linkcode ensureHashFile} did: `"created"` (no hash file),
+ * `"regenerated"` (the file held something else, or reuse was off), `"kept"`.
+ *
+ * @example
+ * ```ts
+ * const { hash, status } = await ensureHashFile("secrets/control_password.bcrypt", password);
+ * ```
+ */
+export interface EnsuredHash {
+  hash: string;
+  status: "created" | "regenerated" | "kept";
+}
+
+/**
+ * Makes sure `file` holds a bcrypt hash of `password`: keeps one that
+ * matches (setting it to 0600), else writes a new one. The hash is derived
+ * data, so replacing it loses nothing.
+ *
+ * @example
+ * ```ts
+ * const { password } = await ensurePasswordFile("secrets/control_password");
+ * await ensureHashFile("secrets/control_password.bcrypt", password, { cost: 10 });
+ * ```
+ */
+export async function ensureHashFile(file: string, password: string, options: EnsureHashOptions = {}): Promise<EnsuredHash> {
+  const { cost = 10, reuse = true } = options;
+  requireCost(cost);
+  let existing: string | null = null;
+  try {
+    existing = (await readFile(file, "utf8")).trim();
+  } catch (error) {
+    // An unreadable hash is as good as a wrong one: it is replaced, not fatal.
+    if (!isMissing(error)) existing = "";
+  }
+  if (existing !== null && reuse && (await hashMatches(password, existing))) {
+    await chmod(file, SECRET_FILE_MODE);
+    return { hash: existing, status: "kept" };
+  }
+  const hash = await bcrypt.hash(password, cost);
+  await writeSecretFile(file, hash);
+  return { hash, status: existing === null ? "created" : "regenerated" };
+}
+
+function requireCost(cost: number): void {
+  if (!Number.isInteger(cost) || cost < 4 || cost > 31) {
+    throw new RangeError(`cost must be an integer from 4 to 31, got ${cost}`);
   }
 }
 
@@ -194,35 +412,17 @@ async function matchingHash(file: string, password: string): Promise<string | nu
  * ```
  */
 export async function ensureDevCredentials(dir: string, options: DevCredentialOptions = {}): Promise<DevCredentials> {
-  const { user = "metrics", cost = 10, rotate = false } = options;
+  const { user = "metrics", name = "metrics", cost = 10, rotate = false } = options;
   if (user.length === 0 || user.includes(":")) {
     throw new Error('user must be a non-empty string without ":" (basic auth cannot send one)');
   }
-  if (!Number.isInteger(cost) || cost < 4 || cost > 31) {
-    throw new RangeError(`cost must be an integer from 4 to 31, got ${cost}`);
-  }
-  const passwordFile = join(dir, PASSWORD_FILE_NAME);
-  const hashFile = join(dir, HASH_FILE_NAME);
+  requireCost(cost);
+  // Checked before the folder is made, like the other options.
+  const { passwordFile, hashFile } = devCredentialFiles(dir, name);
 
-  await mkdir(dir, { recursive: true, mode: DIR_MODE });
-  await chmod(dir, DIR_MODE);
-
-  let password = rotate ? null : await existingPassword(passwordFile);
-  const created = password === null;
-  if (password === null) {
-    // The old hash goes first: if we stop before writing the new one, the
-    // next run finds no hash and makes it from whichever password is there.
-    await rm(hashFile, { force: true });
-    password = randomBytes(PASSWORD_BYTES).toString("base64url");
-    await writeSecret(passwordFile, password);
-  } else {
-    await chmod(passwordFile, FILE_MODE);
-  }
-
-  if (!created && (await matchingHash(hashFile, password)) !== null) {
-    await chmod(hashFile, FILE_MODE);
-  } else {
-    await writeSecret(hashFile, await bcrypt.hash(password, cost));
-  }
+  await ensureSecretsDir(dir);
+  const { password, status } = await ensurePasswordFile(passwordFile, { rotate, invalidates: [hashFile] });
+  const created = status !== "kept";
+  await ensureHashFile(hashFile, password, { cost, reuse: !created });
   return { user, passwordFile, hashFile, created };
 }

@@ -4,9 +4,11 @@ import { build } from "esbuild";
 export const ENTRY_POINTS = {
   simulator: "workers/simulator/main.ts",
   exporter: "workers/exporter/main.ts",
+  "ingest-worker": "workers/exporter/ingest_worker.ts",
   dev: "workers/dev.ts",
   "build-schema": "scripts/build_schema.ts",
   bench: "bench/main.ts",
+  secrets: "scripts/secrets.ts",
 };
 
 // prom-client and bcryptjs call require() for Node built-ins; an ESM bundle has none.
