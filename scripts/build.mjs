@@ -9,6 +9,8 @@ export const ENTRY_POINTS = {
   "build-schema": "scripts/build_schema.ts",
   bench: "bench/main.ts",
   secrets: "scripts/secrets.ts",
+  scenario: "scripts/scenario.ts",
+  receiver: "workers/receiver/main.ts",
 };
 
 // prom-client and bcryptjs call require() for Node built-ins; an ESM bundle has none.

@@ -10,6 +10,10 @@ import { join, resolve } from "node:path";
 
 export const ROOT = resolve(import.meta.dirname, "..");
 export const DENO = join(ROOT, "node_modules/.bin/deno");
+// Workers run from a folder of their own, so a default like ./secrets never lands in the repository.
+const WORKER_CWD = mkdtempSync(join(tmpdir(), "etl-worker-cwd-"));
+process.once("exit", () => rmSync(WORKER_CWD, { recursive: true, force: true }));
+
 export const DENO_FLAGS = ["run", "--allow-read", "--allow-write", "--allow-net", "--allow-env", "--allow-sys"];
 
 /** A port nobody listens on right now. */
@@ -39,7 +43,7 @@ export interface Worker {
 
 /** Runs a worker bundle (`dist/<name>.mjs`) under Node, or its source under Deno. */
 export function startWorker(
-  name: "simulator" | "exporter",
+  name: "simulator" | "exporter" | "receiver",
   args: string[],
   env: Record<string, string> = {},
   runtime: "node" | "deno" = "node",
@@ -47,7 +51,7 @@ export function startWorker(
   const [command, argv] = runtime === "node"
     ? [process.execPath, [join(ROOT, `dist/${name}.mjs`), ...args]]
     : [DENO, [...DENO_FLAGS, join(ROOT, `workers/${name}/main.ts`), ...args]];
-  const child = spawn(command, argv, { cwd: ROOT, env: { ...process.env, ETL_LOG_LEVEL: "warning", ...env }, stdio: "pipe" });
+  const child = spawn(command, argv, { cwd: WORKER_CWD, env: { ...process.env, ETL_LOG_LEVEL: "warning", ...env }, stdio: "pipe" });
   let out = "";
   let err = "";
   child.stdout!.on("data", (d) => (out += d));

@@ -86,6 +86,8 @@ interface LinePattern {
   pattern: RegExp;
   /** What to show of the match: a prefix short enough to reveal nothing. */
   show: (match: string) => string;
+  /** Drops look-alikes that cannot be a secret; absent means every match counts. */
+  keep?: (match: string) => boolean;
 }
 
 const prefix = (n: number) => (match: string) => `${match.slice(0, n)}…`;
@@ -100,11 +102,15 @@ const LINE_PATTERNS: readonly LinePattern[] = [
     kind: "basic-auth-header",
     pattern: /Authorization["'`]?\s*[:=,]\s*["'`]?\s*Basic\s+[A-Za-z0-9+/]{4,}={0,2}/gi,
     show: () => "Authorization: Basic <base64 credentials>",
+    // Real credentials decode to "user:password"; prose such as "Basic literals" does not.
+    keep: (m) => atobOrEmpty(/Basic\s+(\S+)$/i.exec(m)?.[1] ?? "").includes(":"),
   },
   {
     kind: "url-credentials",
     pattern: /\b[a-z][a-z0-9+.-]*:\/\/[^\s/:@'"`<>{}$]+:[^\s/@'"`<>{}$]+@[^\s/'"`]+/gi,
     show: (m) => m.replace(/:\/\/([^:]+):[^@]+@/, "://$1:***@"),
+    // A password already masked as *** is a placeholder, not a secret.
+    keep: (m) => !/:\/\/[^:]+:\*+@/.test(m),
   },
   { kind: "token", pattern: /\bgh[pousr]_[A-Za-z0-9]{36,}\b/g, show: prefix(6) },
   { kind: "token", pattern: /\bxox[abprs]-[A-Za-z0-9-]{10,}/g, show: prefix(6) },
@@ -182,8 +188,10 @@ export function findSecretsInText(file: string, text: string, known: readonly Kn
   const lines = text.split("\n");
   lines.forEach((line, index) => {
     const at = { file, line: index + 1 };
-    for (const { kind, pattern, show } of LINE_PATTERNS) {
-      for (const match of line.matchAll(pattern)) findings.push({ ...at, kind, detail: show(match[0]) });
+    for (const { kind, pattern, show, keep } of LINE_PATTERNS) {
+      for (const match of line.matchAll(pattern)) {
+        if (keep === undefined || keep(match[0])) findings.push({ ...at, kind, detail: show(match[0]) });
+      }
     }
     if (checkPasswords) {
       const assignment = PASSWORD_ASSIGNMENT.exec(line);
@@ -333,4 +341,12 @@ export async function scanTrackedFiles(repoDir: string, known: readonly KnownSec
     findings.push(...findSecretsInText(file, content.toString("utf8"), known));
   }
   return { scanned, skipped, findings };
+}
+
+function atobOrEmpty(base64: string): string {
+  try {
+    return atob(base64);
+  } catch {
+    return "";
+  }
 }

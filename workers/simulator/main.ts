@@ -1,28 +1,41 @@
 /**
  * The ETL simulator: writes the log contract's events for one or more
  * pipelines to `<data-dir>/logs/<pipeline>.log`, and serves its own state
- * on `/metrics` behind basic auth (`/health` needs none).
+ * on `/metrics` behind basic auth (`/health` needs none). `/control/scenario`,
+ * behind a credential of its own (user `control`), switches the scenario
+ * while it runs.
  *
  *     npm run simulator                       # real time, port 8000
  *     npm run simulator -- --events 100000 --seed 7   # load generation, then exit
+ *     npm run scenario -- stall               # switch the running simulator
+ *
+ * `crash` strikes `--crash-after-seconds` (30) after start-up when it is the
+ * starting scenario, so the stack first sees the pipeline run; switched to
+ * at run time it strikes after 1 s (or sooner when that setting is shorter):
+ * the pipeline has been seen already, and 1 s lets the answer reach the caller.
  *
  * @module
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
-import { getLogger } from "@logtape/logtape";
+import { dispose, getLogger } from "@logtape/logtape";
 import * as z from "zod";
 import { createApp } from "../../handlers/app.ts";
 import { basicAuth } from "../../handlers/basic_auth.ts";
+import { CONTROL_PATH, createControlApp, type ScenarioControl } from "../../handlers/control.ts";
 import { createCredentialVerifier } from "../../lib/credential_verifier.ts";
 import { PipelineNameSchema } from "../../lib/events.ts";
 import { COMMON_SETTINGS, type SettingsSpec } from "../../lib/settings.ts";
-import { DEFAULT_PROFILE, PipelinesConfigSchema, type Profile, ScenarioSchema } from "../../lib/simulator/profile.ts";
-import { resolveMetricsCredential } from "../credentials.ts";
+import { DEFAULT_PROFILE, PipelinesConfigSchema, type Profile, type Scenario, ScenarioSchema } from "../../lib/simulator/profile.ts";
+import { resolveCredential, resolveMetricsCredential } from "../credentials.ts";
 import { serveFetch } from "../serve.ts";
 import { onShutdown, startWorker } from "../start.ts";
-import { createSimulation } from "./simulation.ts";
+import { createSimulation, type Simulation } from "./simulation.ts";
+
+// A switch to `crash` at run time strikes this soon: long enough for the
+// 200 to reach the caller, short enough to watch the effect at once.
+const RUNTIME_CRASH_MS = 1_000;
 
 const SIMULATOR_SETTINGS = {
   ...COMMON_SETTINGS,
@@ -64,6 +77,27 @@ const SIMULATOR_SETTINGS = {
     defaultText: "normal",
     schema: ScenarioSchema.default("normal"),
   },
+  crashAfterSeconds: {
+    env: "ETL_CRASH_AFTER_SECONDS",
+    flag: "crash-after-seconds",
+    help: "How long the crash scenario runs from start-up before the process exits with code 3 (a switch to crash at run time strikes after at most 1 s).",
+    defaultText: "30",
+    schema: z.coerce.number({ error: "must be a number" }).nonnegative("must be 0 or more").max(86_400).default(30),
+  },
+  controlUser: {
+    env: "ETL_CONTROL_USER",
+    flag: "control-user",
+    help: "User name for /control/scenario (switches the scenario at run time).",
+    defaultText: "control",
+    schema: z.string().regex(/^[^:\s]{1,64}$/, "must be 1-64 characters without ':' or spaces").default("control"),
+  },
+  controlPasswordFile: {
+    env: "ETL_CONTROL_PASSWORD_FILE",
+    flag: "control-password-file",
+    help: "File with the password of /control/scenario, or its bcrypt hash; made on first run when unset.",
+    defaultText: "./secrets/control_password",
+    schema: z.string().min(1).optional(),
+  },
 } satisfies SettingsSpec;
 
 const settings = await startWorker(SIMULATOR_SETTINGS, "Usage: simulator [flags]");
@@ -78,11 +112,21 @@ const simulation = createSimulation({
   seed,
   speed: settings.speed,
   scenario: settings.scenario,
-  onCrash: () => {
-    log.error("Scenario crash: the simulated ETL process dies now");
-    process.exit(3);
-  },
+  crashAfterMs: settings.crashAfterSeconds * 1000,
+  onCrash: crash,
 });
+
+// Both the simulation's start-up timer and a run-time switch's can strike; the second must do nothing.
+let crashing = false;
+function crash(): void {
+  if (crashing) return;
+  crashing = true;
+  // A dead process writes nothing more; stopping first keeps that true while the log drains.
+  simulation.stop();
+  log.error("Scenario crash: the simulated ETL process dies now (exit code 3)");
+  // The log sink writes asynchronously: exiting at once would lose the line saying why.
+  void dispose().finally(() => process.exit(3));
+}
 
 if (settings.events !== undefined) {
   const started = performance.now();
@@ -98,18 +142,33 @@ if (settings.events !== undefined) {
   process.exit(0);
 }
 
+// A bad password file is a setting to fix: a message and exit 2, not a stack trace.
 const credential = await resolveMetricsCredential(
   settings.metricsUser,
   settings.metricsPasswordFile,
   `http://${settings.host}:${settings.simulatorPort}/metrics`,
-);
+).catch((error: Error) => exitWith(error.message));
 const verifier = createCredentialVerifier({ user: credential.user, passwordHash: credential.passwordHash });
+const controlUrl = `http://${settings.host}:${settings.simulatorPort}`;
+const controlCredential = await resolveCredential({
+  user: settings.controlUser,
+  passwordFile: settings.controlPasswordFile,
+  devName: "control",
+  setting: "ETL_CONTROL_PASSWORD_FILE",
+  purpose: "the simulator's /control/scenario",
+  hint: (file) => `npm run scenario -- --url ${controlUrl} --password-file ${file} stall`,
+}).catch((error: Error) => exitWith(error.message));
+const controlVerifier = createCredentialVerifier({ user: controlCredential.user, passwordHash: controlCredential.passwordHash });
+const control = simulationControl(simulation, Math.min(RUNTIME_CRASH_MS, settings.crashAfterSeconds * 1000));
 const app = createApp({
   title: "ETL simulator",
-  description: `Simulating pipelines ${Object.keys(profiles).join(", ")}; logs in ${logDir}.`,
+  description: `Simulating pipelines ${Object.keys(profiles).join(", ")}; logs in ${logDir}. ` +
+    `GET or PUT ${CONTROL_PATH} (basic auth, user ${controlCredential.user}) switches the scenario.`,
   source: () => ({ state: simulation.state, nowMs: Date.now(), ready: true }),
   metricsAuth: basicAuth(verifier, { realm: "etl-simulator" }),
 });
+// A realm of its own, so a browser does not offer the /metrics password here.
+app.route("/", createControlApp({ control, auth: basicAuth(controlVerifier, { realm: "etl-simulator-control" }) }));
 
 simulation.start();
 const server = await serveFetch(app.fetch, { port: settings.simulatorPort, hostname: settings.host });
@@ -122,9 +181,40 @@ log.info("Simulator on http://{host}:{port}/ (pipelines {pipelines}, seed {seed}
   scenario: settings.scenario,
 });
 onShutdown(async () => {
-  simulation.stop();
+  control.dispose();
+  // A crash under way has stopped the simulation already (its files are closed).
+  if (!crashing) simulation.stop();
   await server.close();
 });
+
+/**
+ * The simulation seen through the control endpoint: remembers since when the
+ * scenario runs, makes a repeated switch a no-op (a second `stall` would
+ * otherwise restart the stall's clock, and the events it held back would
+ * come out in a burst on resume), and makes a run-time `crash` strike after
+ * `runtimeCrashMs` instead of the start-up delay.
+ */
+function simulationControl(sim: Simulation, runtimeCrashMs: number): ScenarioControl & { dispose(): void } {
+  let sinceMs = Date.now();
+  let crashTimer: ReturnType<typeof setTimeout> | undefined;
+  return {
+    current: () => ({ scenario: sim.scenario(), sinceMs }),
+    set(next: Scenario) {
+      const previous = sim.scenario();
+      if (next === previous) return;
+      clearTimeout(crashTimer);
+      crashTimer = undefined;
+      // The simulation arms its own (start-up length) crash timer too; ours strikes first.
+      sim.setScenario(next);
+      if (next === "crash") crashTimer = setTimeout(crash, runtimeCrashMs);
+      sinceMs = Date.now();
+      log.info("Scenario switched from {previous} to {scenario}", { previous, scenario: next });
+    },
+    dispose() {
+      clearTimeout(crashTimer);
+    },
+  };
+}
 
 function loadProfiles(names: string[] | undefined, configFile: string | undefined): Record<string, Profile> {
   const profiles: Record<string, Profile> = {};

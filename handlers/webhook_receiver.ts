@@ -1,0 +1,194 @@
+/**
+ * A small Alertmanager webhook receiver: records each notification it is
+ * sent and shows the latest, for the demo (see what the stack would page
+ * about) and for tests (assert that an alert really went out).
+ *
+ * | route | auth | |
+ * |---|---|---|
+ * | `POST /webhook` | basic | an Alertmanager payload (version 4); 200, or 400/413/415 with a message |
+ * | `GET /notifications?limit=N` | basic | JSON, newest first (N from 1 to 1000, default 20) |
+ * | `GET /` | none | landing page: the endpoints and how many notifications came |
+ * | `GET /-/healthy`, `GET /-/ready` | none | probes |
+ *
+ * The app holds no state: notifications go to the {@linkcode NotificationStore}
+ * passed in, which the worker backs with a ring and a JSONL file.
+ *
+ * @example
+ * ```ts
+ * import { createWebhookReceiverApp } from "./webhook_receiver.ts";
+ * import { createNotificationRing } from "../lib/notification_ring.ts";
+ * const app = createWebhookReceiverApp({
+ *   store: createNotificationRing(200),
+ *   auth: basicAuth(verifier, { realm: "etl-receiver" }),
+ * });
+ * // alertmanager.yml: webhook_configs: [{ url: http://127.0.0.1:9095/webhook,
+ * //   http_config: { basic_auth: { username: alertmanager, password_file: secrets/receiver_password } } }]
+ * ```
+ * @module
+ */
+import { getLogger } from "@logtape/logtape";
+import { type Context, Hono, type MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import * as z from "zod";
+import { parseWebhook } from "../lib/alertmanager_webhook.ts";
+import type { NotificationStore } from "../lib/notification_ring.ts";
+import { isJsonContentType } from "./control.ts";
+import { healthyHandler } from "./probes.ts";
+
+/**
+ * Options of {@linkcode createWebhookReceiverApp}.
+ *
+ * @example
+ * ```ts
+ * const options: WebhookReceiverOptions = { store, auth, title: "ETL alert receiver", now: () => T0 };
+ * ```
+ */
+export interface WebhookReceiverOptions {
+  store: NotificationStore;
+  /** Put in front of `/webhook` and `/notifications`; required, since both carry alert contents. */
+  auth: MiddlewareHandler;
+  /** Title of the landing page. Default `"ETL alert receiver"`. */
+  title?: string;
+  /** Clock for `receivedAt`. Default `Date.now`. */
+  now?: () => number;
+  /** Largest body accepted on `/webhook`, in bytes. Default 1 MiB. */
+  maxBodyBytes?: number;
+}
+
+/**
+ * Default of {@linkcode WebhookReceiverOptions.maxBodyBytes} (1 MiB): far
+ * above a real group of alerts, which is a few KiB.
+ *
+ * @example
+ * ```ts
+ * createWebhookReceiverApp({ store, auth, maxBodyBytes: MAX_WEBHOOK_BYTES / 4 });
+ * ```
+ */
+export const MAX_WEBHOOK_BYTES = 1 << 20;
+
+/**
+ * The `limit` query parameter of `GET /notifications`: absent means 20.
+ *
+ * @example
+ * ```ts
+ * LimitSchema.parse(undefined); // 20
+ * LimitSchema.parse("5"); // 5
+ * LimitSchema.safeParse("0").success; // false
+ * ```
+ */
+export const LimitSchema = z
+  .string()
+  .regex(/^\d{1,4}$/, "limit must be an integer from 1 to 1000")
+  .transform(Number)
+  .pipe(z.number().min(1, "limit must be an integer from 1 to 1000").max(1000, "limit must be an integer from 1 to 1000"))
+  .default(20);
+
+const escapeHtml = (s: string) =>
+  s.replace(/[&<>"']/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch]!);
+
+function landingPage(title: string, count: number, capacity: number): string {
+  const links: [string, string][] = [
+    ["/webhook", "POST an Alertmanager webhook payload (basic auth)"],
+    ["/notifications", `The latest notifications, newest first, as JSON (basic auth; ?limit=1..1000, the last ${capacity} kept)`],
+    ["/-/healthy", "Liveness probe"],
+    ["/-/ready", "Readiness probe"],
+  ];
+  const items = links.map(([href, label]) => `<li><a href="${href}">${escapeHtml(label)}</a> <code>${href}</code></li>`).join("\n");
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head>
+<body><h1>${escapeHtml(title)}</h1>
+<p>${count} notification${count === 1 ? "" : "s"} received since start.</p>
+<ul>
+${items}
+</ul></body></html>
+`;
+}
+
+/**
+ * Makes the handler of `POST /webhook`: 415 unless the body is declared
+ * JSON, 400 with a message naming the fields at fault, else records the
+ * notification and answers `{"ok": true, "count": <notifications so far>}`.
+ *
+ * @example
+ * ```ts
+ * app.post("/webhook", webhookHandler(store, Date.now));
+ * ```
+ */
+export function webhookHandler(store: NotificationStore, now: () => number = Date.now): (c: Context) => Promise<Response> {
+  return async (c) => {
+    if (!isJsonContentType(c.req.header("Content-Type"))) {
+      return c.json({ error: "send the payload as JSON (Content-Type: application/json), as Alertmanager does" }, 415);
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(await c.req.text());
+    } catch (error) {
+      return c.json({ error: `body is not JSON: ${(error as Error).message}` }, 400);
+    }
+    const parsed = parseWebhook(json);
+    if (!parsed.ok) return c.json({ error: parsed.message }, 400);
+    await store.record({ receivedAt: new Date(now()).toISOString(), payload: parsed.payload });
+    return c.json({ ok: true, count: store.count() });
+  };
+}
+
+/**
+ * Makes the handler of `GET /notifications?limit=N`: `{"count", "notifications"}`,
+ * newest first; 400 for a bad `limit`.
+ *
+ * @example
+ * ```ts
+ * app.get("/notifications", notificationsHandler(store));
+ * // {"count": 3, "notifications": [{"receivedAt": "…", "payload": {…}}, …]}
+ * ```
+ */
+export function notificationsHandler(store: NotificationStore): (c: Context) => Response {
+  return (c) => {
+    const limit = LimitSchema.safeParse(c.req.query("limit"));
+    if (!limit.success) return c.json({ error: "limit must be an integer from 1 to 1000" }, 400);
+    return c.json({ count: store.count(), notifications: store.latest(limit.data) });
+  };
+}
+
+/**
+ * Builds the receiver's Hono app over a store and an auth middleware.
+ *
+ * @example
+ * ```ts
+ * const app = createWebhookReceiverApp({ store: createNotificationRing(), auth });
+ * const res = await app.request("/notifications?limit=5", { headers: { authorization } });
+ * ```
+ */
+export function createWebhookReceiverApp(options: WebhookReceiverOptions): Hono {
+  const { store, auth, title = "ETL alert receiver", now = Date.now, maxBodyBytes = MAX_WEBHOOK_BYTES } = options;
+  const app = new Hono();
+  app.get("/", (c) => c.html(landingPage(title, store.count(), store.capacity)));
+  app.get("/-/healthy", healthyHandler);
+  // Nothing to catch up with: serving means ready.
+  app.get("/-/ready", (c) => c.text("Ready\n"));
+
+  app.use("/webhook", auth);
+  app.post(
+    "/webhook",
+    bodyLimit({
+      maxSize: maxBodyBytes,
+      // The rest of the body is never read, so the connection cannot carry another request.
+      onError: (c) => c.json({ error: `payload over ${maxBodyBytes} bytes` }, 413, { Connection: "close" }),
+    }),
+    webhookHandler(store, now),
+  );
+  app.all("/webhook", (c) => c.json({ error: `method ${c.req.method} not allowed; POST a payload` }, 405, { Allow: "POST" }));
+
+  app.use("/notifications", auth);
+  app.get("/notifications", notificationsHandler(store));
+  app.all("/notifications", (c) => c.json({ error: `method ${c.req.method} not allowed; use GET` }, 405, { Allow: "GET" }));
+
+  app.notFound((c) => c.text("Not found. See / for the endpoints.\n", 404));
+  app.onError((error, c) => {
+    getLogger(["etl", "http"]).error("Request {method} {path} failed: {error}", { method: c.req.method, path: c.req.path, error });
+    // A 5xx makes Alertmanager send the notification again, so say it is not lost.
+    const error_ = c.req.path === "/webhook" ? "internal error: not recorded; Alertmanager retries" : "internal error";
+    return c.json({ error: error_ }, 500);
+  });
+  return app;
+}
