@@ -11,6 +11,8 @@ export const ENTRY_POINTS = {
   secrets: "scripts/secrets.ts",
   scenario: "scripts/scenario.ts",
   receiver: "workers/receiver/main.ts",
+  "build-rules": "scripts/build_rules.ts",
+  "stack-local": "scripts/stack_local.ts",
 };
 
 // prom-client and bcryptjs call require() for Node built-ins; an ESM bundle has none.

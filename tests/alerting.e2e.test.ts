@@ -1,0 +1,190 @@
+/**
+ * The alerting path proven against the real servers: Debian's Prometheus
+ * and Alertmanager on 127.0.0.1 with the stack's configuration, scraping
+ * the real exporter and simulator, delivering to the real webhook receiver.
+ *
+ * Time is compressed: the simulator runs at SPEED, and the rules are the
+ * production rules' source rendered for that speed (thresholds scaled,
+ * `for:` and windows shortened, never below four scrape intervals). The real
+ * durations are covered by `promtool test rules`.
+ *
+ * Required when CI=true; skipped with an install hint otherwise.
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type AlertName, alertParamsForSpeed } from "../lib/alerts/rules.ts";
+import { ensureStackSecrets } from "../workers/secrets/store.ts";
+import { haveServerBinaries, INSTALL_HINT, type NativeStack, startNativeStack, type StackPorts } from "../workers/stack/native.ts";
+import { cleanup, freePort, ROOT, tempDir, waitFor } from "./harness.ts";
+
+const SPEED = 10;
+const SCRAPE_SECONDS = 1;
+const STALE_AFTER_SECONDS = 10;
+const available = haveServerBinaries();
+const required = process.env.CI === "true";
+if (!available && !required) console.warn(`alerting tests skipped: ${INSTALL_HINT}`);
+
+const dirs: string[] = [];
+let stack: NativeStack;
+let ports: StackPorts;
+let secretsDir: string;
+const password = (name: string) => readFileSync(join(secretsDir, name), "utf8").trim();
+const basic = (user: string, pw: string) => ({ authorization: `Basic ${btoa(`${user}:${pw}`)}` });
+const readonly = () => basic("readonly", password("prometheus_readonly_password"));
+const delays: Record<string, { firedAfterS: number; resolvedAfterS?: number }> = {};
+
+interface Notification {
+  receivedAt: string;
+  payload: { status: string; alerts: { status: string; labels: Record<string, string> }[] };
+}
+
+async function query(expr: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
+  const res = await fetch(`${stack.urls.prometheus}/api/v1/query?query=${encodeURIComponent(expr)}`, { headers: readonly() });
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { data: { result: { metric: Record<string, string>; value: [number, string] }[] } }).data.result;
+}
+
+async function notifications(): Promise<Notification[]> {
+  const res = await fetch(`${stack.urls.receiver}/notifications?limit=1000`, { headers: basic("alertmanager", password("receiver_password")) });
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { notifications: Notification[] }).notifications;
+}
+
+async function setScenario(scenario: string): Promise<void> {
+  const res = await fetch(`${stack.urls.simulator}/control/scenario`, {
+    method: "PUT",
+    headers: { ...basic("control", password("control_password")), "content-type": "application/json" },
+    body: JSON.stringify({ scenario }),
+  });
+  expect(res.status).toBe(200);
+}
+
+/** Waits for a notification about `alert` in `status`, received after `sinceMs`. */
+async function waitNotification(alert: AlertName, status: "firing" | "resolved", sinceMs: number, timeoutMs: number) {
+  return await waitFor(async () => {
+    for (const n of await notifications()) {
+      if (Date.parse(n.receivedAt) < sinceMs) continue;
+      if (n.payload.alerts.some((a) => a.labels.alertname === alert && a.status === status)) return Date.parse(n.receivedAt);
+    }
+    return undefined;
+  }, timeoutMs, `${alert} ${status} at the receiver`);
+}
+
+async function firingAlerts(): Promise<string[]> {
+  return (await query('ALERTS{alertstate="firing"}')).map((r) => r.metric.alertname!).sort();
+}
+
+describe.skipIf(!available && !required)("alerting against real Prometheus and Alertmanager", () => {
+  beforeAll(async () => {
+    const runDir = tempDir("etl-stack-");
+    secretsDir = join(runDir, "secrets");
+    dirs.push(runDir);
+    await ensureStackSecrets(secretsDir, { cost: 4 });
+    ports = { exporter: await freePort(), simulator: await freePort(), receiver: await freePort(), prometheus: await freePort(), alertmanager: await freePort() };
+    const wrongPasswordFile = join(runDir, "wrong_password");
+    writeFileSync(wrongPasswordFile, "not-the-password");
+    stack = await startNativeStack({
+      root: ROOT,
+      runDir,
+      secretsDir,
+      ports,
+      speed: SPEED,
+      seed: 11,
+      alertParams: alertParamsForSpeed(SPEED, { scrapeIntervalSeconds: SCRAPE_SECONDS }),
+      scrapeInterval: `${SCRAPE_SECONDS}s`,
+      evaluationInterval: `${SCRAPE_SECONDS}s`,
+      alertmanagerTiming: {
+        criticalGroupWait: "1s", criticalGroupInterval: "2s", criticalRepeatInterval: "1h",
+        warningGroupWait: "1s", warningGroupInterval: "2s", warningRepeatInterval: "1h",
+      },
+      exporterEnv: { ETL_STALE_AFTER_SECONDS: String(STALE_AFTER_SECONDS), ETL_POLL_MS: "100" },
+      // The same simulator, scraped with a wrong password: must be down.
+      extraScrapeJobs: [{
+        job_name: "wrong-password",
+        basic_auth: { username: "metrics", password_file: wrongPasswordFile },
+        static_configs: [{ targets: [`127.0.0.1:${ports.simulator}`] }],
+      }],
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await stack?.stop();
+    cleanup(dirs);
+    if (Object.keys(delays).length > 0) console.log(`alert delays at speed ${SPEED}: ${JSON.stringify(delays)}`);
+  }, 60_000);
+
+  it("answers 401 without credentials and to a wrong password", async () => {
+    expect((await fetch(`${stack.urls.prometheus}/api/v1/query?query=up`)).status).toBe(401);
+    expect((await fetch(`${stack.urls.prometheus}/api/v1/query?query=up`, { headers: basic("readonly", "wrong") })).status).toBe(401);
+    expect((await fetch(`${stack.urls.prometheus}/api/v1/query?query=up`, { headers: basic("admin", password("prometheus_admin_password")) })).status).toBe(200);
+  });
+
+  it("scrapes both targets, the simulator only with the right credential", async () => {
+    const up = await waitFor(async () => {
+      const result = await query("up");
+      const byJob = Object.fromEntries(result.map((r) => [r.metric.job, r.value[1]]));
+      return byJob["etl-metrics"] === "1" && byJob["etl-simulator"] === "1" && byJob["wrong-password"] === "0" ? byJob : undefined;
+    }, 30_000, "targets scraped");
+    expect(up).toMatchObject({ "etl-metrics": "1", "etl-simulator": "1", "wrong-password": "0" });
+    const targets = (await (await fetch(`${stack.urls.prometheus}/api/v1/targets`, { headers: readonly() })).json()) as {
+      data: { activeTargets: { labels: { job: string }; lastError: string }[] };
+    };
+    const wrong = targets.data.activeTargets.find((t) => t.labels.job === "wrong-password")!;
+    expect(wrong.lastError).toContain("401");
+  }, 60_000);
+
+  it("does not let readonly change anything: no reload, no shutdown, no deleting series", async () => {
+    const auth = readonly();
+    const before = await query("count(up)");
+    for (const [method, path] of [
+      ["POST", "/-/reload"],
+      ["PUT", "/-/reload"],
+      ["POST", "/-/quit"],
+      ["POST", "/api/v1/admin/tsdb/delete_series?match[]=up"],
+      ["POST", "/api/v1/admin/tsdb/clean_tombstones"],
+      ["POST", "/api/v1/admin/tsdb/snapshot"],
+    ] as const) {
+      const res = await fetch(`${stack.urls.prometheus}${path}`, { method, headers: auth });
+      expect(res.status, `${method} ${path}`).toBeGreaterThanOrEqual(400);
+    }
+    expect((await fetch(`${stack.urls.prometheus}/-/ready`, { headers: auth })).status).toBe(200);
+    expect(await query("count(up)")).toHaveLength(before.length);
+    expect((await query('count(up{job="etl-metrics"})'))[0]!.value[1]).toBe("1");
+  });
+
+  it("fires nothing in normal running", async () => {
+    // Long enough for every compressed window to fill with normal data.
+    await new Promise((r) => setTimeout(r, 45_000));
+    expect(await firingAlerts()).toEqual([]);
+    expect((await notifications()).filter((n) => n.payload.status === "firing")).toEqual([]);
+  }, 90_000);
+
+  it.each([
+    ["stall", "EtlHealthCheckFailed"],
+    ["error-burst", "EtlHighFailureRate"],
+    ["slow", "EtlSlowProcessing"],
+    ["low-throughput", "EtlLowThroughput"],
+  ] as const)("%s makes %s fire and reach the receiver; normal resolves it", async (scenario, alert) => {
+    const provokedAt = Date.now();
+    await setScenario(scenario);
+    const firedAt = await waitNotification(alert, "firing", provokedAt, 240_000);
+    delays[scenario] = { firedAfterS: (firedAt - provokedAt) / 1000 };
+    const calmedAt = Date.now();
+    await setScenario("normal");
+    const resolvedAt = await waitNotification(alert, "resolved", calmedAt, 240_000);
+    delays[scenario]!.resolvedAfterS = (resolvedAt - calmedAt) / 1000;
+    await waitFor(async () => ((await firingAlerts()).length === 0 ? true : undefined), 240_000, "all alerts resolved");
+  }, 600_000);
+
+  it("fires EtlMetricsEndpointDown when the simulator dies, and resolves it when it is back", async () => {
+    const provokedAt = Date.now();
+    await setScenario("crash");
+    const firedAt = await waitNotification("EtlMetricsEndpointDown", "firing", provokedAt, 120_000);
+    delays.crash = { firedAfterS: (firedAt - provokedAt) / 1000 };
+    const restartedAt = Date.now();
+    await stack.restartWorker("simulator");
+    const resolvedAt = await waitNotification("EtlMetricsEndpointDown", "resolved", restartedAt, 120_000);
+    delays.crash.resolvedAfterS = (resolvedAt - restartedAt) / 1000;
+  }, 300_000);
+});
