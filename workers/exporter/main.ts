@@ -20,8 +20,9 @@ import type { Snapshot } from "../../lib/snapshot.ts";
 import { createIngestState } from "../../lib/state.ts";
 import { serveFetch } from "../serve.ts";
 import { onShutdown, startWorker } from "../start.ts";
+import { bulkIngest } from "./bulk_ingest.ts";
 import { CHECKPOINT_VERSION, readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
-import { createTailer, type FilePosition } from "./tailer.ts";
+import { createTailer, type FilePosition, type Tailer } from "./tailer.ts";
 
 const EXPORTER_SETTINGS = {
   ...COMMON_SETTINGS,
@@ -53,6 +54,13 @@ const EXPORTER_SETTINGS = {
     defaultText: "5",
     schema: z.coerce.number({ error: "must be a number" }).min(0.1).max(3600).default(5),
   },
+  ingestWorkers: {
+    env: "ETL_INGEST_WORKERS",
+    flag: "ingest-workers",
+    help: "Threads that parse the backlog at start-up (and in --once); 0 parses in the main thread.",
+    defaultText: "2",
+    schema: z.coerce.number({ error: "must be a number" }).int("must be a whole number").min(0).max(64).default(2),
+  },
 } satisfies SettingsSpec;
 
 const settings = await startWorker(EXPORTER_SETTINGS, "Usage: exporter [flags]");
@@ -79,18 +87,39 @@ if (!settings.once) {
   }
 }
 
-const tailer = createTailer({
-  dir: logDir,
-  state,
-  maxLineBytes: settings.maxLineBytes,
-  positions,
-  onLine: (outcome, file) => {
-    if (outcome.result !== "parsed" && outcome.result !== "blank") {
-      badLineLog.warn("Skipped a {result} line in {file}: {problem}", { result: outcome.result, file, problem: outcome.problem });
-    }
-  },
-  onError: (error, file) => log.error("Cannot read {file}: {error}", { file, error }),
-});
+const warnBadLine = (bad: { result: string; problem: string }, file: string): void => {
+  badLineLog.warn("Skipped a {result} line in {file}: {problem}", { result: bad.result, file, problem: bad.problem });
+};
+/** Reads the backlog on every core; the tailer then resumes from the positions it returns. */
+const catchUp = (from: Record<string, FilePosition> | undefined) =>
+  bulkIngest({
+    dir: logDir,
+    state,
+    positions: from,
+    maxLineBytes: settings.maxLineBytes,
+    workers: settings.ingestWorkers,
+    onBadLine: warnBadLine,
+    onError: (error, file) => log.error("Cannot read {file}: {error}", { file, error }),
+    onFinish: ({ files, bytes, workers }) =>
+      log.info("Read the backlog of {files} files, {megabytes} MB, with {workers} worker threads", {
+        files,
+        megabytes: Number((bytes / 1e6).toFixed(1)),
+        workers,
+      }),
+  });
+// Made after the catch-up, from the positions it reached; until then nothing is checkpointed.
+let tailer: Tailer | undefined;
+const makeTailer = (from: Record<string, FilePosition>): Tailer =>
+  createTailer({
+    dir: logDir,
+    state,
+    maxLineBytes: settings.maxLineBytes,
+    positions: from,
+    onLine: (outcome, file) => {
+      if (outcome.result !== "parsed" && outcome.result !== "blank") warnBadLine(outcome, file);
+    },
+    onError: (error, file) => log.error("Cannot read {file}: {error}", { file, error }),
+  });
 
 let ready = false;
 const snapshot = (): Snapshot => ({
@@ -99,15 +128,14 @@ const snapshot = (): Snapshot => ({
   ready,
   exporter: {
     checkpointSavedAtMs,
-    rotations: tailer.stats.rotations,
-    truncations: tailer.stats.truncations,
-    filesTailed: Object.keys(tailer.positions()).length,
+    rotations: tailer?.stats.rotations ?? 0,
+    truncations: tailer?.stats.truncations ?? 0,
+    filesTailed: Object.keys(tailer?.positions() ?? {}).length,
   },
 });
 
 if (settings.once) {
-  await tailer.poll();
-  await tailer.close();
+  await catchUp(undefined);
   ready = true;
   const { body } = await renderMetrics({ ...snapshot(), exporter: undefined }, "text");
   process.stdout.write(body);
@@ -130,6 +158,8 @@ const server = await serveFetch(app.fetch, { port: settings.exporterPort, hostna
 log.info("Exporter on http://{host}:{port}/ reading {logDir}", { host: settings.host, port: server.port, logDir });
 
 const saveCheckpoint = async () => {
+  // During the catch-up the state runs ahead of any positions there are: the old checkpoint stays.
+  if (tailer === undefined) return;
   const savedAtMs = Date.now();
   try {
     await writeCheckpoint(checkpointPath, { checkpointVersion: CHECKPOINT_VERSION, savedAtMs, state, files: tailer.positions() });
@@ -139,7 +169,8 @@ const saveCheckpoint = async () => {
   }
 };
 
-// Registered before the catch-up: a SIGTERM at any point saves what was read so far.
+// Registered before the catch-up: a SIGTERM after it saves what was read so far; one during
+// the bulk read saves nothing (the previous checkpoint still matches the logs).
 const stop = new AbortController();
 let tailing: Promise<void> = Promise.resolve();
 let checkpointTimer: ReturnType<typeof setInterval> | undefined;
@@ -147,12 +178,15 @@ onShutdown(async () => {
   stop.abort();
   clearInterval(checkpointTimer);
   await tailing;
-  await tailer.close();
+  await tailer?.close();
   await saveCheckpoint();
   await server.close();
 });
 
 const catchUpStarted = performance.now();
+const caughtUp = await catchUp(positions);
+tailer = makeTailer(caughtUp);
+// Whatever arrived during the bulk read, and files it left to the tailer (rotated while we were down).
 await tailer.poll();
 ready = true;
 log.info("Caught up with the logs in {seconds} s: {lines} lines", {

@@ -1,0 +1,269 @@
+/**
+ * The bulk catch-up against the oracles: its state must equal a recount of
+ * the logs (read in file order), whatever the chunk size, the number of
+ * workers or the positions it resumes from; and bulk catch-up followed by
+ * the tailer must end where the tailer alone ends.
+ */
+import { appendFileSync, linkSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync, truncateSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { Worker } from "node:worker_threads";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type BadLine, ingestBlock } from "../../lib/ingest_block.ts";
+import { recount } from "../../lib/recount.ts";
+import { createIngestState, type IngestState } from "../../lib/state.ts";
+import { bulkIngest, type BulkIngestOptions } from "./bulk_ingest.ts";
+import { counterSamples, runWorker } from "../../tests/harness.ts";
+import type { IngestWorkerRequest } from "./ingest_worker.ts";
+import { createTailer, type FilePosition } from "./tailer.ts";
+
+// Node cannot start a worker from TypeScript source: the tests use the bundle (built by the global setup).
+const WORKER_URL = new URL("../../dist/ingest-worker.mjs", import.meta.url);
+const T0 = Date.UTC(2026, 10, 23, 10);
+/** Events are 130–190 bytes; the long lines of {@linkcode logText} are longer. */
+const MAX = 200;
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "bulk-ingest-"));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+/** `count` lines: mostly events with fractional durations, some bad, some over {@linkcode MAX} bytes. */
+function logText(count: number, seed = 0): string {
+  let text = "";
+  for (let i = 0; i < count; i++) {
+    const n = i + seed;
+    const ts = new Date(T0 + n * 137).toISOString();
+    if (n % 11 === 5) text += "not json\n";
+    else if (n % 13 === 7) text += `{"ts":"${ts}","why":"${"z".repeat(MAX)}"}\n`;
+    else if (n % 17 === 3) text += "\n";
+    else if (n % 3 === 2) {
+      text += JSON.stringify({ ts, level: "error", event: "file_failed", pipeline: "etl", file: "f", error_type: "disk_full", records: n, duration_ms: n / 10, message: "ü" }) + "\n";
+    } else {
+      text += JSON.stringify({ ts, level: "info", event: "file_processed", pipeline: n % 2 ? "etl" : "b", file: "f", records: n, duration_ms: n * 10.1 }) + "\n";
+    }
+  }
+  return text;
+}
+
+async function bulk(options: Partial<BulkIngestOptions> & { state?: IngestState } = {}) {
+  const state = options.state ?? createIngestState();
+  const positions = await bulkIngest({ dir, maxLineBytes: MAX, workerUrl: WORKER_URL, minWorkerBytes: 0, ...options, state });
+  return { state, positions };
+}
+
+const position = (path: string, offset: number): FilePosition => {
+  const { ino, dev } = statSync(path);
+  return { ino, dev, offset };
+};
+
+describe("bulkIngest", () => {
+  it.each([0, 1, 2])("reads every *.log file in name order, as a recount does (%i workers)", async (workers) => {
+    const a = logText(300, 0);
+    const b = logText(200, 1000) + '{"partial":';
+    writeFileSync(join(dir, "b.log"), b);
+    writeFileSync(join(dir, "a.log"), a);
+    writeFileSync(join(dir, "c.log.1"), logText(50));
+    mkdirSync(join(dir, "d.log"));
+    const { state, positions } = await bulk({ workers, chunkBytes: 4096 });
+    expect(state).toEqual(recount([a, b], { maxLineBytes: MAX }));
+    expect(positions).toEqual({
+      [join(dir, "a.log")]: position(join(dir, "a.log"), Buffer.byteLength(a)),
+      [join(dir, "b.log")]: position(join(dir, "b.log"), Buffer.byteLength(b) - '{"partial":'.length),
+    });
+  });
+
+  it("gives the same state for a chunk boundary at every position, with and without workers", async () => {
+    const text = logText(40) + "x".repeat(MAX + 10) + "\n" + logText(10, 7) + "tail";
+    writeFileSync(join(dir, "etl.log"), text);
+    const expected = recount(text, { maxLineBytes: MAX });
+    expect(expected.lines).toEqual({ parsed: 39, malformed: 5, rejected: 0, too_long: 5 });
+    const offset = Buffer.byteLength(text) - 4;
+    for (let chunkBytes = 1; chunkBytes <= MAX + 20; chunkBytes++) {
+      const { state, positions } = await bulk({ workers: 0, chunkBytes });
+      expect(state, `chunkBytes ${chunkBytes}`).toEqual(expected);
+      expect(positions[join(dir, "etl.log")]!.offset).toBe(offset);
+    }
+    for (const chunkBytes of [1, 64, 97, MAX + 1, 1000]) {
+      // Workers and this thread get the same blocks; enough that a few sizes show the merges right.
+      const { state } = await bulk({ workers: 2, chunkBytes });
+      expect(state, `chunkBytes ${chunkBytes}`).toEqual(expected);
+    }
+  });
+
+  it.each([0, 2])("skips a 5 MB line with bounded memory and counts it once (%i workers)", async (workers) => {
+    const before = logText(100);
+    const after = logText(100, 3);
+    const text = before + "q".repeat(5_000_000) + "\n" + after + "r".repeat(3_000_000);
+    writeFileSync(join(dir, "etl.log"), text);
+    const { state, positions } = await bulk({ workers, chunkBytes: 64 * 1024, maxLineBytes: 1024 });
+    expect(state).toEqual(recount(text, { maxLineBytes: 1024 }));
+    expect(state.lines.too_long).toBe(1);
+    // The unterminated 3 MB line is not consumed: the tailer starts at it.
+    expect(positions[join(dir, "etl.log")]!.offset).toBe(Buffer.byteLength(text) - 3_000_000);
+  });
+
+  it("resumes from saved positions, then hands over to the tailer without a line lost or counted twice", async () => {
+    const path = join(dir, "etl.log");
+    const part1 = logText(100);
+    writeFileSync(path, part1 + "{\"half");
+    const first = await bulk({ workers: 2, chunkBytes: 1000 });
+    const part2 = "\":1}\n" + logText(300, 100);
+    appendFileSync(path, part2);
+    const second = await bulk({ state: first.state, positions: first.positions, workers: 2, chunkBytes: 1000 });
+    expect(second.state).toEqual(recount(part1 + "{\"half" + part2, { maxLineBytes: MAX }));
+
+    const tailer = createTailer({ dir, state: second.state, positions: second.positions, maxLineBytes: MAX });
+    const part3 = logText(50, 400);
+    appendFileSync(path, part3);
+    await tailer.poll();
+    await tailer.close();
+    expect(second.state).toEqual(recount(part1 + "{\"half" + part2 + part3, { maxLineBytes: MAX }));
+  });
+
+  it("leaves to the tailer what it cannot resume for sure, and ends where the tailer alone would", async () => {
+    const [a, b, c, d] = ["a.log", "b.log", "c.log", "d.log"].map((name) => join(dir, name)) as [string, string, string, string];
+    writeFileSync(a, logText(30, 0));
+    writeFileSync(b, logText(30, 100));
+    writeFileSync(c, logText(30, 200));
+    writeFileSync(d, logText(30, 300));
+    const saved: Record<string, FilePosition> = {
+      // Spelled with another directory: matched by file name, as the tailer does.
+      [join("/elsewhere", "a.log")]: position(a, 500),
+      [b]: position(b, 300),
+      [c]: position(c, 200),
+      [join(dir, "gone.log")]: { ino: 1, dev: 1, offset: 10 },
+    };
+    // While down: b rotated to b.log.1 and a new b.log begun; c truncated; d moved to e.log.
+    renameSync(b, b + ".1");
+    writeFileSync(b, logText(20, 500));
+    truncateSync(c, 100);
+    renameSync(d, join(dir, "e.log"));
+    const dSaved = position(join(dir, "e.log"), 700);
+    saved[d] = dSaved;
+
+    const tailerOnly = createIngestState();
+    const alone = createTailer({ dir, state: tailerOnly, positions: saved, maxLineBytes: MAX });
+    await alone.poll();
+    await alone.close();
+
+    const { state, positions } = await bulk({ positions: saved, workers: 2, chunkBytes: 256 });
+    // Only a.log was read here: the rest is in doubt.
+    expect(positions[b]).toEqual(saved[b]);
+    expect(positions[c]).toEqual(saved[c]);
+    expect(positions[d]).toEqual(dSaved);
+    expect(positions[join(dir, "gone.log")]).toEqual({ ino: 1, dev: 1, offset: 10 });
+    expect(positions[join(dir, "e.log")]).toBeUndefined();
+    expect(state.lines.parsed).toBeGreaterThan(0);
+    const tailer = createTailer({ dir, state, positions, maxLineBytes: MAX });
+    await tailer.poll();
+    await tailer.close();
+    expect(state).toEqual(tailerOnly);
+    expect(tailer.positions()).toEqual(alone.positions());
+    expect(tailer.stats).toEqual(alone.stats);
+  });
+
+  it("reads a file and its hard link once", async () => {
+    const text = logText(50);
+    writeFileSync(join(dir, "a.log"), text);
+    linkSync(join(dir, "a.log"), join(dir, "b.log"));
+    const { state, positions } = await bulk({ workers: 0 });
+    expect(state).toEqual(recount(text, { maxLineBytes: MAX }));
+    expect(Object.keys(positions)).toEqual([join(dir, "a.log")]);
+  });
+
+  it("has a bundled worker that answers a block as ingestBlock does", async () => {
+    const worker = new Worker(WORKER_URL);
+    try {
+      const replies: unknown[] = [];
+      const done = new Promise<void>((resolve) => worker.on("message", (m) => replies.push(m) === 2 && resolve()));
+      const bytes = new TextEncoder().encode("xx" + logText(20));
+      const expected = ingestBlock(bytes.subarray(2), MAX);
+      const length = bytes.length;
+      const request: IngestWorkerRequest = { id: 42, bytes: bytes.buffer, byteOffset: 2, byteLength: length - 2, maxLineBytes: MAX };
+      worker.postMessage(request, [bytes.buffer]);
+      await done;
+      // The buffer comes back, to be used for another chunk.
+      expect(replies).toEqual([{ ready: true }, { id: 42, result: expected, bytes: expect.any(ArrayBuffer) }]);
+      expect((replies[1] as { bytes: ArrayBuffer }).bytes.byteLength).toBe(length);
+    } finally {
+      await worker.terminate();
+    }
+  });
+
+  it("parses the blocks of a worker that dies here, from the file", async () => {
+    const text = logText(400);
+    writeFileSync(join(dir, "etl.log"), text);
+    const dying = join(dir, "dying-worker.mjs");
+    writeFileSync(dying, 'import { parentPort } from "node:worker_threads";\nparentPort.postMessage({ ready: true });\nparentPort.on("message", () => process.exit(3));\n');
+    const { state } = await bulk({ workers: 2, chunkBytes: 1024, workerUrl: pathToFileURL(dying) });
+    expect(state).toEqual(recount(text, { maxLineBytes: MAX }));
+  });
+
+  it("parses in this thread when no worker can start: module missing, or failing to load", async () => {
+    const text = logText(200);
+    writeFileSync(join(dir, "etl.log"), text);
+    const broken = join(dir, "broken-worker.mjs");
+    writeFileSync(broken, 'throw new Error("cannot load");\n');
+    for (const workerUrl of [new URL("./no-such-worker.mjs", WORKER_URL), pathToFileURL(broken)]) {
+      const { state } = await bulk({ workers: 2, chunkBytes: 512, workerUrl });
+      expect(state).toEqual(recount(text, { maxLineBytes: MAX }));
+    }
+  });
+
+  it("describes a bounded number of bad lines per block, in file order", async () => {
+    writeFileSync(join(dir, "a.log"), "bad\n".repeat(30) + "x".repeat(MAX + 100) + "\n");
+    writeFileSync(join(dir, "b.log"), "{}\n");
+    const seen: [BadLine["result"], string][] = [];
+    const { state } = await bulk({
+      workers: 2,
+      chunkBytes: 40,
+      maxBadLinesPerBlock: 2,
+      onBadLine: (line, file) => seen.push([line.result, file.slice(dir.length + 1)]),
+    });
+    expect(state.lines).toEqual({ parsed: 0, malformed: 30, rejected: 1, too_long: 1 });
+    expect(seen.filter(([result]) => result === "malformed").length).toBeLessThan(30);
+    expect(seen.slice(-2)).toEqual([["too_long", "a.log"], ["rejected", "b.log"]]);
+  });
+
+  it("finds nothing in a directory that does not exist yet, and keeps the saved positions", async () => {
+    rmSync(dir, { recursive: true });
+    const saved = { [join(dir, "a.log")]: { ino: 5, dev: 6, offset: 7 } };
+    expect((await bulk({ positions: saved })).positions).toEqual(saved);
+  });
+
+  it("runs its workers under Deno from the sources and under Node from the bundle, with the same counters", async () => {
+    // Over the threshold under which no worker is started.
+    mkdirSync(join(dir, "logs"));
+    let text = "";
+    for (let seed = 0; Buffer.byteLength(text) < 9 * 1024 * 1024; seed += 1000) text += logText(1000, seed);
+    writeFileSync(join(dir, "logs/etl.log"), text);
+    const args = ["--data-dir", dir, "--once"];
+    // The exporter logs how many workers parsed; bad lines are logged too, as warnings.
+    const env = { ETL_LOG_LEVEL: "info" };
+    const [deno, node, single] = await Promise.all([
+      runWorker("exporter", args, env, "deno"),
+      runWorker("exporter", args, env, "node"),
+      runWorker("exporter", [...args, "--ingest-workers", "0"], env, "node"),
+    ]);
+    expect([deno.code, node.code, single.code]).toEqual([0, 0, 0]);
+    for (const [run, workers] of [[deno, 2], [node, 2], [single, 0]] as const) {
+      const lines = run.stderr.trim().split("\n").map((line) => JSON.parse(line) as { level: string; properties: Record<string, unknown> });
+      expect(lines.filter((line) => line.level !== "WARN" && line.level !== "INFO")).toEqual([]);
+      expect(lines.find((line) => "workers" in line.properties)?.properties).toMatchObject({ files: 1, workers });
+    }
+    const expected = recount(text, { maxLineBytes: 65_536 });
+    const samples = counterSamples(node.stdout);
+    expect(samples['etl_records_total{pipeline="etl"}']).toBe(expected.pipelines.etl!.recordsTotal);
+    expect(samples['etl_file_processing_duration_seconds_sum{pipeline="etl"}']).toBe(expected.pipelines.etl!.durationSumSeconds);
+    expect(counterSamples(deno.stdout)).toEqual(samples);
+    expect(counterSamples(single.stdout)).toEqual(samples);
+  }, 60_000);
+
+  it("rejects nonsense options", async () => {
+    await expect(bulk({ chunkBytes: 0 })).rejects.toThrow(RangeError);
+    await expect(bulk({ workers: -1 })).rejects.toThrow(RangeError);
+  });
+});
