@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { appendFileSync, readFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { recount } from "../lib/recount.ts";
@@ -128,6 +128,21 @@ describe("exporter serving", () => {
     }, 15_000, "catch-up after restart");
     expect(countersOf(await (await fetch(`${url}/metrics`)).text())).toEqual(expected);
   }, 90_000);
+
+  it("starts before any log exists, creates its data folder and checkpoints", async () => {
+    const dir = join(tempDir(), "not-yet");
+    dirs.push(dir);
+    const port = await freePort();
+    const exporter = startWorker("exporter", [], { EXPORTER_PORT: String(port), ETL_DATA_DIR: dir, ETL_CHECKPOINT_SECONDS: "0.2" });
+    workers.push(exporter);
+    const body = await waitFor(async () => {
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      return /^etl_exporter_checkpoint_age_seconds \d/m.test(text) ? text : undefined;
+    }, 15_000, "a checkpoint");
+    expect(body).toMatch(/^etl_exporter_ready 1$/m);
+    expect(existsSync(join(dir, "exporter-checkpoint.json"))).toBe(true);
+    expect(exporter.stderr()).not.toContain("Cannot write the checkpoint");
+  }, 30_000);
 
   it.skipIf(!hasPromtool && !requireRealTools)("passes promtool check metrics (but prom-client's nodejs_active_* gauges)", async () => {
     const dir = tempDir();

@@ -8,12 +8,14 @@
  *
  * @module
  */
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { getLogger } from "@logtape/logtape";
 import { collectDefaultMetrics, type Metric, Registry } from "prom-client";
 import * as z from "zod";
 import { createApp } from "../../handlers/app.ts";
+import { DEFAULT_HEALTH_POLICY } from "../../lib/health.ts";
 import { renderMetrics } from "../../lib/metrics/render.ts";
 import { COMMON_SETTINGS, type SettingsSpec } from "../../lib/settings.ts";
 import type { Snapshot } from "../../lib/snapshot.ts";
@@ -54,6 +56,13 @@ const EXPORTER_SETTINGS = {
     defaultText: "5",
     schema: z.coerce.number({ error: "must be a number" }).min(0.1).max(3600).default(5),
   },
+  staleAfterSeconds: {
+    env: "ETL_STALE_AFTER_SECONDS",
+    flag: "stale-after-seconds",
+    help: "Seconds without any event (heartbeats included) after which a pipeline is unhealthy.",
+    defaultText: "60",
+    schema: z.coerce.number({ error: "must be a number" }).min(1).max(86_400).default(60),
+  },
   ingestWorkers: {
     env: "ETL_INGEST_WORKERS",
     flag: "ingest-workers",
@@ -68,6 +77,8 @@ const log = getLogger(["etl", "exporter"]);
 const badLineLog = getLogger(["etl", "ingest", "bad-line"]);
 const logDir = join(settings.dataDir, "logs");
 const checkpointPath = join(settings.dataDir, "exporter-checkpoint.json");
+// The exporter may start before anything wrote a log: its checkpoint still needs a folder.
+mkdirSync(settings.dataDir, { recursive: true });
 
 let state = createIngestState();
 let positions: Record<string, FilePosition> | undefined;
@@ -122,7 +133,9 @@ const makeTailer = (from: Record<string, FilePosition>): Tailer =>
   });
 
 let ready = false;
+const healthPolicy = { ...DEFAULT_HEALTH_POLICY, staleAfterMs: settings.staleAfterSeconds * 1000 };
 const snapshot = (): Snapshot => ({
+  healthPolicy,
   state,
   nowMs: Date.now(),
   ready,
