@@ -13,6 +13,7 @@ export const ENTRY_POINTS = {
   receiver: "workers/receiver/main.ts",
   "build-rules": "scripts/build_rules.ts",
   "stack-local": "scripts/stack_local.ts",
+  "build-dashboards": "scripts/build_dashboards.ts",
 };
 
 // prom-client and bcryptjs call require() for Node built-ins; an ESM bundle has none.

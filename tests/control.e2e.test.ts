@@ -3,32 +3,13 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { build } from "esbuild";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { cleanup, freePort, ROOT, tempDir, waitFor } from "./harness.ts";
 
 const SIMULATOR = join(ROOT, "dist/simulator.mjs");
 const CLI = join(ROOT, "dist/scenario.mjs");
 const VALID = "valid scenarios: normal, stall, crash, slow, error-burst, low-throughput";
 
-// The CLI is built here with the options of scripts/build.mjs, so the test
-// does not depend on it being listed there yet (the global setup builds the
-// simulator, and only what is listed).
-beforeAll(async () => {
-  await build({
-    entryPoints: { scenario: join(ROOT, "scripts/scenario.ts") },
-    outdir: join(ROOT, "dist"),
-    outExtension: { ".js": ".mjs" },
-    bundle: true,
-    minify: true,
-    format: "esm",
-    platform: "node",
-    target: "node20",
-    banner: { js: 'import{createRequire as __cr}from"node:module";const require=__cr(import.meta.url);' },
-    legalComments: "none",
-    logLevel: "warning",
-  });
-});
 
 interface Running {
   child: ChildProcess;

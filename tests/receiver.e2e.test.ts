@@ -4,8 +4,7 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import bcrypt from "bcryptjs";
-import { build } from "esbuild";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { exampleWebhook } from "../lib/alertmanager_webhook.ts";
 import { cleanup, DENO, DENO_FLAGS, freePort, ROOT, tempDir, waitFor } from "./harness.ts";
 
@@ -13,24 +12,6 @@ const BUNDLE = join(ROOT, "dist/receiver.mjs");
 const ALERTMANAGER = ["prometheus-alertmanager", "alertmanager"].find((bin) => spawnSync(bin, ["--version"]).status === 0);
 const requireRealTools = process.env.CI === "true";
 
-// Built here with the options of scripts/build.mjs, so the test does not
-// depend on the receiver being listed there yet (the global setup builds
-// only what is listed).
-beforeAll(async () => {
-  await build({
-    entryPoints: { receiver: join(ROOT, "workers/receiver/main.ts") },
-    outdir: join(ROOT, "dist"),
-    outExtension: { ".js": ".mjs" },
-    bundle: true,
-    minify: true,
-    format: "esm",
-    platform: "node",
-    target: "node20",
-    banner: { js: 'import{createRequire as __cr}from"node:module";const require=__cr(import.meta.url);' },
-    legalComments: "none",
-    logLevel: "warning",
-  });
-});
 
 interface Running {
   child: ChildProcess;
