@@ -1,5 +1,6 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { appendFileSync, existsSync, readFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { recount } from "../lib/recount.ts";
@@ -88,6 +89,22 @@ describe("bad settings", () => {
     expect(stderr).toContain(message);
     expect(stderr).not.toMatch(/\n\s+at /);
   });
+
+  it.each(["node", "deno"] as const)("names a port already in use and exits 1, no stack trace (%s)", async (runtime) => {
+    const taken = createServer().listen(0, "127.0.0.1");
+    await new Promise((r) => taken.once("listening", r));
+    const port = (taken.address() as { port: number }).port;
+    try {
+      const dir = tempDir();
+      dirs.push(dir);
+      const { code, stderr } = await runWorker("exporter", ["--data-dir", dir], { EXPORTER_PORT: String(port) }, runtime);
+      expect(code).toBe(1);
+      expect(stderr).toContain(`cannot listen on 127.0.0.1:${port}: the address is in use (another copy running?); set EXPORTER_PORT to another port`);
+      expect(stderr).not.toMatch(/\n\s+at /);
+    } finally {
+      taken.close();
+    }
+  }, 30_000);
 
   it("lists the settings on --help and exits 0", async () => {
     const { code, stdout } = await runWorker("simulator", ["--help"]);

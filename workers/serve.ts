@@ -10,6 +10,7 @@
  * ```
  * @module
  */
+import process from "node:process";
 import { serve as serveNode } from "@hono/node-server";
 
 /** The parts of Deno's API used here (so Node's type check knows them). */
@@ -62,4 +63,32 @@ export function serveFetch(
     });
     server.once("error", reject);
   });
+}
+
+/**
+ * Like {@linkcode serveFetch}, but a port that cannot be bound ends the
+ * process with a message naming the address and the setting to change, and
+ * exit code 1: a taken port is an everyday mistake, not a crash.
+ *
+ * @example
+ * ```ts
+ * const server = await serveOrExit(app.fetch, { port: 8083, hostname: "127.0.0.1", setting: "EXPORTER_PORT" });
+ * ```
+ */
+export async function serveOrExit(
+  fetch: (request: Request) => Response | Promise<Response>,
+  options: { port: number; hostname: string; setting: string },
+): Promise<RunningServer> {
+  try {
+    return await serveFetch(fetch, options);
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? (error as Error).name;
+    const why = code === "EADDRINUSE" || code === "AddrInUse"
+      ? "the address is in use (another copy running?)"
+      : code === "EACCES" || code === "PermissionDenied"
+      ? "permission denied (ports below 1024 need privileges)"
+      : (error as Error).message;
+    process.stderr.write(`cannot listen on ${options.hostname}:${options.port}: ${why}; set ${options.setting} to another port\n`);
+    process.exit(1);
+  }
 }

@@ -20,7 +20,7 @@ import { renderMetrics } from "../../lib/metrics/render.ts";
 import { COMMON_SETTINGS, type SettingsSpec } from "../../lib/settings.ts";
 import type { Snapshot } from "../../lib/snapshot.ts";
 import { createIngestState } from "../../lib/state.ts";
-import { serveFetch } from "../serve.ts";
+import { serveOrExit } from "../serve.ts";
 import { onShutdown, startWorker } from "../start.ts";
 import { bulkIngest } from "./bulk_ingest.ts";
 import { CHECKPOINT_VERSION, readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
@@ -167,7 +167,7 @@ const app = createApp({
     (metric) => (metric as unknown as { name: string }).name !== "nodejs_eventloop_lag_seconds",
   ),
 });
-const server = await serveFetch(app.fetch, { port: settings.exporterPort, hostname: settings.host });
+const server = await serveOrExit(app.fetch, { port: settings.exporterPort, hostname: settings.host, setting: "EXPORTER_PORT" });
 log.info("Exporter on http://{host}:{port}/ reading {logDir}", { host: settings.host, port: server.port, logDir });
 
 const saveCheckpoint = async () => {

@@ -20,7 +20,7 @@ import { createCredentialVerifier } from "../../lib/credential_verifier.ts";
 import { createNotificationRing, type Notification, type NotificationStore } from "../../lib/notification_ring.ts";
 import { COMMON_SETTINGS, type SettingsSpec } from "../../lib/settings.ts";
 import { resolveCredential } from "../credentials.ts";
-import { serveFetch } from "../serve.ts";
+import { serveOrExit } from "../serve.ts";
 import { onShutdown, startWorker } from "../start.ts";
 
 const RECEIVER_SETTINGS = {
@@ -79,7 +79,7 @@ if (file !== null) {
 const store = fileBackedStore(file);
 const app = createWebhookReceiverApp({ store, auth: basicAuth(verifier, { realm: "etl-receiver" }) });
 
-const server = await serveFetch(app.fetch, { port: settings.receiverPort, hostname: settings.host }).catch((error) => exitWith(error, 1));
+const server = await serveOrExit(app.fetch, { port: settings.receiverPort, hostname: settings.host, setting: "RECEIVER_PORT" });
 log.info("Receiver on http://{host}:{port}/ (POST /webhook as {user}; notifications appended to {file})", {
   host: settings.host,
   port: server.port,

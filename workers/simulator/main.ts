@@ -29,7 +29,7 @@ import { PipelineNameSchema } from "../../lib/events.ts";
 import { COMMON_SETTINGS, type SettingsSpec } from "../../lib/settings.ts";
 import { DEFAULT_PROFILE, PipelinesConfigSchema, type Profile, type Scenario, ScenarioSchema } from "../../lib/simulator/profile.ts";
 import { resolveCredential, resolveMetricsCredential } from "../credentials.ts";
-import { serveFetch } from "../serve.ts";
+import { serveOrExit } from "../serve.ts";
 import { onShutdown, startWorker } from "../start.ts";
 import { createSimulation, type Simulation } from "./simulation.ts";
 
@@ -171,7 +171,7 @@ const app = createApp({
 app.route("/", createControlApp({ control, auth: basicAuth(controlVerifier, { realm: "etl-simulator-control" }) }));
 
 simulation.start();
-const server = await serveFetch(app.fetch, { port: settings.simulatorPort, hostname: settings.host });
+const server = await serveOrExit(app.fetch, { port: settings.simulatorPort, hostname: settings.host, setting: "SIMULATOR_PORT" });
 log.info("Simulator on http://{host}:{port}/ (pipelines {pipelines}, seed {seed}, speed {speed}, scenario {scenario})", {
   host: settings.host,
   port: server.port,
