@@ -14,9 +14,8 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AlertName, alertParamsForSpeed } from "../lib/alerts/rules.ts";
-import { ensureStackSecrets } from "../workers/secrets/store.ts";
-import { haveServerBinaries, INSTALL_HINT, type NativeStack, startNativeStack, type StackPorts } from "../workers/stack/native.ts";
-import { cleanup, freePort, ROOT, tempDir, waitFor } from "./harness.ts";
+import { haveServerBinaries, INSTALL_HINT, type NativeStack, type StackPorts } from "../workers/stack/native.ts";
+import { cleanup, startTestStack, tempDir, waitFor } from "./harness.ts";
 
 const SPEED = 10;
 const SCRAPE_SECONDS = 1;
@@ -27,7 +26,6 @@ if (!available && !required) console.warn(`alerting tests skipped: ${INSTALL_HIN
 
 const dirs: string[] = [];
 let stack: NativeStack;
-let ports: StackPorts;
 let secretsDir: string;
 const password = (name: string) => readFileSync(join(secretsDir, name), "utf8").trim();
 const basic = (user: string, pw: string) => ({ authorization: `Basic ${btoa(`${user}:${pw}`)}` });
@@ -77,18 +75,12 @@ async function firingAlerts(): Promise<string[]> {
 
 describe.skipIf(!available && !required)("alerting against real Prometheus and Alertmanager", () => {
   beforeAll(async () => {
-    const runDir = tempDir("etl-stack-");
-    secretsDir = join(runDir, "secrets");
-    dirs.push(runDir);
-    await ensureStackSecrets(secretsDir, { cost: 4 });
-    ports = { exporter: await freePort(), simulator: await freePort(), receiver: await freePort(), prometheus: await freePort(), alertmanager: await freePort() };
-    const wrongPasswordFile = join(runDir, "wrong_password");
+    const wrongPasswordDir = tempDir("etl-wrong-");
+    dirs.push(wrongPasswordDir);
+    const wrongPasswordFile = join(wrongPasswordDir, "wrong_password");
     writeFileSync(wrongPasswordFile, "not-the-password");
-    stack = await startNativeStack({
-      root: ROOT,
-      runDir,
-      secretsDir,
-      ports,
+    let runDir: string;
+    ({ stack, secretsDir, runDir } = await startTestStack("etl-stack-", {
       speed: SPEED,
       seed: 11,
       alertParams: alertParamsForSpeed(SPEED, { scrapeIntervalSeconds: SCRAPE_SECONDS }),
@@ -100,12 +92,13 @@ describe.skipIf(!available && !required)("alerting against real Prometheus and A
       },
       exporterEnv: { ETL_STALE_AFTER_SECONDS: String(STALE_AFTER_SECONDS), ETL_POLL_MS: "100" },
       // The same simulator, scraped with a wrong password: must be down.
-      extraScrapeJobs: [{
+      extraScrapeJobs: (stackPorts: StackPorts) => [{
         job_name: "wrong-password",
         basic_auth: { username: "metrics", password_file: wrongPasswordFile },
-        static_configs: [{ targets: [`127.0.0.1:${ports.simulator}`] }],
+        static_configs: [{ targets: [`127.0.0.1:${stackPorts.simulator}`] }],
       }],
-    });
+    }));
+    dirs.push(runDir);
   }, 120_000);
 
   afterAll(async () => {

@@ -1,43 +1,24 @@
 // The simulator's /control/scenario as it runs (dist/simulator.mjs), and the
 // `npm run scenario` CLI against it.
-import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { cleanup, freePort, ROOT, tempDir, waitFor } from "./harness.ts";
+import { cleanup, freePort, killAll, ROOT, type Spawned, spawnProcess, tempDir, waitFor } from "./harness.ts";
 
 const SIMULATOR = join(ROOT, "dist/simulator.mjs");
 const CLI = join(ROOT, "dist/scenario.mjs");
 const VALID = "valid scenarios: normal, stall, crash, slow, error-burst, low-throughput";
 
 
-interface Running {
-  child: ChildProcess;
-  stdout(): string;
-  stderr(): string;
-  exited: Promise<number | null>;
-}
-
 const dirs: string[] = [];
-const running: Running[] = [];
+const running: Spawned[] = [];
 afterEach(async () => {
-  for (const r of running.splice(0)) {
-    if (r.child.exitCode === null && r.child.signalCode === null) {
-      r.child.kill("SIGKILL");
-      await r.exited;
-    }
-  }
+  await killAll(running);
   cleanup(dirs);
 });
 
-function run(args: string[], cwd: string, env: Record<string, string>): Running {
-  const child = spawn(process.execPath, args, { cwd, env: { ...process.env, ETL_LOG_LEVEL: "warning", ...env }, stdio: "pipe" });
-  let out = "";
-  let err = "";
-  child.stdout!.on("data", (d) => (out += d));
-  child.stderr!.on("data", (d) => (err += d));
-  const exited = new Promise<number | null>((done) => child.on("exit", (code) => done(code)));
-  const r = { child, stdout: () => out, stderr: () => err, exited };
+function run(args: string[], cwd: string, env: Record<string, string>): Spawned {
+  const r = spawnProcess(process.execPath, args, { cwd, env: { ETL_LOG_LEVEL: "warning", ...env } });
   running.push(r);
   return r;
 }

@@ -20,9 +20,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ALERT_NAMES } from "../lib/alerts/rules.ts";
 import { DASHBOARD_PATH } from "../grafana/dashboard.ts";
 import { expandGrafanaVariables, rateIntervalSeconds } from "../grafana/src/promql.ts";
-import { ensureStackSecrets } from "../workers/secrets/store.ts";
-import { haveServerBinaries, INSTALL_HINT, type NativeStack, startNativeStack } from "../workers/stack/native.ts";
-import { cleanup, freePort, ROOT, tempDir, waitFor } from "./harness.ts";
+import { haveServerBinaries, INSTALL_HINT, type NativeStack } from "../workers/stack/native.ts";
+import { cleanup, ROOT, startTestStack, waitFor } from "./harness.ts";
 
 const SPEED = 10;
 const SCRAPE_SECONDS = 1;
@@ -135,22 +134,15 @@ describe.skipIf(!available && !required)("every panel query against real Prometh
   let allDataAfterS = 0;
 
   beforeAll(async () => {
-    const runDir = tempDir("etl-grafana-");
-    dirs.push(runDir);
-    secretsDir = join(runDir, "secrets");
-    await ensureStackSecrets(secretsDir, { cost: 4 });
-    const ports = { exporter: await freePort(), simulator: await freePort(), receiver: await freePort(), prometheus: await freePort(), alertmanager: await freePort() };
-    stack = await startNativeStack({
-      root: ROOT,
-      runDir,
-      secretsDir,
-      ports,
+    let runDir: string;
+    ({ stack, secretsDir, runDir } = await startTestStack("etl-grafana-", {
       speed: SPEED,
       seed: 23,
       // The production rules: what a deployment evaluates, quiet in normal running.
       scrapeInterval: `${SCRAPE_SECONDS}s`,
       evaluationInterval: `${SCRAPE_SECONDS}s`,
-    });
+    }));
+    dirs.push(runDir);
     startedAt = Date.now();
     // Poll until every query has something to draw; record when each first did.
     await waitFor(async () => {

@@ -7,6 +7,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { ensureStackSecrets } from "../workers/secrets/store.ts";
+import { type NativeStack, type NativeStackOptions, type StackPorts, startNativeStack } from "../workers/stack/native.ts";
 
 export const ROOT = resolve(import.meta.dirname, "..");
 export const DENO = join(ROOT, "node_modules/.bin/deno");
@@ -123,4 +125,55 @@ export async function stopWorker(worker: Worker, signal: NodeJS.Signals = "SIGTE
 /** Removes temporary folders. */
 export function cleanup(dirs: string[]): void {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
+/** A native stack for a test: fresh secrets (bcrypt cost 4, for speed) and free ports in a temporary folder. */
+export async function startTestStack(
+  prefix: string,
+  options: Omit<NativeStackOptions, "root" | "runDir" | "secretsDir" | "ports" | "extraScrapeJobs"> & {
+    /** Extra jobs, made once the ports are known. */
+    extraScrapeJobs?: (ports: StackPorts) => Record<string, unknown>[];
+  },
+): Promise<{ stack: NativeStack; runDir: string; secretsDir: string; ports: StackPorts }> {
+  const runDir = tempDir(prefix);
+  const secretsDir = join(runDir, "secrets");
+  await ensureStackSecrets(secretsDir, { cost: 4 });
+  const ports: StackPorts = {
+    exporter: await freePort(),
+    simulator: await freePort(),
+    receiver: await freePort(),
+    prometheus: await freePort(),
+    alertmanager: await freePort(),
+  };
+  const stack = await startNativeStack({ root: ROOT, runDir, secretsDir, ports, ...options, extraScrapeJobs: options.extraScrapeJobs?.(ports) });
+  return { stack, runDir, secretsDir, ports };
+}
+
+/** A spawned process whose output is kept; `exited` resolves to its exit code. */
+export interface Spawned {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  exited: Promise<number | null>;
+}
+
+/** Spawns `command args` with piped output kept for assertions. */
+export function spawnProcess(command: string, args: string[], options: { cwd: string; env: Record<string, string> }): Spawned {
+  const child = spawn(command, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: "pipe" });
+  let out = "";
+  let err = "";
+  child.stdout!.on("data", (d) => (out += d));
+  child.stderr!.on("data", (d) => (err += d));
+  const exited = new Promise<number | null>((done) => child.on("exit", (code) => done(code)));
+  return { child, stdout: () => out, stderr: () => err, exited };
+}
+
+/** Kills (SIGKILL) every process of `list` still running and empties it. */
+export async function killAll(list: Spawned[]): Promise<void> {
+  for (const p of list.splice(0)) {
+    if (p.child.exitCode === null && p.child.signalCode === null) {
+      p.child.kill("SIGKILL");
+      await p.exited;
+    }
+  }
 }

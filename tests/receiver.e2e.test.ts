@@ -1,43 +1,27 @@
 // The webhook receiver as it runs: the bundle under Node, the source under
 // Deno, and (when installed) a real Alertmanager delivering to it.
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import bcrypt from "bcryptjs";
 import { afterEach, describe, expect, it } from "vitest";
 import { exampleWebhook } from "../lib/alertmanager_webhook.ts";
-import { cleanup, DENO, DENO_FLAGS, freePort, ROOT, tempDir, waitFor } from "./harness.ts";
+import { cleanup, DENO, DENO_FLAGS, freePort, killAll, ROOT, type Spawned, spawnProcess, tempDir, waitFor } from "./harness.ts";
 
 const BUNDLE = join(ROOT, "dist/receiver.mjs");
 const ALERTMANAGER = ["prometheus-alertmanager", "alertmanager"].find((bin) => spawnSync(bin, ["--version"]).status === 0);
 const requireRealTools = process.env.CI === "true";
 
 
-interface Running {
-  child: ChildProcess;
-  stderr(): string;
-  exited: Promise<number | null>;
-}
-
 const dirs: string[] = [];
-const running: Running[] = [];
+const running: Spawned[] = [];
 afterEach(async () => {
-  for (const r of running.splice(0)) {
-    if (r.child.exitCode === null && r.child.signalCode === null) {
-      r.child.kill("SIGKILL");
-      await r.exited;
-    }
-  }
+  await killAll(running);
   cleanup(dirs);
 });
 
-function run(command: string, args: string[], cwd: string, env: Record<string, string>): Running {
-  const child = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: "pipe" });
-  let err = "";
-  child.stdout!.resume();
-  child.stderr!.on("data", (d) => (err += d));
-  const exited = new Promise<number | null>((done) => child.on("exit", (code) => done(code)));
-  const r = { child, stderr: () => err, exited };
+function run(command: string, args: string[], cwd: string, env: Record<string, string>): Spawned {
+  const r = spawnProcess(command, args, { cwd, env });
   running.push(r);
   return r;
 }

@@ -23,6 +23,7 @@
 import { createEventEmitter } from "../emitter.ts";
 import { etlFamilies } from "../metrics/etl_families.ts";
 import { foldEvent } from "../reducer.ts";
+import { emitPlanned } from "../simulator/emit_planned.ts";
 import { createEngine, type Engine, type PlannedEvent } from "../simulator/engine.ts";
 import { applyScenario, DEFAULT_PROFILE, type Profile, type Scenario } from "../simulator/profile.ts";
 import { createRandom } from "../simulator/random.ts";
@@ -88,26 +89,8 @@ interface Lane {
 }
 
 function emit(lane: Lane, planned: PlannedEvent) {
-  const e = lane.emitter;
   lane.clockMs = planned.atMs;
-  switch (planned.kind) {
-    case "etl_started":
-      return e.started({ version: "simulator" });
-    case "heartbeat":
-      return e.heartbeat({ state: planned.state });
-    case "file_started":
-      return e.fileStarted({ file: planned.file });
-    case "file_processed":
-      return e.fileProcessed({ file: planned.file, records: planned.records, duration_ms: planned.durationMs });
-    case "file_failed":
-      return e.fileFailed({
-        file: planned.file,
-        error_type: planned.errorType,
-        records: planned.records,
-        duration_ms: planned.durationMs,
-        message: planned.message,
-      });
-  }
+  return emitPlanned(lane.emitter, planned);
 }
 
 /**

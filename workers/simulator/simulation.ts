@@ -21,6 +21,7 @@ import { createEventEmitter, type EventEmitter } from "../../lib/emitter.ts";
 import type { EtlEvent } from "../../lib/events.ts";
 import { foldEvent } from "../../lib/reducer.ts";
 import { createEngine, type Engine, type PlannedEvent } from "../../lib/simulator/engine.ts";
+import { emitPlanned } from "../../lib/simulator/emit_planned.ts";
 import { applyScenario, type Profile, type Scenario } from "../../lib/simulator/profile.ts";
 import { createRandom } from "../../lib/simulator/random.ts";
 import { createIngestState, type IngestState } from "../../lib/state.ts";
@@ -117,27 +118,7 @@ export function createSimulation(options: SimulationOptions): Simulation {
     lane.bufferedBytes = 0;
   };
 
-  const emit = (lane: Lane, planned: PlannedEvent): EtlEvent => {
-    const e = lane.emitter;
-    switch (planned.kind) {
-      case "etl_started":
-        return e.started({ version: "simulator" });
-      case "heartbeat":
-        return e.heartbeat({ state: planned.state });
-      case "file_started":
-        return e.fileStarted({ file: planned.file });
-      case "file_processed":
-        return e.fileProcessed({ file: planned.file, records: planned.records, duration_ms: planned.durationMs });
-      case "file_failed":
-        return e.fileFailed({
-          file: planned.file,
-          error_type: planned.errorType,
-          records: planned.records,
-          duration_ms: planned.durationMs,
-          message: planned.message,
-        });
-    }
-  };
+  const emit = (lane: Lane, planned: PlannedEvent): EtlEvent => emitPlanned(lane.emitter, planned);
 
   const earliestLane = (): Lane => {
     let best = lanes[0]!;
