@@ -14,6 +14,7 @@ export const ENTRY_POINTS = {
   "build-rules": "scripts/build_rules.ts",
   "stack-local": "scripts/stack_local.ts",
   "build-dashboards": "scripts/build_dashboards.ts",
+  "secrets-fanout": "workers/secrets/fan_out_main.ts",
 };
 
 // prom-client and bcryptjs call require() for Node built-ins; an ESM bundle has none.
