@@ -56,7 +56,8 @@
  */
 import type { Buffer } from "node:buffer";
 import { createHash, timingSafeEqual } from "node:crypto";
-import bcrypt from "bcryptjs";
+// Named, not the default export: that one object holds all of bcryptjs, so none of it could be left out.
+import { compare as bcryptCompare } from "bcryptjs";
 
 /** `"busy"` means the credential was not checked: too much bcrypt work is pending. */
 export type VerifyResult = "ok" | "denied" | "busy";
@@ -199,7 +200,7 @@ export function createCredentialVerifier(options: CredentialVerifierOptions): Cr
     hashRestRatio = 0.25,
     now = Date.now,
     sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
-    compare = (password: string, hash: string) => bcrypt.compare(password, hash),
+    compare = (password: string, hash: string) => bcryptCompare(password, hash),
   } = options;
 
   if (typeof user !== "string" || user.length === 0 || user.includes(":")) {

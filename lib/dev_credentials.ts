@@ -36,7 +36,8 @@
 import { randomBytes } from "node:crypto";
 import { chmod, mkdir, open, readFile, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
-import bcrypt from "bcryptjs";
+// Named, not the default export: that one object holds all of bcryptjs, so none of it could be left out.
+import { compare as bcryptCompare, hash as bcryptHash } from "bcryptjs";
 import { isBcryptHash } from "./credential_verifier.ts";
 
 /** File name of the `metrics` password inside the credentials folder. */
@@ -327,7 +328,7 @@ export async function ensurePasswordFile(file: string, options: EnsurePasswordOp
 export async function hashMatches(password: string, hash: string): Promise<boolean> {
   if (!isBcryptHash(hash)) return false;
   try {
-    return await bcrypt.compare(password, hash);
+    return await bcryptCompare(password, hash);
   } catch {
     return false;
   }
@@ -387,7 +388,7 @@ export async function ensureHashFile(file: string, password: string, options: En
     await chmod(file, SECRET_FILE_MODE);
     return { hash: existing, status: "kept" };
   }
-  const hash = await bcrypt.hash(password, cost);
+  const hash = await bcryptHash(password, cost);
   await writeSecretFile(file, hash);
   return { hash, status: existing === null ? "created" : "regenerated" };
 }

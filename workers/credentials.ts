@@ -16,7 +16,8 @@
  */
 import { readFile } from "node:fs/promises";
 import { getLogger } from "@logtape/logtape";
-import bcrypt from "bcryptjs";
+// Named, not the default export: that one object holds all of bcryptjs, so none of it could be left out.
+import { hash as bcryptHash } from "bcryptjs";
 import { isBcryptHash } from "../lib/credential_verifier.ts";
 import { ensureDevCredentials, readPassword, readPasswordHash } from "../lib/dev_credentials.ts";
 
@@ -123,7 +124,7 @@ export async function resolveCredential(options: CredentialOptions): Promise<Cre
   // A hash file cannot be given to a client, so no passwordFile is reported for it.
   if (isBcryptHash(content)) return { user, passwordHash: await readPasswordHash(passwordFile) };
   const password = await readPassword(passwordFile);
-  return { user, passwordHash: await bcrypt.hash(password, 10), passwordFile };
+  return { user, passwordHash: await bcryptHash(password, 10), passwordFile };
 }
 
 /**

@@ -10,7 +10,10 @@
  * ```
  * @module
  */
-import { type Metric, Registry } from "prom-client";
+/// <reference path="./prom_client_modules.d.ts" />
+import type { Metric } from "prom-client";
+// The registry's own module, not prom-client's index: see prom_client_modules.d.ts.
+import Registry from "prom-client/lib/registry.js";
 import type { Snapshot } from "../snapshot.ts";
 import { etlFamilies } from "./etl_families.ts";
 import { exporterFamilies } from "./exporter_families.ts";

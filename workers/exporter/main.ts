@@ -8,11 +8,16 @@
  *
  * @module
  */
+/// <reference path="../../lib/metrics/prom_client_modules.d.ts" />
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { getLogger } from "@logtape/logtape";
-import { collectDefaultMetrics, type Metric, Registry } from "prom-client";
+import type { Metric } from "prom-client";
+// Their own modules, not prom-client's index (which adds the Summary, the Pushgateway and
+// the cluster aggregator): see lib/metrics/prom_client_modules.d.ts.
+import collectDefaultMetrics from "prom-client/lib/defaultMetrics.js";
+import Registry from "prom-client/lib/registry.js";
 import * as z from "zod";
 import { createApp } from "../../handlers/app.ts";
 import { DEFAULT_HEALTH_POLICY } from "../../lib/health.ts";

@@ -1,0 +1,39 @@
+// The containers run the bundles in dist/ (built by global_setup.ts before the
+// tests): each must stay under its budget, so a new library or an import that
+// defeats tree-shaking shows up here rather than in the images.
+import { existsSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ROOT } from "./harness.ts";
+
+const KIB = 1024;
+
+/**
+ * Budget of each container bundle, in bytes (a file must be strictly smaller).
+ * Room left when set: simulator 3 KB, receiver 23 KB, exporter 6 KB,
+ * ingest-worker 7 KB, secrets-fanout 17 KB; the smallest library the servers
+ * carry, bcryptjs, is 19 KB. zod (classic API, `import * as z from "zod"`) is
+ * 84–101 KB of every bundle and @logtape/logtape 49 KB of each server's.
+ */
+export const BUNDLE_BUDGETS: Readonly<Record<string, number>> = {
+  // The three servers: 250 KiB each.
+  simulator: 250 * KIB,
+  receiver: 250 * KIB,
+  // More than the other servers: prom-client's default process metrics (process_*, nodejs_*)
+  // are 26 KB and load @opentelemetry/api (22 KB, for exemplars), which no import style avoids.
+  exporter: 280 * KIB,
+  // The exporter's catch-up worker thread: zod and the ingest code.
+  "ingest-worker": 104 * KIB,
+  // The one-shot etl-secrets-init container: zod (for its settings) and file copies.
+  "secrets-fanout": 104 * KIB,
+};
+
+describe("bundle sizes", () => {
+  for (const [name, budget] of Object.entries(BUNDLE_BUDGETS)) {
+    it(`dist/${name}.mjs exists and is under ${budget} bytes`, () => {
+      const file = join(ROOT, "dist", `${name}.mjs`);
+      expect(existsSync(file), `${file} is missing: is "${name}" in scripts/build.mjs ENTRY_POINTS?`).toBe(true);
+      expect(statSync(file).size).toBeLessThan(budget);
+    });
+  }
+});
