@@ -15,6 +15,7 @@ export const ENTRY_POINTS = {
   "stack-local": "scripts/stack_local.ts",
   "build-dashboards": "scripts/build_dashboards.ts",
   "secrets-fanout": "workers/secrets/fan_out_main.ts",
+  stack: "workers/stack/cli.ts",
 };
 
 // prom-client and bcryptjs call require() for Node built-ins; an ESM bundle has none.
