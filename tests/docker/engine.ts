@@ -543,19 +543,24 @@ async function unmountUnder(dir: string): Promise<void> {
   if (left.length > 0) throw new Error(`still mounted, so ${dir} was not removed: ${left.join(", ")}`);
 }
 
-/**
- * Removes what an engine leaves once its dockerd is gone: stray processes,
- * our iptables rules, its bridges, its mounts and its folder.
- */
-async function tearDown(state: EngineState): Promise<void> {
-  const errors: string[] = [];
-  const attempt = async (what: string, work: () => Promise<unknown>) => {
+/** Runs clean-up steps one after another; a step that fails is noted in `errors` and the next one still runs. */
+function collectingErrors(errors: string[]): (what: string, work: () => Promise<unknown>) => Promise<void> {
+  return async (what, work) => {
     try {
       await work();
     } catch (error) {
       errors.push(`${what}: ${(error as Error).message}`);
     }
   };
+}
+
+/**
+ * Removes what an engine leaves once its dockerd is gone: stray processes,
+ * our iptables rules, its bridges, its mounts and its folder.
+ */
+async function tearDown(state: EngineState): Promise<void> {
+  const errors: string[] = [];
+  const attempt = collectingErrors(errors);
   await attempt("kill stray processes", async () => {
     const strays = processesUsing(state.dir);
     for (const pid of strays) process.kill(pid, "SIGKILL");
@@ -706,13 +711,7 @@ export async function startDockerEngine(options: { startTimeoutMs?: number } = {
   let stopping: Promise<void> | undefined;
   const stop = async () => {
     const errors: string[] = [];
-    const attempt = async (what: string, work: () => Promise<unknown>) => {
-      try {
-        await work();
-      } catch (error) {
-        errors.push(`${what}: ${(error as Error).message}`);
-      }
-    };
+    const attempt = collectingErrors(errors);
     if (child?.exitCode === null && child.signalCode === null) {
       await attempt("remove containers", async () => {
         const ids = lines(await dockerRun(["ps", "-aq"]));
