@@ -5,7 +5,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { createCredentialVerifier } from "../lib/credential_verifier.ts";
 import type { Scenario } from "../lib/simulator/profile.ts";
 import { basicAuth } from "./basic_auth.ts";
-import { createControlApp, isJsonContentType, type ScenarioControl, scenarioRequestProblem } from "./control.ts";
+import { createControlApp, type ScenarioControl, scenarioRequestProblem } from "./control.ts";
+import { isJsonContentType } from "./json_body.ts";
 
 const T0 = Date.UTC(2026, 10, 23, 10);
 const VALID = "valid scenarios: normal, stall, crash, slow, error-burst, low-throughput";

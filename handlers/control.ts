@@ -23,6 +23,7 @@ import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import * as z from "zod";
 import { type Scenario, SCENARIOS, ScenarioSchema } from "../lib/simulator/profile.ts";
+import { readJsonBody } from "./json_body.ts";
 
 /**
  * Where the scenario lives: the simulator in production, a plain object in tests.
@@ -98,22 +99,6 @@ const MAX_BODY_BYTES = 4096;
 const VALID = SCENARIOS.join(", ");
 
 /**
- * Tells whether a `Content-Type` value is JSON (`application/json` or any
- * `application/*+json`), parameters such as `charset` ignored.
- *
- * @example
- * ```ts
- * isJsonContentType("application/json; charset=utf-8"); // true
- * isJsonContentType("application/x-www-form-urlencoded"); // false (curl -d without -H)
- * isJsonContentType(undefined); // false
- * ```
- */
-export function isJsonContentType(value: string | undefined | null): boolean {
-  const type = (value ?? "").split(";")[0]!.trim().toLowerCase();
-  return type === "application/json" || /^application\/[^/\s]+\+json$/.test(type);
-}
-
-/**
  * The message of a 400 for a body that parsed as JSON but is not a request:
  * it names the problem and always lists the valid scenarios.
  *
@@ -154,15 +139,12 @@ function stateOf(control: ScenarioControl): ScenarioState {
  */
 export function setScenarioHandler(control: ScenarioControl): (c: Context) => Promise<Response> {
   return async (c) => {
-    if (!isJsonContentType(c.req.header("Content-Type"))) {
-      return c.json({ error: 'send the body as JSON (Content-Type: application/json), such as {"scenario": "stall"}' }, 415);
-    }
-    let body: unknown;
-    try {
-      body = JSON.parse(await c.req.text());
-    } catch (error) {
-      return c.json({ error: `body is not JSON (${(error as Error).message}); send {"scenario": "stall"}; valid scenarios: ${VALID}` }, 400);
-    }
+    const read = await readJsonBody(c, {
+      notJson: 'send the body as JSON (Content-Type: application/json), such as {"scenario": "stall"}',
+      unparsable: (why) => `body is not JSON (${why}); send {"scenario": "stall"}; valid scenarios: ${VALID}`,
+    });
+    if (!read.ok) return read.response;
+    const body = read.value;
     const problem = scenarioRequestProblem(body);
     if (problem !== null) return c.json({ error: problem }, 400);
     control.set(ScenarioRequestSchema.parse(body).scenario);

@@ -32,7 +32,7 @@ import { bodyLimit } from "hono/body-limit";
 import * as z from "zod";
 import { parseWebhook } from "../lib/alertmanager_webhook.ts";
 import type { NotificationStore } from "../lib/notification_ring.ts";
-import { isJsonContentType } from "./control.ts";
+import { readJsonBody } from "./json_body.ts";
 import { healthyHandler } from "./probes.ts";
 
 /**
@@ -116,16 +116,12 @@ ${items}
  */
 export function webhookHandler(store: NotificationStore, now: () => number = Date.now): (c: Context) => Promise<Response> {
   return async (c) => {
-    if (!isJsonContentType(c.req.header("Content-Type"))) {
-      return c.json({ error: "send the payload as JSON (Content-Type: application/json), as Alertmanager does" }, 415);
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(await c.req.text());
-    } catch (error) {
-      return c.json({ error: `body is not JSON: ${(error as Error).message}` }, 400);
-    }
-    const parsed = parseWebhook(json);
+    const read = await readJsonBody(c, {
+      notJson: "send the payload as JSON (Content-Type: application/json), as Alertmanager does",
+      unparsable: (why) => `body is not JSON: ${why}`,
+    });
+    if (!read.ok) return read.response;
+    const parsed = parseWebhook(read.value);
     if (!parsed.ok) return c.json({ error: parsed.message }, 400);
     await store.record({ receivedAt: new Date(now()).toISOString(), payload: parsed.payload });
     return c.json({ ok: true, count: store.count() });

@@ -134,8 +134,17 @@ function isMissing(error: unknown): boolean {
   return (error as { code?: unknown } | null)?.code === "ENOENT";
 }
 
-// Editors add a newline at the end of a file; `$(cat file)` would drop it too.
-function withoutFinalNewline(text: string): string {
+/**
+ * A password file's text as the password: editors add a newline at the end
+ * of a file, and `$(cat file)` drops it too.
+ *
+ * @example
+ * ```ts
+ * withoutFinalNewline("s3cret\n"); // "s3cret"
+ * withoutFinalNewline("s3cret\r\n"); // "s3cret"
+ * ```
+ */
+export function withoutFinalNewline(text: string): string {
   return text.replace(/\r?\n$/, "");
 }
 

@@ -9,9 +9,9 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { STACK_CREDENTIALS } from "../../lib/secrets_layout.ts";
 import { CONTAINER_SECRETS, secretFilesNeeded } from "../../lib/stack/container_secrets.ts";
+import { PUBLISHED_PORTS } from "../../lib/stack/compose_settings.ts";
 import { alertmanagerFlags, prometheusFlags } from "../../lib/stack/prometheus_flags.ts";
 import { ensureStackSecrets } from "../../workers/secrets/store.ts";
-import { DEFAULT_PORTS } from "../../workers/stack/native.ts";
 import { tempDir } from "../../tests/harness.ts";
 
 const HERE = import.meta.dirname;
@@ -88,15 +88,19 @@ describe("the services", () => {
     expect(Object.keys(services).sort()).toEqual([...LONG_RUNNING, "etl-secrets-init"].sort());
   });
 
-  it("publish the reference ports, on 127.0.0.1 unless ETL_BIND_ADDRESS says otherwise", () => {
+  it("publish the reference ports, on 127.0.0.1 unless ETL_BIND_ADDRESS says otherwise, with the CLI's variables", () => {
     const ports = Object.fromEntries(Object.entries(services).filter(([, s]) => s.ports).map(([n, s]) => [n, s.ports]));
-    expect(ports).toEqual({
-      "etl-simulator": [`\${ETL_BIND_ADDRESS:-127.0.0.1}:\${ETL_SIMULATOR_PORT:-${DEFAULT_PORTS.simulator}}:8000`],
-      "etl-metrics": [`\${ETL_BIND_ADDRESS:-127.0.0.1}:\${ETL_EXPORTER_PORT:-${DEFAULT_PORTS.exporter}}:8083`],
-      "etl-alert-receiver": [`\${ETL_BIND_ADDRESS:-127.0.0.1}:\${ETL_RECEIVER_PORT:-${DEFAULT_PORTS.receiver}}:9095`],
-      alertmanager: [`\${ETL_BIND_ADDRESS:-127.0.0.1}:\${ETL_ALERTMANAGER_PORT:-${DEFAULT_PORTS.alertmanager}}:9093`],
-      prometheus: [`\${ETL_BIND_ADDRESS:-127.0.0.1}:\${ETL_PROMETHEUS_PORT:-${DEFAULT_PORTS.prometheus}}:9090`],
-      grafana: ["${ETL_BIND_ADDRESS:-127.0.0.1}:${ETL_GRAFANA_PORT:-3000}:3000"],
+    expect(ports).toEqual(Object.fromEntries(PUBLISHED_PORTS.map((p) => [
+      p.service,
+      [`\${ETL_BIND_ADDRESS:-127.0.0.1}:\${${p.env}:-${p.defaultPort}}:${p.containerPort}`],
+    ])));
+    expect(Object.fromEntries(PUBLISHED_PORTS.map((p) => [p.service, [p.env, p.defaultPort, p.containerPort]]))).toEqual({
+      "etl-simulator": ["ETL_SIMULATOR_PORT", 8000, 8000],
+      "etl-metrics": ["ETL_EXPORTER_PORT", 8083, 8083],
+      "etl-alert-receiver": ["ETL_RECEIVER_PORT", 9095, 9095],
+      alertmanager: ["ETL_ALERTMANAGER_PORT", 9093, 9093],
+      prometheus: ["ETL_PROMETHEUS_PORT", 9090, 9090],
+      grafana: ["ETL_GRAFANA_PORT", 3000, 3000],
     });
   });
 

@@ -326,6 +326,15 @@ export async function simulatedPlans(params: AlertParams, options: SimulatedPlan
   const switchAt = onGrid(params, (options.switchAfterSeconds ?? 600) / speed);
   // The exporter's health verdict (60 s without events) runs on wall time.
   const scenarioHorizon = onGrid(params, Math.max((options.scenarioSeconds ?? 3600) / speed, switchAt + 300));
+  // What every plan's scrapes share: the jobs and instances the rules read.
+  const scrapes = {
+    scrapeIntervalSeconds: params.scrapeIntervalSeconds,
+    speed,
+    exporterJob: params.exporterJob,
+    simulatorJob: params.simulatorJob,
+    exporterInstance: EXPORTER_INSTANCE,
+    simulatorInstance: SIMULATOR_INSTANCE,
+  };
   const plans: TestPlan[] = [];
   for (const scenario of options.scenarios ?? SCENARIO_PLANS) {
     const crash = scenario === "crash";
@@ -335,12 +344,7 @@ export async function simulatedPlans(params: AlertParams, options: SimulatedPlan
         { name: QUIET, seed: customersSeed },
       ],
       durationSeconds: scenarioHorizon,
-      scrapeIntervalSeconds: params.scrapeIntervalSeconds,
-      speed,
-      exporterJob: params.exporterJob,
-      simulatorJob: params.simulatorJob,
-      exporterInstance: EXPORTER_INSTANCE,
-      simulatorInstance: SIMULATOR_INSTANCE,
+      ...scrapes,
       ...(crash ? { crashAtSeconds: switchAt } : {}),
     });
     plans.push({
@@ -359,12 +363,7 @@ export async function simulatedPlans(params: AlertParams, options: SimulatedPlan
     set: await simulateScrapes({
       pipelines: [{ name: FIRES, seed: ordersSeed + 100 }, { name: QUIET, seed: customersSeed + 100 }],
       durationSeconds: normalHorizon,
-      scrapeIntervalSeconds: params.scrapeIntervalSeconds,
-      speed,
-      exporterJob: params.exporterJob,
-      simulatorJob: params.simulatorJob,
-      exporterInstance: EXPORTER_INSTANCE,
-      simulatorInstance: SIMULATOR_INSTANCE,
+      ...scrapes,
     }),
     horizonSeconds: normalHorizon,
   });

@@ -21,6 +21,7 @@
 import { parseArgs } from "node:util";
 import * as z from "zod";
 import { helpText, parseSettings, type SettingSpec, type SettingsOf, type SettingsSpec } from "../settings.ts";
+import { textTable } from "../text_table.ts";
 
 /**
  * The Compose project name the CLI always passes (`-p`).
@@ -746,14 +747,10 @@ export function readySummary(input: {
   credentials: readonly CredentialLine[];
   reference: string;
 }): string[] {
-  const rows = (cells: string[][]) => {
-    const widths = cells.reduce<number[]>((w, row) => row.map((c, i) => Math.max(w[i] ?? 0, c.length)), []);
-    return cells.map((row) => `  ${row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!))).join("  ")}`);
-  };
   const urls = PUBLISHED_PORTS.filter((p) => input.urls[p.service] !== undefined).map((p) => [p.title, input.urls[p.service]!]);
-  const lines = [`The stack is up (project ${input.project}):`, ...rows(urls), ""];
+  const lines = [`The stack is up (project ${input.project}):`, ...textTable(urls), ""];
   lines.push("Credentials (user, the file holding the password, what it opens; passwords are never printed):");
-  lines.push(...rows(input.credentials.map((c) => [c.user, c.passwordFile, c.opens.replaceAll("`", "")])));
+  lines.push(...textTable(input.credentials.map((c) => [c.user, c.passwordFile, c.opens.replaceAll("`", "")])));
   lines.push(`Reference: ${input.reference}`);
   if (input.bindAddress !== "127.0.0.1" && input.bindAddress !== "::1") {
     lines.push(

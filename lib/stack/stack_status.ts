@@ -15,6 +15,7 @@
  */
 import * as z from "zod";
 import { ONE_SHOT_SERVICES } from "./compose_settings.ts";
+import { textTable } from "../text_table.ts";
 
 const PortBindings = z.record(z.string(), z.array(z.object({ HostIp: z.string().optional(), HostPort: z.string() })).nullable());
 
@@ -369,11 +370,6 @@ export interface StatusInput {
   prometheus: { url: string; targets: Fetched<Target[]>; alerts: Fetched<Alert[]> };
 }
 
-const table = (rows: string[][]): string[] => {
-  const widths = rows.reduce<number[]>((w, row) => row.map((cell, i) => Math.max(w[i] ?? 0, cell.length)), []);
-  return rows.map((row) => `  ${row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join("  ")}`.trimEnd());
-};
-
 /**
  * The report of `status` and its exit code: 0 when every service created
  * is ready, every target up and no alert firing; 1 otherwise (or when no
@@ -390,7 +386,7 @@ const table = (rows: string[][]): string[] => {
 export function statusReport(input: StatusInput): { lines: string[]; exitCode: 0 | 1 } {
   const problems: string[] = [];
   const lines = [`Services (project ${input.project}):`];
-  lines.push(...table(input.services.map((service) => {
+  lines.push(...textTable(input.services.map((service) => {
     const container = input.containers.get(service);
     if (container === undefined) return [service, "not created", "-"];
     const r = readiness(service, container);
@@ -409,7 +405,7 @@ export function statusReport(input: StatusInput): { lines: string[]; exitCode: 0
     lines.push("  none");
     problems.push("Prometheus has no target");
   } else {
-    lines.push(...table(targets.value.map((t) => [t.job, t.instance, t.health + (t.lastError ? `  (${t.lastError})` : "")])));
+    lines.push(...textTable(targets.value.map((t) => [t.job, t.instance, t.health + (t.lastError ? `  (${t.lastError})` : "")])));
     for (const t of targets.value) if (t.health !== "up") problems.push(`target ${t.job} ${t.instance} ${t.health}`);
   }
 
@@ -423,8 +419,8 @@ export function statusReport(input: StatusInput): { lines: string[]; exitCode: 0
       const labels = Object.entries(a.labels).map(([k, v]) => `${k}=${v}`).join(" ");
       return [a.name, labels, a.since ? `since ${a.since}` : ""];
     };
-    lines.push(firing.length === 0 ? "Alerts firing: none" : `Alerts firing (${firing.length}):`, ...table(firing.map(describe)));
-    if (pending.length > 0) lines.push(`Alerts pending (${pending.length}):`, ...table(pending.map(describe)));
+    lines.push(firing.length === 0 ? "Alerts firing: none" : `Alerts firing (${firing.length}):`, ...textTable(firing.map(describe)));
+    if (pending.length > 0) lines.push(`Alerts pending (${pending.length}):`, ...textTable(pending.map(describe)));
     if (firing.length > 0) problems.push(`${firing.length} alert${firing.length === 1 ? "" : "s"} firing`);
   }
   lines.push(problems.length === 0 ? "All healthy." : `Not healthy: ${problems.join("; ")}.`);

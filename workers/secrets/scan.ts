@@ -21,6 +21,7 @@ import { execFile } from "node:child_process";
 import { lstat, readdir, readFile } from "node:fs/promises";
 import { basename, extname, join } from "node:path";
 import process from "node:process";
+import { withoutFinalNewline } from "../../lib/dev_credentials.ts";
 
 /**
  * The kinds of finding.
@@ -277,7 +278,7 @@ export async function readKnownSecrets(dirs: readonly string[]): Promise<KnownSe
       const file = join(dir, name);
       if (!(await lstat(file)).isFile()) continue;
       // As `$(cat file)` reads it: a final newline is not part of the password.
-      const value = (await readFile(file, "utf8")).replace(/\r?\n$/, "");
+      const value = withoutFinalNewline(await readFile(file, "utf8"));
       if (value.length >= MIN_KNOWN_SECRET_CHARACTERS) secrets.push({ label: file, value });
       else if (value.length > 0) tooShort.push(file);
     }

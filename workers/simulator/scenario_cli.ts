@@ -22,6 +22,8 @@ import { readFile } from "node:fs/promises";
 import process from "node:process";
 import { parseArgs } from "node:util";
 import { isBcryptHash } from "../../lib/credential_verifier.ts";
+import { basicAuthorization } from "../../lib/basic_authorization.ts";
+import { withoutFinalNewline } from "../../lib/dev_credentials.ts";
 import type { Scenario } from "../../lib/simulator/profile.ts";
 
 /**
@@ -204,7 +206,7 @@ async function readControlPassword(file: string, hints: ScenarioHints): Promise<
     throw new ScenarioError(`cannot read the control password file ${file}: ${why}`, 1);
   }
   // As `$(cat file)` would: editors add one newline.
-  const password = text.replace(/\r?\n$/, "");
+  const password = withoutFinalNewline(text);
   if (password.length === 0) throw new ScenarioError(`the control password file ${file} is empty`, 1);
   if (isBcryptHash(password.trim())) {
     throw new ScenarioError(`${file} holds a bcrypt hash, which the simulator checks against; give the password's file with --password-file`, 1);
@@ -229,7 +231,7 @@ export async function runScenarioCommand(
   hints: ScenarioHints = DEV_HINTS,
 ): Promise<string> {
   const password = await readControlPassword(options.passwordFile, hints);
-  const authorization = `Basic ${btoa(String.fromCharCode(...new TextEncoder().encode(`${options.user}:${password}`)))}`;
+  const authorization = basicAuthorization(options.user, password);
   const endpoint = `${options.url}/control/scenario`;
   let response: Response;
   try {

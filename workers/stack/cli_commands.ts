@@ -62,6 +62,8 @@ import {
 } from "../../lib/stack/compose_settings.ts";
 import { type Alert, type ContainerInfo, type Fetched, parseAlerts, parseTargets, publishedPort, statusReport, type Target } from "../../lib/stack/stack_status.ts";
 import { CREDENTIALS_REFERENCE_FILE, credentialSpec, STACK_CREDENTIALS } from "../../lib/secrets_layout.ts";
+import { basicAuthorization } from "../../lib/basic_authorization.ts";
+import { withoutFinalNewline } from "../../lib/dev_credentials.ts";
 import { referencePath, ensureStackSecrets } from "../secrets/store.ts";
 import { runScenarioCommand, ScenarioError, type ScenarioHints } from "../simulator/scenario_cli.ts";
 import {
@@ -342,12 +344,12 @@ async function basicAuth(ctx: Context, name: "prometheus_readonly"): Promise<Fet
   const file = join(ctx.secretsDir, spec.passwordFile);
   let password: string;
   try {
-    password = (await readFile(file, "utf8")).replace(/\r?\n$/, "");
+    password = withoutFinalNewline(await readFile(file, "utf8"));
   } catch (error) {
     const code = (error as { code?: string }).code;
     return { ok: false, error: `cannot read ${shown(ctx, file)}: ${code === "ENOENT" ? "not found (npm run stack -- up makes it)" : (error as Error).message}` };
   }
-  return { ok: true, value: `Basic ${btoa(String.fromCharCode(...new TextEncoder().encode(`${spec.user}:${password}`)))}` };
+  return { ok: true, value: basicAuthorization(spec.user, password) };
 }
 
 async function askPrometheus<T>(url: string, path: string, authorization: string, parse: (body: string) => T): Promise<Fetched<T>> {

@@ -25,6 +25,8 @@ import process from "node:process";
 import { parse, stringify } from "yaml";
 import { type AlertmanagerTiming, renderAlertmanagerConfig } from "../../lib/alerts/alertmanager_config.ts";
 import { type AlertParams, alertRulesYaml, PRODUCTION_ALERT_PARAMS } from "../../lib/alerts/rules.ts";
+import { withoutFinalNewline } from "../../lib/dev_credentials.ts";
+import { portOf, type StackService } from "../../lib/stack/compose_settings.ts";
 import { alertmanagerFlags, prometheusFlags } from "../../lib/stack/prometheus_flags.ts";
 import { renderTargetFiles } from "../../lib/stack/targets.ts";
 import { ProcessGroup } from "./processes.ts";
@@ -38,8 +40,15 @@ export interface StackPorts {
   alertmanager: number;
 }
 
-/** The ports of the reference stack, plus 9095 for the alert receiver. */
-export const DEFAULT_PORTS: StackPorts = { exporter: 8083, simulator: 8000, receiver: 9095, prometheus: 9090, alertmanager: 9093 };
+const defaultPort = (service: StackService) => portOf(service)!.defaultPort;
+/** The ports of the reference stack, plus 9095 for the alert receiver: the Compose stack's (`PUBLISHED_PORTS` of lib/stack/compose_settings.ts). */
+export const DEFAULT_PORTS: StackPorts = {
+  exporter: defaultPort("etl-metrics"),
+  simulator: defaultPort("etl-simulator"),
+  receiver: defaultPort("etl-alert-receiver"),
+  prometheus: defaultPort("prometheus"),
+  alertmanager: defaultPort("alertmanager"),
+};
 
 /** How to run the native stack. */
 export interface NativeStackOptions {
@@ -86,7 +95,7 @@ export function haveServerBinaries(): boolean {
   return [PROMETHEUS_BINARY, ALERTMANAGER_BINARY].every((b) => spawnSync(b, ["--version"]).status === 0);
 }
 
-const readPassword = (secretsDir: string, name: string) => readFileSync(join(secretsDir, name), "utf8").replace(/\r?\n$/, "");
+const readPassword = (secretsDir: string, name: string) => withoutFinalNewline(readFileSync(join(secretsDir, name), "utf8"));
 
 /** Writes the configuration folders of Prometheus and Alertmanager under `runDir`. */
 export function assembleConfig(options: NativeStackOptions): { prometheusDir: string; alertmanagerFile: string } {

@@ -17,6 +17,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
+import { basicAuthorization } from "../../lib/basic_authorization.ts";
 
 /** A process of the group. */
 export interface Managed {
@@ -74,7 +75,7 @@ export class ProcessGroup {
   async waitHttp(name: string, url: string, auth?: ProbeAuth, timeoutMs = 30_000): Promise<void> {
     const managed = this.#processes.get(name);
     const deadline = Date.now() + timeoutMs;
-    const headers: Record<string, string> = auth ? { authorization: `Basic ${btoa(`${auth.user}:${auth.password}`)}` } : {};
+    const headers: Record<string, string> = auth ? { authorization: basicAuthorization(auth.user, auth.password) } : {};
     let exited = false;
     void managed?.exited.then(() => (exited = true));
     for (;;) {
