@@ -7,10 +7,10 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, join, posix } from "node:path";
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
-import { credentialSpec } from "../lib/secrets_layout.ts";
-import { findSecretsInText } from "../workers/secrets/scan.ts";
-import { DEFAULT_PORTS } from "../workers/stack/native.ts";
-import { DASHBOARD_PATH, PROMETHEUS_DATASOURCE_UID } from "./dashboard.ts";
+import { credentialSpec } from "../lib/secrets/secrets_layout.ts";
+import { findSecretsInText } from "../commands/secrets/scan.ts";
+import { DEFAULT_PORTS } from "../commands/stack/native.ts";
+import { DASHBOARD_PATH, PROMETHEUS_DATASOURCE_UID } from "../lib/dashboard/dashboard.ts";
 
 const DATASOURCES = "grafana/provisioning/datasources/prometheus.yml";
 const DASHBOARDS = "grafana/provisioning/dashboards/etl.yml";

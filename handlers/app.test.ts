@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { foldEvent } from "../lib/reducer.ts";
-import type { Snapshot } from "../lib/snapshot.ts";
-import { createIngestState } from "../lib/state.ts";
+import { foldEvent } from "../lib/etl/reducer.ts";
+import type { Snapshot } from "../lib/etl/snapshot.ts";
+import { createIngestState } from "../lib/etl/state.ts";
 import { createApp } from "./app.ts";
 
 const T0 = Date.UTC(2026, 10, 23, 10);

@@ -14,7 +14,7 @@
 import { getLogger } from "@logtape/logtape";
 import { Hono, type MiddlewareHandler } from "hono";
 import type { Metric } from "prom-client";
-import type { SnapshotSource } from "../lib/snapshot.ts";
+import type { SnapshotSource } from "../lib/etl/snapshot.ts";
 import { healthHandler } from "./health.ts";
 import { landingHandler } from "./landing.ts";
 import { metricsHandler } from "./metrics.ts";

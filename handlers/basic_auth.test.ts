@@ -2,7 +2,7 @@ import { Buffer } from "node:buffer";
 import bcrypt from "bcryptjs";
 import { Hono } from "hono";
 import { beforeAll, describe, expect, it } from "vitest";
-import { createCredentialVerifier, type CredentialVerifier, type VerifyResult } from "../lib/credential_verifier.ts";
+import { createCredentialVerifier, type CredentialVerifier, type VerifyResult } from "../lib/auth/credential_verifier.ts";
 import { basicAuth, parseBasicAuthorization } from "./basic_auth.ts";
 
 const USER = "metrics";

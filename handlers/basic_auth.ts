@@ -13,7 +13,7 @@
  * ```ts
  * import { Hono } from "hono";
  * import { basicAuth } from "./basic_auth.ts";
- * import { createCredentialVerifier } from "../lib/credential_verifier.ts";
+ * import { createCredentialVerifier } from "../lib/auth/credential_verifier.ts";
  * const verifier = createCredentialVerifier({ user: "metrics", passwordHash });
  * const app = new Hono()
  *   .get("/health", (c) => c.text("ok"))
@@ -24,7 +24,7 @@
  * @module
  */
 import type { MiddlewareHandler } from "hono";
-import type { CredentialVerifier } from "../lib/credential_verifier.ts";
+import type { CredentialVerifier } from "../lib/auth/credential_verifier.ts";
 
 /**
  * Options of {@linkcode basicAuth}.

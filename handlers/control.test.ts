@@ -2,7 +2,7 @@ import { Buffer } from "node:buffer";
 import bcrypt from "bcryptjs";
 import type { MiddlewareHandler } from "hono";
 import { beforeAll, describe, expect, it } from "vitest";
-import { createCredentialVerifier } from "../lib/credential_verifier.ts";
+import { createCredentialVerifier } from "../lib/auth/credential_verifier.ts";
 import type { Scenario } from "../lib/simulator/profile.ts";
 import { basicAuth } from "./basic_auth.ts";
 import { createControlApp, type ScenarioControl, scenarioRequestProblem } from "./control.ts";

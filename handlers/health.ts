@@ -13,8 +13,8 @@
  * @module
  */
 import type { Handler } from "hono";
-import { assessHealth } from "../lib/health.ts";
-import type { Snapshot, SnapshotSource } from "../lib/snapshot.ts";
+import { assessHealth } from "../lib/etl/health.ts";
+import type { Snapshot, SnapshotSource } from "../lib/etl/snapshot.ts";
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 

@@ -13,7 +13,7 @@ import type { Handler } from "hono";
 import type { Metric } from "prom-client";
 import { renderMetrics } from "../lib/metrics/render.ts";
 import { negotiateFormat } from "../lib/metrics/negotiate.ts";
-import type { SnapshotSource } from "../lib/snapshot.ts";
+import type { SnapshotSource } from "../lib/etl/snapshot.ts";
 
 /** Makes the handler; `processMetrics` are appended to every scrape. */
 export function metricsHandler(source: SnapshotSource, processMetrics: readonly Metric[] = []): Handler {

@@ -12,7 +12,7 @@
  * @module
  */
 import type { Handler } from "hono";
-import type { SnapshotSource } from "../lib/snapshot.ts";
+import type { SnapshotSource } from "../lib/etl/snapshot.ts";
 
 /** Always 200: the process is up and serving. */
 export const healthyHandler: Handler = (c) => c.text("OK\n");

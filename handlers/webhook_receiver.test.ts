@@ -2,9 +2,9 @@ import { Buffer } from "node:buffer";
 import bcrypt from "bcryptjs";
 import type { MiddlewareHandler } from "hono";
 import { beforeAll, describe, expect, it } from "vitest";
-import { AlertmanagerWebhookSchema, exampleWebhook } from "../lib/alertmanager_webhook.ts";
-import { createCredentialVerifier } from "../lib/credential_verifier.ts";
-import { createNotificationRing, type NotificationStore } from "../lib/notification_ring.ts";
+import { AlertmanagerWebhookSchema, exampleWebhook } from "../lib/receiver/alertmanager_webhook.ts";
+import { createCredentialVerifier } from "../lib/auth/credential_verifier.ts";
+import { createNotificationRing, type NotificationStore } from "../lib/receiver/notification_ring.ts";
 import { basicAuth } from "./basic_auth.ts";
 import { createWebhookReceiverApp } from "./webhook_receiver.ts";
 

@@ -16,7 +16,7 @@
  * @example
  * ```ts
  * import { createWebhookReceiverApp } from "./webhook_receiver.ts";
- * import { createNotificationRing } from "../lib/notification_ring.ts";
+ * import { createNotificationRing } from "../lib/receiver/notification_ring.ts";
  * const app = createWebhookReceiverApp({
  *   store: createNotificationRing(200),
  *   auth: basicAuth(verifier, { realm: "etl-receiver" }),
@@ -30,8 +30,8 @@ import { getLogger } from "@logtape/logtape";
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import * as z from "zod";
-import { parseWebhook } from "../lib/alertmanager_webhook.ts";
-import type { NotificationStore } from "../lib/notification_ring.ts";
+import { parseWebhook } from "../lib/receiver/alertmanager_webhook.ts";
+import type { NotificationStore } from "../lib/receiver/notification_ring.ts";
 import { readJsonBody } from "./json_body.ts";
 import { healthyHandler } from "./probes.ts";
 

@@ -14,7 +14,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AlertName, alertParamsForSpeed } from "../lib/alerts/rules.ts";
-import { haveServerBinaries, INSTALL_HINT, type NativeStack, type StackPorts } from "../workers/stack/native.ts";
+import { haveServerBinaries, INSTALL_HINT, type NativeStack, type StackPorts } from "../commands/stack/native.ts";
 import { cleanup, startTestStack, tempDir, waitFor } from "./harness.ts";
 
 const SPEED = 10;

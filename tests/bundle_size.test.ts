@@ -11,7 +11,7 @@ const KIB = 1024;
 /**
  * Budget of each container bundle, in bytes (a file must be strictly smaller).
  * Room left when set: simulator 3 KB, receiver 23 KB, exporter 6 KB,
- * ingest-worker 7 KB, secrets-fanout 17 KB; the smallest library the servers
+ * ingest-thread 7 KB, secrets-fanout 17 KB; the smallest library the servers
  * carry, bcryptjs, is 19 KB. zod (classic API, `import * as z from "zod"`) is
  * 84–101 KB of every bundle and @logtape/logtape 49 KB of each server's.
  */
@@ -23,7 +23,7 @@ export const BUNDLE_BUDGETS: Readonly<Record<string, number>> = {
   // are 26 KB and load @opentelemetry/api (22 KB, for exemplars), which no import style avoids.
   exporter: 280 * KIB,
   // The exporter's catch-up worker thread: zod and the ingest code.
-  "ingest-worker": 104 * KIB,
+  "ingest-thread": 104 * KIB,
   // The one-shot etl-secrets-init container: zod (for its settings) and file copies.
   "secrets-fanout": 104 * KIB,
 };
@@ -32,7 +32,7 @@ describe("bundle sizes", () => {
   for (const [name, budget] of Object.entries(BUNDLE_BUDGETS)) {
     it(`dist/${name}.mjs exists and is under ${budget} bytes`, () => {
       const file = join(ROOT, "dist", `${name}.mjs`);
-      expect(existsSync(file), `${file} is missing: is "${name}" in scripts/build.mjs ENTRY_POINTS?`).toBe(true);
+      expect(existsSync(file), `${file} is missing: is "${name}" in commands/build/bundle.mjs ENTRY_POINTS?`).toBe(true);
       expect(statSync(file).size).toBeLessThan(budget);
     });
   }

@@ -3,7 +3,7 @@ import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { recount } from "../lib/recount.ts";
+import { recount } from "../tools/recount.ts";
 import {
   cleanup, counterSamples, freePort, parseExposition, runWorker, startWorker, stopWorker, tempDir, waitFor, type Worker,
 } from "./harness.ts";

@@ -2,5 +2,5 @@
 import { execFileSync } from "node:child_process";
 
 export default function setup(): void {
-  execFileSync(process.execPath, ["scripts/build.mjs"], { stdio: "inherit" });
+  execFileSync(process.execPath, ["commands/build/bundle.mjs"], { stdio: "inherit" });
 }

@@ -18,9 +18,9 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ALERT_NAMES } from "../lib/alerts/rules.ts";
-import { DASHBOARD_PATH } from "../grafana/dashboard.ts";
-import { expandGrafanaVariables, rateIntervalSeconds } from "../grafana/src/promql.ts";
-import { haveServerBinaries, INSTALL_HINT, type NativeStack } from "../workers/stack/native.ts";
+import { DASHBOARD_PATH } from "../lib/dashboard/dashboard.ts";
+import { expandGrafanaVariables, rateIntervalSeconds } from "../lib/dashboard/promql.ts";
+import { haveServerBinaries, INSTALL_HINT, type NativeStack } from "../commands/stack/native.ts";
 import { cleanup, ROOT, startTestStack, waitFor } from "./harness.ts";
 
 const SPEED = 10;

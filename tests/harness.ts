@@ -7,8 +7,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { ensureStackSecrets } from "../workers/secrets/store.ts";
-import { type NativeStack, type NativeStackOptions, type StackPorts, startNativeStack } from "../workers/stack/native.ts";
+import { ensureStackSecrets } from "../commands/secrets/store.ts";
+import { type NativeStack, type NativeStackOptions, type StackPorts, startNativeStack } from "../commands/stack/native.ts";
 
 export const ROOT = resolve(import.meta.dirname, "..");
 export const DENO = join(ROOT, "node_modules/.bin/deno");

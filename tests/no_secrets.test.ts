@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readKnownSecrets, scanTrackedFiles, type SecretFinding } from "../workers/secrets/scan.ts";
+import { readKnownSecrets, scanTrackedFiles, type SecretFinding } from "../commands/secrets/scan.ts";
 import { ROOT } from "./harness.ts";
 
 const report = (findings: SecretFinding[]) => findings.map((f) => `${f.file}:${f.line} ${f.kind}: ${f.detail}`);

@@ -18,15 +18,15 @@ import { readFile } from "node:fs/promises";
 import { getLogger } from "@logtape/logtape";
 // Named, not the default export: that one object holds all of bcryptjs, so none of it could be left out.
 import { hash as bcryptHash } from "bcryptjs";
-import { isBcryptHash } from "../lib/credential_verifier.ts";
-import { ensureDevCredentials, readPassword, readPasswordHash } from "../lib/dev_credentials.ts";
+import { isBcryptHash } from "../lib/auth/credential_verifier.ts";
+import { ensureDevCredentials, readPassword, readPasswordHash } from "../lib/secrets/dev_credentials.ts";
 
 /**
  * Where dev credentials go when no password file is configured (git-ignored).
  *
  * @example
  * ```ts
- * import { devCredentialFiles } from "../lib/dev_credentials.ts";
+ * import { devCredentialFiles } from "../lib/secrets/dev_credentials.ts";
  * devCredentialFiles(DEV_SECRETS_DIR, "control").passwordFile; // "secrets/control_password"
  * ```
  */

@@ -10,7 +10,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import process from "node:process";
 import { getLogger } from "@logtape/logtape";
-import { COMMON_SETTINGS } from "../lib/settings.ts";
+import { COMMON_SETTINGS } from "../lib/config/settings.ts";
 import { resolveMetricsCredential } from "./credentials.ts";
 import { startWorker } from "./start.ts";
 

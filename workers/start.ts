@@ -10,7 +10,7 @@
  * @module
  */
 import process from "node:process";
-import { parseSettings, type SettingsOf, type SettingsSpec } from "../lib/settings.ts";
+import { parseSettings, type SettingsOf, type SettingsSpec } from "../lib/config/settings.ts";
 import { setupLogging } from "./logging.ts";
 
 /** Parses the settings from this process's environment and flags, or exits. */

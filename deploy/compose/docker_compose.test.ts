@@ -7,11 +7,11 @@ import { join, resolve } from "node:path";
 import process from "node:process";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { STACK_CREDENTIALS } from "../../lib/secrets_layout.ts";
-import { CONTAINER_SECRETS, secretFilesNeeded } from "../../lib/stack/container_secrets.ts";
+import { STACK_CREDENTIALS } from "../../lib/secrets/secrets_layout.ts";
+import { CONTAINER_SECRETS, secretFilesNeeded } from "../../lib/secrets/container_secrets.ts";
 import { PUBLISHED_PORTS } from "../../lib/stack/compose_settings.ts";
 import { alertmanagerFlags, prometheusFlags } from "../../lib/stack/prometheus_flags.ts";
-import { ensureStackSecrets } from "../../workers/secrets/store.ts";
+import { ensureStackSecrets } from "../../commands/secrets/store.ts";
 import { tempDir } from "../../tests/harness.ts";
 
 const HERE = import.meta.dirname;
@@ -191,7 +191,7 @@ describe("the services", () => {
 });
 
 describe("the credentials", () => {
-  it("reach the init service as Compose secrets: exactly the files lib/stack/container_secrets.ts shares", () => {
+  it("reach the init service as Compose secrets: exactly the files lib/secrets/container_secrets.ts shares", () => {
     expect([...services["etl-secrets-init"].secrets!].sort()).toEqual(secretFilesNeeded(CONTAINER_SECRETS));
     expect(Object.keys(compose.secrets).sort()).toEqual(secretFilesNeeded(CONTAINER_SECRETS));
     for (const [name, secret] of Object.entries(compose.secrets)) {
@@ -241,7 +241,7 @@ describe("the Dockerfile", () => {
   it("bundles in a build stage and runs each service as the non-root user of its base image", () => {
     expect(DOCKERFILE).toMatch(/^FROM \$\{BUILD_IMAGE\} AS build$/m);
     expect(DOCKERFILE).toMatch(/^FROM \$\{RUNTIME_IMAGE\} AS runtime$/m);
-    expect(DOCKERFILE).toMatch(/RUN node scripts\/build\.mjs simulator exporter ingest-worker receiver secrets-fanout\n/);
+    expect(DOCKERFILE).toMatch(/RUN node scripts\/build\.mjs simulator exporter ingest-thread receiver secrets-fanout\n/);
     const runtime = DOCKERFILE.slice(DOCKERFILE.indexOf("AS runtime"));
     expect(runtime).toContain("\nUSER node\n");
     // Only the init service switches back to root, to hand out the secrets.
@@ -257,7 +257,7 @@ describe("the Dockerfile", () => {
       "!package.json",
       "!package-lock.json",
       "!tsconfig.json",
-      "!scripts/build.mjs",
+      "!commands/build/bundle.mjs",
       "!lib/",
       "!handlers/",
       "!workers/",

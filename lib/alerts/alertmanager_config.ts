@@ -4,7 +4,7 @@
  * 0.25 rejects the field) and the same configuration must serve Compose
  * (receiver at `http://etl-alert-receiver:9095/webhook`) and a native run
  * (receiver on 127.0.0.1 at some port). `prometheus/alertmanager.yml` is
- * the Compose rendering, written by `scripts/build_rules.ts`; a test fails
+ * the Compose rendering, written by `commands/build/rules.ts`; a test fails
  * when it is stale. A native stack calls {@linkcode renderAlertmanagerConfig}
  * with its own URL and password file.
  *
@@ -268,7 +268,7 @@ export function renderAlertmanagerConfig(options: AlertmanagerOptions): string {
   if (url.username !== "" || url.password !== "") throw new Error("put no credentials in the receiver URL: use the password file");
   const header = [
     "Alertmanager configuration of the ETL stack. Generated from lib/alerts/alertmanager.ts",
-    "by scripts/build_rules.ts; do not edit. This is the Compose rendering; a native",
+    "by commands/build/rules.ts; do not edit. This is the Compose rendering; a native",
     "stack renders its own with renderAlertmanagerConfig({ receiverUrl, receiverPasswordFile }).",
     "Check: amtool check-config prometheus/alertmanager.yml. Runbook: docs/runbook.md.",
     `Pipeline alerts read job="${PRODUCTION_ALERT_PARAMS.exporterJob}"; see the inhibition notes in the runbook.`,

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { afterAll, describe, expect, it } from "vitest";
-import { DURATION_BUCKETS_SECONDS } from "../state.ts";
+import { DURATION_BUCKETS_SECONDS } from "../etl/state.ts";
 import { parseDuration } from "./duration.ts";
 import {
   ALERT_NAMES,

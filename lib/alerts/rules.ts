@@ -1,6 +1,6 @@
 /**
  * The ETL alert rules as data: the single source of
- * `prometheus/rules/etl-alerts.yml` (written by `scripts/build_rules.ts`; a
+ * `prometheus/rules/etl-alerts.yml` (written by `commands/build/rules.ts`; a
  * test fails when the file is stale), of its promtool unit tests, of the
  * Alertmanager inhibition and of the time-compressed copy the live test runs.
  *
@@ -58,7 +58,7 @@
  * @module
  */
 import { stringify } from "yaml";
-import { DURATION_BUCKETS_SECONDS } from "../state.ts";
+import { DURATION_BUCKETS_SECONDS } from "../etl/state.ts";
 import { formatDuration } from "./duration.ts";
 import { ifLabel, label, type Template, template, toGoTemplate, value } from "./template.ts";
 
@@ -144,7 +144,7 @@ export const PRODUCTION_ALERT_PARAMS: Readonly<AlertParams> = Object.freeze({
   simulatorJob: "etl-simulator",
   // A repository-relative reference: the runbook lives beside the code and
   // is read wherever the repository is browsed. A deployment with a web
-  // address for it passes `--runbook-url` to scripts/build_rules.ts.
+  // address for it passes `--runbook-url` to commands/build/rules.ts.
   runbookUrl: RUNBOOK_PATH,
   endpointDown: { forSeconds: 60 },
   healthCheckFailed: { forSeconds: 120 },
@@ -429,7 +429,7 @@ export function toYaml(data: unknown, header?: string): string {
  */
 export function alertRulesYaml(params: AlertParams = PRODUCTION_ALERT_PARAMS): string {
   const header = params.speed === 1
-    ? "Generated from lib/alerts/rules.ts by scripts/build_rules.ts; do not edit.\nRunbook: docs/runbook.md. Unit tests: etl-alerts.test.yml (promtool test rules)."
+    ? "Generated from lib/alerts/rules.ts by commands/build/rules.ts; do not edit.\nRunbook: docs/runbook.md. Unit tests: etl-alerts.test.yml (promtool test rules)."
     : `Generated from lib/alerts/rules.ts for a simulator running ${params.speed}x faster (scrape every ${params.scrapeIntervalSeconds} s).\nFOR THE LIVE TEST ONLY: thresholds and durations are scaled; never deploy this file.`;
   return toYaml(alertRules(params), header);
 }

@@ -5,14 +5,14 @@
  * @example
  * ```ts
  * import { etlFamilies } from "./etl_families.ts";
- * import { createIngestState } from "../state.ts";
+ * import { createIngestState } from "../etl/state.ts";
  * etlFamilies(createIngestState(), Date.now()).map((f) => f.name);
  * ```
  * @module
  */
-import { assessPipeline, DEFAULT_HEALTH_POLICY, type HealthPolicy } from "../health.ts";
-import { DURATION_BUCKETS_SECONDS, type IngestState } from "../state.ts";
-import { windowTotals } from "../window.ts";
+import { assessPipeline, DEFAULT_HEALTH_POLICY, type HealthPolicy } from "../etl/health.ts";
+import { DURATION_BUCKETS_SECONDS, type IngestState } from "../etl/state.ts";
+import { windowTotals } from "../etl/window.ts";
 import { counterFamily, type Family, gaugeFamily, histogramFamily, type Sample } from "./family.ts";
 
 /** Seconds over which `etl_current_rate_records_per_second` is averaged. */

@@ -5,14 +5,14 @@
  * @example
  * ```ts
  * import { exporterFamilies } from "./exporter_families.ts";
- * import { createIngestState } from "../state.ts";
+ * import { createIngestState } from "../etl/state.ts";
  * const facts = { checkpointSavedAtMs: null, rotations: 0, truncations: 0, filesTailed: 1 };
  * exporterFamilies(createIngestState(), facts, true, Date.now()).length; // 7
  * ```
  * @module
  */
-import type { ExporterFacts } from "../snapshot.ts";
-import type { IngestState, LineResult } from "../state.ts";
+import type { ExporterFacts } from "../etl/snapshot.ts";
+import type { IngestState, LineResult } from "../etl/state.ts";
 import { counterFamily, type Family, gaugeFamily } from "./family.ts";
 
 const LINE_RESULTS: readonly LineResult[] = ["parsed", "malformed", "rejected", "too_long"];

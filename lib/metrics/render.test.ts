@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { foldEvent } from "../reducer.ts";
-import { createIngestState } from "../state.ts";
+import { foldEvent } from "../etl/reducer.ts";
+import { createIngestState } from "../etl/state.ts";
 import { renderMetrics } from "./render.ts";
 
 const T0 = Date.UTC(2026, 10, 23, 10);

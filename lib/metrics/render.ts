@@ -5,7 +5,7 @@
  * @example
  * ```ts
  * import { renderMetrics } from "./render.ts";
- * import { createIngestState } from "../state.ts";
+ * import { createIngestState } from "../etl/state.ts";
  * const { body } = await renderMetrics({ state: createIngestState(), nowMs: Date.now(), ready: true }, "text");
  * ```
  * @module
@@ -14,7 +14,7 @@
 import type { Metric } from "prom-client";
 // The registry's own module, not prom-client's index: see prom_client_modules.d.ts.
 import Registry from "prom-client/lib/registry.js";
-import type { Snapshot } from "../snapshot.ts";
+import type { Snapshot } from "../etl/snapshot.ts";
 import { etlFamilies } from "./etl_families.ts";
 import { exporterFamilies } from "./exporter_families.ts";
 import { asMetric, type Family } from "./family.ts";

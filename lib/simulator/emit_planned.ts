@@ -10,8 +10,8 @@
  * ```
  * @module
  */
-import type { EventEmitter } from "../emitter.ts";
-import type { EtlEvent } from "../events.ts";
+import type { EventEmitter } from "../etl/emitter.ts";
+import type { EtlEvent } from "../etl/events.ts";
 import type { PlannedEvent } from "./engine.ts";
 
 /** Emits `planned` and returns the event written. */

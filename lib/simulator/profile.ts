@@ -13,7 +13,7 @@
  * @module
  */
 import * as z from "zod";
-import { ErrorTypeSchema, KNOWN_ERROR_TYPES, PipelineNameSchema } from "../events.ts";
+import { ErrorTypeSchema, KNOWN_ERROR_TYPES, PipelineNameSchema } from "../etl/events.ts";
 
 /** How one pipeline behaves, in profile time (`ETL_SPEED` compresses it). */
 export const ProfileSchema = z

@@ -20,8 +20,8 @@
  */
 import { parseArgs } from "node:util";
 import * as z from "zod";
-import { helpText, parseSettings, type SettingSpec, type SettingsOf, type SettingsSpec } from "../settings.ts";
-import { textTable } from "../text_table.ts";
+import { helpText, parseSettings, type SettingSpec, type SettingsOf, type SettingsSpec } from "../config/settings.ts";
+import { textTable } from "./text_table.ts";
 
 /**
  * The Compose project name the CLI always passes (`-p`).

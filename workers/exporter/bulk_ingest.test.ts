@@ -10,16 +10,16 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type BadLine, ingestBlock } from "../../lib/ingest_block.ts";
-import { recount } from "../../lib/recount.ts";
-import { createIngestState, type IngestState } from "../../lib/state.ts";
+import { type BadLine, ingestBlock } from "../../lib/etl/ingest_block.ts";
+import { recount } from "../../tools/recount.ts";
+import { createIngestState, type IngestState } from "../../lib/etl/state.ts";
 import { bulkIngest, type BulkIngestOptions } from "./bulk_ingest.ts";
 import { counterSamples, runWorker } from "../../tests/harness.ts";
-import type { IngestWorkerRequest } from "./ingest_worker.ts";
+import type { IngestWorkerRequest } from "./ingest_thread.ts";
 import { createTailer, type FilePosition } from "./tailer.ts";
 
 // Node cannot start a worker from TypeScript source: the tests use the bundle (built by the global setup).
-const WORKER_URL = new URL("../../dist/ingest-worker.mjs", import.meta.url);
+const WORKER_URL = new URL("../../dist/ingest-thread.mjs", import.meta.url);
 const T0 = Date.UTC(2026, 10, 23, 10);
 /** Events are 130–190 bytes; the long lines of {@linkcode logText} are longer. */
 const MAX = 200;

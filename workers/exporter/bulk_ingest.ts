@@ -4,7 +4,7 @@
  *
  * This thread reads each file in chunks, cut after their last newline (the
  * cut-off tail is carried into the next chunk), and hands the blocks of
- * complete lines to worker threads ({@link ./ingest_worker.ts}), reading
+ * complete lines to worker threads ({@link ./ingest_thread.ts}), reading
  * the next chunk while they parse. Each block is folded into a fresh state;
  * the results are merged into the caller's state strictly in file order
  * with {@linkcode mergeState}, so the state ends exactly as one sequential
@@ -22,7 +22,7 @@
  *
  * @example
  * ```ts
- * import { createIngestState } from "../../lib/state.ts";
+ * import { createIngestState } from "../../lib/etl/state.ts";
  * import { bulkIngest } from "./bulk_ingest.ts";
  * import { createTailer } from "./tailer.ts";
  * const state = createIngestState();
@@ -36,11 +36,11 @@ import { type FileHandle, open, readdir, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
-import { ingestLine } from "../../lib/ingest.ts";
-import { type BadLine, type BlockResult, ingestBlock } from "../../lib/ingest_block.ts";
-import { mergeState } from "../../lib/merge_state.ts";
-import type { IngestState } from "../../lib/state.ts";
-import type { IngestWorkerReply, IngestWorkerRequest } from "./ingest_worker.ts";
+import { ingestLine } from "../../lib/etl/ingest.ts";
+import { type BadLine, type BlockResult, ingestBlock } from "../../lib/etl/ingest_block.ts";
+import { mergeState } from "../../lib/etl/merge_state.ts";
+import type { IngestState } from "../../lib/etl/state.ts";
+import type { IngestWorkerReply, IngestWorkerRequest } from "./ingest_thread.ts";
 import type { FilePosition } from "./tailer.ts";
 
 /**
@@ -69,7 +69,7 @@ export interface BulkIngestOptions {
    * than it saves. Default {@linkcode DEFAULT_MIN_WORKER_BYTES}.
    */
   minWorkerBytes?: number;
-  /** The worker's module; default `ingest_worker.ts` next to this source, or `ingest-worker.mjs` next to the bundle. */
+  /** The worker's module; default `ingest_thread.ts` next to this source, or `ingest-thread.mjs` next to the bundle. */
   workerUrl?: URL;
   /**
    * Describes bad lines, e.g. to log them: at most `maxBadLinesPerBlock` per
@@ -238,7 +238,7 @@ export async function bulkIngest(options: BulkIngestOptions): Promise<Record<str
 
 /** Where the worker's module is: next to this source under Deno or a test, next to the bundle in dist/. */
 function defaultWorkerUrl(): URL {
-  return new URL(import.meta.url.endsWith(".ts") ? "./ingest_worker.ts" : "./ingest-worker.mjs", import.meta.url);
+  return new URL(import.meta.url.endsWith(".ts") ? "./ingest_thread.ts" : "./ingest-thread.mjs", import.meta.url);
 }
 
 /** A bundle shipped without its worker runs single-threaded, without a failed start (that Deno reports on stderr). */

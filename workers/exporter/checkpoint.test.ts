@@ -2,8 +2,8 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { recount } from "../../lib/recount.ts";
-import { createIngestState } from "../../lib/state.ts";
+import { recount } from "../../tools/recount.ts";
+import { createIngestState } from "../../lib/etl/state.ts";
 import {
   type Checkpoint,
   CHECKPOINT_VERSION,

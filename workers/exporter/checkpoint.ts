@@ -22,8 +22,8 @@
 import { open, readFile, rename, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import * as z from "zod";
-import { ErrorTypeSchema, PipelineNameSchema } from "../../lib/events.ts";
-import { DURATION_BUCKETS_SECONDS, type IngestState, WINDOW_SECONDS } from "../../lib/state.ts";
+import { ErrorTypeSchema, PipelineNameSchema } from "../../lib/etl/events.ts";
+import { DURATION_BUCKETS_SECONDS, type IngestState, WINDOW_SECONDS } from "../../lib/etl/state.ts";
 import type { FilePosition } from "./tailer.ts";
 
 /**

@@ -9,9 +9,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createEventEmitter, type EventEmitter } from "../../lib/emitter.ts";
-import { recount } from "../../lib/recount.ts";
-import { createIngestState, type IngestState } from "../../lib/state.ts";
+import { createEventEmitter, type EventEmitter } from "../../lib/etl/emitter.ts";
+import { recount } from "../../tools/recount.ts";
+import { createIngestState, type IngestState } from "../../lib/etl/state.ts";
 import { CHECKPOINT_VERSION, readCheckpoint, writeCheckpoint, type Checkpoint } from "./checkpoint.ts";
 import { createTailer, type FilePosition, type Tailer, type TailerOptions } from "./tailer.ts";
 
@@ -475,7 +475,7 @@ describe("tailer restarted from a checkpoint", () => {
     const child = `
       import { createTailer } from "./workers/exporter/tailer.ts";
       import { readCheckpoint, writeCheckpoint } from "./workers/exporter/checkpoint.ts";
-      import { createIngestState } from "./lib/state.ts";
+      import { createIngestState } from "./lib/etl/state.ts";
       const dir = ${JSON.stringify(dir)};
       const path = ${JSON.stringify(checkpointPath())};
       const { checkpoint } = await readCheckpoint(path);

@@ -29,7 +29,7 @@
  *
  * @example
  * ```ts
- * import { createIngestState } from "../../lib/state.ts";
+ * import { createIngestState } from "../../lib/etl/state.ts";
  * import { createTailer } from "./tailer.ts";
  * const state = createIngestState();
  * const tailer = createTailer({ dir: "data/logs", state, maxLineBytes: 64 * 1024 });
@@ -43,9 +43,9 @@ import { Buffer } from "node:buffer";
 import type { Stats } from "node:fs";
 import { type FileHandle, open, readdir, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
-import { ingestLine, type LineOutcome } from "../../lib/ingest.ts";
-import { LineSplitter } from "../../lib/line_splitter.ts";
-import type { IngestState } from "../../lib/state.ts";
+import { ingestLine, type LineOutcome } from "../../lib/etl/ingest.ts";
+import { LineSplitter } from "../../lib/etl/line_splitter.ts";
+import type { IngestState } from "../../lib/etl/state.ts";
 
 /**
  * Where reading of one file stands; `offset` is the start of its first incomplete line.

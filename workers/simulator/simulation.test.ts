@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { recount } from "../../lib/recount.ts";
+import { recount } from "../../tools/recount.ts";
 import { DEFAULT_PROFILE } from "../../lib/simulator/profile.ts";
 import { createSimulation } from "./simulation.ts";
 

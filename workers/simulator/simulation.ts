@@ -17,14 +17,14 @@
  */
 import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { createEventEmitter, type EventEmitter } from "../../lib/emitter.ts";
-import type { EtlEvent } from "../../lib/events.ts";
-import { foldEvent } from "../../lib/reducer.ts";
+import { createEventEmitter, type EventEmitter } from "../../lib/etl/emitter.ts";
+import type { EtlEvent } from "../../lib/etl/events.ts";
+import { foldEvent } from "../../lib/etl/reducer.ts";
 import { createEngine, type Engine, type PlannedEvent } from "../../lib/simulator/engine.ts";
 import { emitPlanned } from "../../lib/simulator/emit_planned.ts";
 import { applyScenario, type Profile, type Scenario } from "../../lib/simulator/profile.ts";
 import { createRandom } from "../../lib/simulator/random.ts";
-import { createIngestState, type IngestState } from "../../lib/state.ts";
+import { createIngestState, type IngestState } from "../../lib/etl/state.ts";
 
 /** Options of {@linkcode createSimulation}. */
 export interface SimulationOptions {

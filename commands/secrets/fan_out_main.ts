@@ -1,0 +1,46 @@
+/**
+ * Entry point of the `etl-secrets-init` service (bundled as
+ * `dist/secrets-fanout.mjs`): runs {@linkcode fanOutSecrets} with the
+ * stack's table and exits 0 when every service has its secrets, 1 when not
+ * (Compose then keeps the services that depend on it from starting), 2 on bad
+ * flags.
+ *
+ *     node secrets-fanout.mjs --from /run/secrets --to /secrets-out
+ *
+ * @module
+ */
+import process from "node:process";
+import * as z from "zod";
+import { parseSettings } from "../../lib/config/settings.ts";
+import { CONTAINER_SECRETS } from "../../lib/secrets/container_secrets.ts";
+import { fanOutSecrets } from "./fan_out.ts";
+
+const FAN_OUT_SETTINGS = {
+  from: {
+    env: "ETL_SECRETS_FROM",
+    flag: "from",
+    help: "Folder of the Compose secrets, as given to this container.",
+    defaultText: "/run/secrets",
+    schema: z.string().min(1, "must not be empty").default("/run/secrets"),
+  },
+  to: {
+    env: "ETL_SECRETS_TO",
+    flag: "to",
+    help: "Folder holding one mounted volume per service (etl, prometheus, alertmanager, grafana).",
+    defaultText: "/secrets-out",
+    schema: z.string().min(1, "must not be empty").default("/secrets-out"),
+  },
+};
+
+const parsed = parseSettings(FAN_OUT_SETTINGS, process.env, process.argv.slice(2), "Usage: secrets-fanout [flags]");
+if (!parsed.ok) {
+  (parsed.help ? process.stdout : process.stderr).write(parsed.message + "\n");
+  process.exit(parsed.help ? 0 : 2);
+}
+const result = await fanOutSecrets({ ...parsed.values, shares: CONTAINER_SECRETS });
+if (!result.ok) {
+  process.stderr.write(result.message + "\n");
+  process.exit(1);
+}
+const removed = result.removed.length > 0 ? `; removed ${result.removed.join(", ")}` : "";
+process.stdout.write(`etl-secrets-init: ${result.copied} files in ${Object.keys(CONTAINER_SECRETS).length} volumes${removed}\n`);

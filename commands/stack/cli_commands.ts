@@ -1,0 +1,517 @@
+/**
+ * The commands of `npm run stack -- COMMAND` (the Compose stack's
+ * management CLI): up, down, restart-etl, status, logs, scenario, backup,
+ * restore. `commands/stack/cli.ts` runs {@linkcode runStackCli} with the
+ * process's arguments; the tests run it in-process.
+ *
+ * Compose is always run as `-p etl-monitoring -f <repo>/deploy/compose/docker-compose.yml`
+ * with the caller's environment plus the secrets folder made absolute,
+ * the bind address and ports as resolved here, and `ETL_NPM_REGISTRY` from
+ * `npm config get registry` for the build.
+ *
+ * Exit codes: 0 done, 1 failed (one line says why, no stack trace), 2 the
+ * command line was wrong; `logs` ends with Compose's code.
+ *
+ * @example
+ * ```ts
+ * import process from "node:process";
+ * import { runStackCli } from "./cli_commands.ts";
+ * process.exitCode = await runStackCli(process.argv.slice(2), process.env, {
+ *   out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t), tty: process.stdout.isTTY === true,
+ * }, { root: "/repo", cwd: process.cwd() });
+ * ```
+ * @module
+ */
+import { existsSync } from "node:fs";
+import { mkdir, readdir, readFile, rmdir, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import {
+  type ArchiveEntry,
+  archiveName,
+  archiveProblems,
+  BACKUP_VOLUMES,
+  backupArgv,
+  DATA_SERVICES,
+  defaultBackupDir,
+  emptyVolumeArgv,
+  type FoundArchive,
+  formatBytes,
+  MANIFEST_FILE,
+  parseManifest,
+  renderManifest,
+  restoreArgv,
+  volumeNames,
+} from "../../lib/stack/backup_plan.ts";
+import { buildArgs, composeEnvironment, downArgs, logsArgs, serviceArgs, servicesToStart, upArgs } from "../../lib/stack/compose_command.ts";
+import {
+  COMPOSE_FILE,
+  connectHost,
+  type CredentialLine,
+  ETL_SERVICES,
+  parseStackCommand,
+  portOf,
+  PUBLISHED_PORTS,
+  readySummary,
+  repeatedPorts,
+  type StackCommand,
+  type StackSettings,
+  STACK_SERVICES,
+  stackUrls,
+  takenPorts,
+  type PortProbe,
+} from "../../lib/stack/compose_settings.ts";
+import { type Alert, type ContainerInfo, type Fetched, parseAlerts, parseTargets, publishedPort, statusReport, type Target } from "../../lib/stack/stack_status.ts";
+import { CREDENTIALS_REFERENCE_FILE, credentialSpec, STACK_CREDENTIALS } from "../../lib/secrets/secrets_layout.ts";
+import { basicAuthorization } from "../../lib/auth/basic_authorization.ts";
+import { withoutFinalNewline } from "../../lib/secrets/dev_credentials.ts";
+import { referencePath, ensureStackSecrets } from "../secrets/store.ts";
+import { runScenarioCommand, ScenarioError, type ScenarioHints } from "../scenario/scenario_cli.ts";
+import {
+  capture,
+  captureToFile,
+  checkDocker,
+  ComposeStack,
+  detectCompose,
+  engineIsLocal,
+  type Env,
+  feedFromFile,
+  fileDigest,
+  lastLines,
+  npmRegistry,
+  probePort,
+  type ProgressIo,
+  StackError,
+  waitUntilReady,
+} from "./compose.ts";
+
+/**
+ * Where the CLI writes; `tty` turns on the ticking progress line.
+ *
+ * @example
+ * ```ts
+ * const io: StackIo = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t), tty: false };
+ * ```
+ */
+export type StackIo = ProgressIo;
+
+/**
+ * Where the CLI is: the repository root (found from the bundle's location)
+ * and the working directory relative paths are read from.
+ *
+ * @example
+ * ```ts
+ * const place: StackPlace = { root: "/repo", cwd: process.cwd() };
+ * ```
+ */
+export interface StackPlace {
+  root: string;
+  cwd: string;
+  /** The clock of backup names; tests fix it. */
+  now?: () => Date;
+}
+
+interface Context {
+  command: StackCommand;
+  args: string[];
+  settings: StackSettings;
+  env: Env;
+  io: StackIo;
+  place: StackPlace;
+  /** Absolute. */
+  secretsDir: string;
+}
+
+const SCENARIO_HINTS: ScenarioHints = {
+  start: "npm run stack -- up",
+  passwordMade: "npm run stack -- up makes it",
+  crash: "Docker restarts its container, the exporter keeps running",
+};
+
+/**
+ * Runs the command line and returns the exit code; never throws. Errors
+ * are printed as one line after `stack COMMAND: `.
+ *
+ * @example
+ * ```ts
+ * const code = await runStackCli(["status"], process.env, io, { root: "/repo", cwd: "/repo" });
+ * ```
+ */
+export async function runStackCli(argv: readonly string[], env: Env, io: StackIo, place: StackPlace): Promise<number> {
+  const parsed = parseStackCommand(argv, env);
+  if (parsed.kind === "help") {
+    io.out(parsed.text + "\n");
+    return 0;
+  }
+  if (parsed.kind === "usage-error") {
+    io.err(`${parsed.message}\n`);
+    return 2;
+  }
+  const { command, args, settings } = parsed;
+  const ctx: Context = {
+    command,
+    args,
+    settings,
+    env,
+    io,
+    place,
+    secretsDir: settings.secretsDir === undefined ? join(place.root, "secrets") : resolve(place.cwd, settings.secretsDir),
+  };
+  try {
+    return await COMMANDS[command](ctx);
+  } catch (error) {
+    if (error instanceof StackError || error instanceof ScenarioError) {
+      io.err(`stack ${command}: ${error.message}\n`);
+      return error.code;
+    }
+    io.err(`stack ${command}: ${(error as Error).message ?? String(error)}\n`);
+    return 1;
+  }
+}
+
+const COMMANDS: Record<StackCommand, (ctx: Context) => Promise<number>> = {
+  up,
+  down,
+  "restart-etl": restartEtl,
+  status,
+  logs,
+  scenario,
+  backup,
+  restore,
+};
+
+/** Docker checked, Compose found, and the project with its environment. */
+async function openStack(ctx: Context, options: { registry?: boolean } = {}): Promise<ComposeStack> {
+  const { settings, place, env } = ctx;
+  await checkDocker(env);
+  const command = await detectCompose(settings.compose, env);
+  const file = settings.composeFile === undefined ? join(place.root, COMPOSE_FILE) : resolve(place.cwd, settings.composeFile);
+  const composeEnv = composeEnvironment(env, {
+    secretsDir: ctx.secretsDir,
+    npmRegistry: options.registry ? await npmRegistry(env) : undefined,
+    bindAddress: settings.bindAddress,
+    ports: settings,
+  });
+  return new ComposeStack({ command, project: settings.project, file }, composeEnv);
+}
+
+/** The secrets folder as the reader should type it. */
+const shown = (ctx: Context, path: string) => referencePath(path, ctx.place.cwd);
+
+async function up(ctx: Context): Promise<number> {
+  const { io, settings } = ctx;
+  const problems = repeatedPorts(settings);
+  if (problems.length > 0) throw new StackError(problems.join("; "), 2);
+
+  const secrets = await ensureStackSecrets(ctx.secretsDir);
+  const created = secrets.credentials.filter((c) => c.password !== "kept").map((c) => c.name);
+  io.out(created.length > 0
+    ? `Secrets created in ${shown(ctx, ctx.secretsDir)}: ${created.join(", ")} (the files hold the passwords; nothing is printed)\n`
+    : `Secrets: ${shown(ctx, ctx.secretsDir)} (every password present)\n`);
+
+  const stack = await openStack(ctx, { registry: true });
+  const { services } = await stack.config();
+  let toStart: string[];
+  try {
+    toStart = servicesToStart(services, ctx.args, STACK_SERVICES);
+  } catch (error) {
+    throw new StackError((error as Error).message, 2);
+  }
+
+  if (engineIsLocal(stack.env)) {
+    const containers = await stack.containers();
+    const ownPorts = new Set<number>();
+    for (const c of containers.values()) if (c.status === "running") for (const ports of Object.values(c.ports)) for (const p of ports) ownPorts.add(p);
+    const probes: PortProbe[] = [];
+    for (const service of toStart) {
+      const spec = portOf(service);
+      if (spec === undefined) continue;
+      const port = settings[spec.key];
+      const found = await probePort(settings.bindAddress, port);
+      if (found === "unavailable") {
+        throw new StackError(`ETL_BIND_ADDRESS ${settings.bindAddress} is not an address of this machine: use 127.0.0.1, 0.0.0.0 or one of its own addresses`, 2);
+      }
+      probes.push({ key: spec.key, port, free: found === "free", heldByStack: ownPorts.has(port) });
+    }
+    const taken = takenPorts(probes, settings.bindAddress);
+    if (taken.length > 0) throw new StackError(taken.join("; "));
+  } else {
+    io.out(`Ports not checked: the engine is not on this machine (DOCKER_HOST=${stack.env.DOCKER_HOST}).\n`);
+  }
+
+  io.out(`Building the images (${stack.target.command.join(" ")} build)…\n`);
+  await stack.run(buildArgs(ctx.args.length > 0 ? toStart : []));
+  io.out(`Starting ${ctx.args.length > 0 ? toStart.join(", ") : "the stack"}…\n`);
+  try {
+    await stack.run(upArgs(ctx.args));
+  } catch (error) {
+    // Compose stops when a dependency is unhealthy: say which, with its log, as a timeout would.
+    await waitReady(ctx, stack, toStart, 0, (error as Error).message);
+    throw error;
+  }
+  io.out(`Waiting until ${toStart.length} services are ready (timeout ${settings.timeout} s)…\n`);
+  await waitReady(ctx, stack, toStart, settings.timeout);
+
+  const containers = await stack.containers();
+  const urls = urlsOf(ctx, containers, toStart);
+  const credentials: CredentialLine[] = STACK_CREDENTIALS.filter((c) => toStart.includes(CREDENTIAL_SERVICE[c.name])).map((c) => ({
+    opens: c.opens,
+    user: c.user,
+    passwordFile: shown(ctx, join(ctx.secretsDir, c.passwordFile)),
+  }));
+  io.out(
+    "\n" + readySummary({
+      project: settings.project,
+      urls,
+      bindAddress: settings.bindAddress,
+      credentials,
+      reference: shown(ctx, join(ctx.secretsDir, CREDENTIALS_REFERENCE_FILE)),
+    }).join("\n") + "\n",
+  );
+  return 0;
+}
+
+/** The service each credential opens. */
+const CREDENTIAL_SERVICE: Record<(typeof STACK_CREDENTIALS)[number]["name"], string> = {
+  metrics: "etl-simulator",
+  control: "etl-simulator",
+  receiver: "etl-alert-receiver",
+  prometheus_admin: "prometheus",
+  prometheus_readonly: "prometheus",
+  grafana_admin: "grafana",
+};
+
+/** URLs of `services`, with the host port each running container really publishes. */
+function urlsOf(ctx: Context, containers: ReadonlyMap<string, ContainerInfo>, services: readonly string[]): Record<string, string> {
+  const ports = { ...ctx.settings };
+  for (const p of PUBLISHED_PORTS) ports[p.key] = publishedPort(containers.get(p.service), p.containerPort) ?? ports[p.key];
+  const all = stackUrls(ports);
+  return Object.fromEntries(Object.entries(all).filter(([service]) => services.includes(service)));
+}
+
+function waitReady(ctx: Context, stack: ComposeStack, services: readonly string[], timeoutSeconds: number, onlyLook?: string): Promise<void> {
+  return waitUntilReady(stack, services, ctx.io, { timeoutSeconds, onlyLook });
+}
+
+async function down(ctx: Context): Promise<number> {
+  const stack = await openStack(ctx);
+  ctx.io.out(ctx.settings.deleteData
+    ? "Stopping the stack and deleting its volumes (Prometheus, Grafana and Alertmanager data, logs)…\n"
+    : "Stopping the stack (the data volumes are kept; --delete-data removes them)…\n");
+  await stack.run(downArgs(ctx.settings.deleteData));
+  return 0;
+}
+
+async function restartEtl(ctx: Context): Promise<number> {
+  const stack = await openStack(ctx);
+  const containers = await stack.containers();
+  const missing = ETL_SERVICES.filter((s) => containers.get(s) === undefined);
+  if (missing.length > 0) throw new StackError(`${missing.join(" and ")} not created: start the stack first (npm run stack -- up)`);
+  ctx.io.out(`Restarting ${ETL_SERVICES.join(" and ")}…\n`);
+  await stack.run(serviceArgs("restart", ETL_SERVICES));
+  await waitReady(ctx, stack, ETL_SERVICES, ctx.settings.timeout);
+  ctx.io.out(`${ETL_SERVICES.join(" and ")} healthy.\n`);
+  return 0;
+}
+
+async function status(ctx: Context): Promise<number> {
+  const stack = await openStack(ctx);
+  const { services } = await stack.config();
+  const order = [...STACK_SERVICES.filter((s) => services.has(s)), ...[...services.keys()].filter((s) => !(STACK_SERVICES as readonly string[]).includes(s)).sort()];
+  const containers = await stack.containers();
+  const prometheus = containers.get("prometheus");
+  const port = publishedPort(prometheus, 9090) ?? ctx.settings.prometheusPort;
+  const url = `http://${connectHost(ctx.settings.bindAddress)}:${port}`;
+  let targets: Fetched<Target[]>;
+  let alerts: Fetched<Alert[]>;
+  if (prometheus?.status !== "running") {
+    targets = alerts = { ok: false, error: "Prometheus is not running" };
+  } else {
+    const auth = await basicAuth(ctx, "prometheus_readonly");
+    if (!auth.ok) {
+      targets = alerts = auth;
+    } else {
+      targets = await askPrometheus(url, "/api/v1/targets?state=active", auth.value, parseTargets);
+      alerts = await askPrometheus(url, "/api/v1/alerts", auth.value, parseAlerts);
+    }
+  }
+  const report = statusReport({ project: ctx.settings.project, services: order, containers, prometheus: { url, targets, alerts } });
+  ctx.io.out(report.lines.join("\n") + "\n");
+  return report.exitCode;
+}
+
+async function basicAuth(ctx: Context, name: "prometheus_readonly"): Promise<Fetched<string>> {
+  const spec = credentialSpec(name);
+  const file = join(ctx.secretsDir, spec.passwordFile);
+  let password: string;
+  try {
+    password = withoutFinalNewline(await readFile(file, "utf8"));
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    return { ok: false, error: `cannot read ${shown(ctx, file)}: ${code === "ENOENT" ? "not found (npm run stack -- up makes it)" : (error as Error).message}` };
+  }
+  return { ok: true, value: basicAuthorization(spec.user, password) };
+}
+
+async function askPrometheus<T>(url: string, path: string, authorization: string, parse: (body: string) => T): Promise<Fetched<T>> {
+  let response: Response;
+  try {
+    response = await fetch(url + path, { headers: { authorization }, signal: AbortSignal.timeout(10_000) });
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    return { ok: false, error: `cannot reach ${url} (${cause?.code ?? cause?.message ?? (error as Error).message})` };
+  }
+  const body = await response.text();
+  if (response.status === 401) return { ok: false, error: `${url}${path} refused the readonly password (HTTP 401)` };
+  if (!response.ok) return { ok: false, error: `${url}${path} answered HTTP ${response.status}` };
+  try {
+    return { ok: true, value: parse(body) };
+  } catch (error) {
+    return { ok: false, error: `${url}${path}: ${(error as Error).message}` };
+  }
+}
+
+async function logs(ctx: Context): Promise<number> {
+  const stack = await openStack(ctx);
+  return await stack.runCode(logsArgs({ service: ctx.args[0], tail: ctx.settings.tail, follow: ctx.settings.follow }));
+}
+
+async function scenario(ctx: Context): Promise<number> {
+  const host = connectHost(ctx.settings.bindAddress);
+  const line = await runScenarioCommand(
+    {
+      url: `http://${host}:${ctx.settings.simulatorPort}`,
+      user: credentialSpec("control").user,
+      passwordFile: join(ctx.secretsDir, credentialSpec("control").passwordFile),
+      scenario: ctx.settings.status ? undefined : ctx.args[0],
+    },
+    fetch,
+    SCENARIO_HINTS,
+  );
+  ctx.io.out(line + "\n");
+  return 0;
+}
+
+/** Checks the image the one-off tar containers run. */
+async function checkImage(stack: ComposeStack, image: string): Promise<void> {
+  const found = await capture(["docker", "image", "inspect", "--format", "{{.Id}}", image], stack.env);
+  if (found.code !== 0) {
+    throw new StackError(`the image ${image} is not here (it is built by npm run stack -- up; or give --image / ETL_BACKUP_IMAGE with tar in it)`);
+  }
+}
+
+/** Stops those of `services` that run; returns them, to start again. */
+async function stopRunning(ctx: Context, stack: ComposeStack, services: readonly string[], why: string): Promise<string[]> {
+  const containers = await stack.containers();
+  const running = services.filter((s) => containers.get(s)?.status === "running");
+  if (running.length > 0) {
+    ctx.io.out(`Stopping ${running.join(", ")} ${why}…\n`);
+    await stack.run(serviceArgs("stop", running));
+  } else {
+    ctx.io.out(`${services.join(", ")} not running: nothing to stop.\n`);
+  }
+  return running;
+}
+
+async function startAgain(ctx: Context, stack: ComposeStack, services: readonly string[]): Promise<void> {
+  if (services.length === 0) return;
+  ctx.io.out(`Starting ${services.join(", ")} again…\n`);
+  await stack.run(serviceArgs("start", services));
+  await waitReady(ctx, stack, services, ctx.settings.timeout);
+}
+
+async function backup(ctx: Context): Promise<number> {
+  const now = (ctx.place.now ?? (() => new Date()))();
+  const dir = ctx.args[0] === undefined ? join(ctx.place.root, defaultBackupDir(now)) : resolve(ctx.place.cwd, ctx.args[0]);
+  if (existsSync(join(dir, MANIFEST_FILE))) throw new StackError(`${shown(ctx, dir)} already holds a backup (${MANIFEST_FILE}): name another folder`);
+  const stack = await openStack(ctx);
+  await checkImage(stack, ctx.settings.image);
+  const names = volumeNames((await stack.config()), ctx.settings.project);
+  const present: ArchiveEntry["key"][] = [];
+  for (const { key } of BACKUP_VOLUMES) {
+    const found = await capture(["docker", "volume", "inspect", "--format", "{{.Name}}", names[key]], stack.env);
+    if (found.code === 0) present.push(key);
+    else ctx.io.out(`${names[key]}: no such volume, skipped\n`);
+  }
+  if (present.length === 0) throw new StackError("nothing to back up: none of the data volumes exists (has the stack run yet?)");
+
+  const createdDir = !existsSync(dir);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const stopped = await stopRunning(ctx, stack, DATA_SERVICES, "for a consistent copy");
+  const entries: ArchiveEntry[] = [];
+  let failure: unknown;
+  try {
+    for (const key of present) {
+      const name = names[key];
+      const file = join(dir, archiveName(name));
+      const { bytes, sha256 } = await captureToFile(["docker", ...backupArgv(ctx.settings.image, name)], stack.env, file);
+      entries.push({ key, name, bytes, sha256 });
+      ctx.io.out(`  ${name} -> ${shown(ctx, file)} (${formatBytes(bytes)})\n`);
+    }
+    // Written before the restart: the archives are complete whatever happens next.
+    await writeFile(join(dir, MANIFEST_FILE), renderManifest(now, entries), { mode: 0o600 });
+  } catch (error) {
+    failure = error;
+  }
+  try {
+    await startAgain(ctx, stack, stopped);
+  } catch (error) {
+    failure ??= error;
+  }
+  if (failure !== undefined) {
+    if (createdDir && (await readdir(dir)).length === 0) await rmdir(dir);
+    if (existsSync(join(dir, MANIFEST_FILE))) ctx.io.err(`The backup itself is complete in ${shown(ctx, dir)}.\n`);
+    throw failure;
+  }
+  ctx.io.out(`Backup in ${shown(ctx, dir)} (${MANIFEST_FILE} lists it). Restore with: npm run stack -- restore ${shown(ctx, dir)}\n`);
+  return 0;
+}
+
+async function restore(ctx: Context): Promise<number> {
+  const dir = resolve(ctx.place.cwd, ctx.args[0]!);
+  const manifestFile = join(dir, MANIFEST_FILE);
+  let text: string;
+  try {
+    text = await readFile(manifestFile, "utf8");
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    throw new StackError(code === "ENOENT" ? `no backup in ${shown(ctx, dir)}: ${MANIFEST_FILE} not found` : `cannot read ${manifestFile}: ${(error as Error).message}`);
+  }
+  const parsed = parseManifest(text, shown(ctx, manifestFile));
+  if (!parsed.ok) throw new StackError(parsed.message);
+  const { manifest } = parsed;
+  const found = new Map<string, FoundArchive>();
+  for (const entry of manifest.volumes) found.set(entry.archive, await fileDigest(join(dir, entry.archive)));
+  const problems = archiveProblems(manifest, found, shown(ctx, dir));
+  if (problems.length > 0) throw new StackError(`${problems.join("; ")}: nothing was changed`);
+
+  const stack = await openStack(ctx);
+  await checkImage(stack, ctx.settings.image);
+  const names = volumeNames((await stack.config()), ctx.settings.project);
+  const services = BACKUP_VOLUMES.filter((v) => manifest.volumes.some((e) => e.key === v.key)).map((v) => v.service);
+  ctx.io.out(`Restoring the backup of ${manifest.created} from ${shown(ctx, dir)}\n`);
+  const stopped = await stopRunning(ctx, stack, services, "to replace their data");
+  let failure: unknown;
+  try {
+    for (const entry of manifest.volumes) {
+      const name = names[entry.key];
+      await checked(capture(["docker", ...emptyVolumeArgv(ctx.settings.image, name)], stack.env), `emptying ${name}`);
+      await feedFromFile(["docker", ...restoreArgv(ctx.settings.image, name)], stack.env, join(dir, entry.archive));
+      ctx.io.out(`  ${entry.archive} -> ${name} (${formatBytes(entry.bytes)})\n`);
+    }
+  } catch (error) {
+    failure = new StackError(`${(error as Error).message} (the volumes restored so far keep the backup's data)`);
+  }
+  try {
+    await startAgain(ctx, stack, stopped);
+  } catch (error) {
+    failure ??= error;
+  }
+  if (failure !== undefined) throw failure;
+  ctx.io.out(`Restored ${manifest.volumes.length} volume${manifest.volumes.length === 1 ? "" : "s"}.\n`);
+  return 0;
+}
+
+async function checked(result: ReturnType<typeof capture>, what: string): Promise<void> {
+  const r = await result;
+  if (r.code !== 0) throw new StackError(`${what} failed: ${r.spawnError ?? lastLines(r.stderr, 5)}`);
+}

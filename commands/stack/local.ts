@@ -1,0 +1,64 @@
+/**
+ * `npm run stack:local`: the whole stack on 127.0.0.1 without Docker:
+ * simulator, exporter, alert receiver, and Debian's Prometheus and
+ * Alertmanager, with the secrets of `npm run secrets` (made when missing).
+ * Prints the URLs and which credential opens what; Ctrl-C stops all of it.
+ * Data stays in `.stack/data` between runs.
+ *
+ * @module
+ */
+import process from "node:process";
+import { curlExample, DEFAULT_SECRETS_DIR, STACK_CREDENTIALS } from "../../lib/secrets/secrets_layout.ts";
+import { ensureStackSecrets } from "../secrets/store.ts";
+import { DEFAULT_PORTS, haveServerBinaries, INSTALL_HINT, startNativeStack } from "./native.ts";
+
+const RUN_DIR = ".stack";
+
+if (process.argv.includes("--help")) {
+  process.stdout.write("Usage: npm run stack:local\nStarts the native stack on 127.0.0.1 (ports 8000, 8083, 9090, 9093, 9095); Ctrl-C stops it.\n");
+  process.exit(0);
+}
+if (!haveServerBinaries()) {
+  process.stderr.write(`stack:local needs Debian's Prometheus and Alertmanager: ${INSTALL_HINT}\n`);
+  process.exit(1);
+}
+
+const secretsDir = process.env.ETL_SECRETS_DIR ?? DEFAULT_SECRETS_DIR;
+await ensureStackSecrets(secretsDir);
+process.stderr.write("Starting simulator, exporter, receiver, Alertmanager and Prometheus…\n");
+let stack;
+try {
+  stack = await startNativeStack({ root: ".", runDir: RUN_DIR, secretsDir, ports: DEFAULT_PORTS, keepData: true });
+} catch (error) {
+  process.stderr.write(`stack:local could not start: ${(error as Error).message}\n`);
+  process.exit(1);
+}
+
+const { urls } = stack;
+const lines = [
+  "",
+  "The stack is up (logs in .stack/logs/):",
+  `  exporter       ${urls.exporter}/metrics     (no auth)`,
+  `  simulator      ${urls.simulator}/metrics    (user metrics)   ${urls.simulator}/control/scenario (user control)`,
+  `  receiver       ${urls.receiver}/notifications (user alertmanager)`,
+  `  Prometheus     ${urls.prometheus}/           (users admin, readonly)`,
+  `  Alertmanager   ${urls.alertmanager}/         (no auth; listens on 127.0.0.1 only)`,
+  "",
+  "Credentials (passwords in files, never printed):",
+  ...STACK_CREDENTIALS.filter((c) => c.name !== "grafana_admin").map((c) => `  ${c.user.padEnd(13)} ${c.opens}\n      ${curlExample(c, secretsDir)}`),
+  "",
+  "Provoke an alert: npm run scenario -- stall      Ctrl-C stops everything.",
+  "",
+];
+process.stderr.write(lines.join("\n") + "\n");
+
+let stopping = false;
+const stop = async () => {
+  if (stopping) return;
+  stopping = true;
+  process.stderr.write("Stopping…\n");
+  await stack.stop();
+  process.exit(0);
+};
+process.on("SIGINT", stop);
+process.on("SIGTERM", stop);
