@@ -80,8 +80,8 @@ describe("exporter --once", () => {
 
 describe("bad settings", () => {
   it.each([
-    [{ EXPORTER_PORT: "http" }, 'EXPORTER_PORT="http": must be a number'],
-    [{ ETL_SPEED: "-1" }, 'ETL_SPEED="-1": must be above 0'],
+    [{ EXPORTER_PORT: "http" }, 'EXPORTER_PORT="http": must be a whole number 1-65535'],
+    [{ ETL_SPEED: "-1" }, 'ETL_SPEED="-1": must be a number above 0, at most 10000'],
     [{ ETL_LOG_LEVEL: "loud" }, 'ETL_LOG_LEVEL="loud"'],
   ])("%o gives a clear message and exit 2, no stack trace", async (env, message) => {
     const { code, stderr } = await runWorker("exporter", ["--once"], env as Record<string, string>);

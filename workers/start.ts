@@ -10,7 +10,7 @@
  * @module
  */
 import process from "node:process";
-import { parseSettings, type SettingsOf, type SettingsSpec } from "../lib/config/settings.ts";
+import { parseSettings, type SettingsOf, type SettingsSpec, type WorkerLogLevel } from "../lib/config/settings.ts";
 import { setupLogging } from "./logging.ts";
 
 /** Parses the settings from this process's environment and flags, or exits. */
@@ -27,7 +27,9 @@ export async function startWorker<S extends SettingsSpec & { logLevel: SettingsS
     process.stderr.write(result.message + "\n");
     process.exit(2);
   }
-  await setupLogging((result.values as { logLevel: "info" }).logLevel);
+  const level = (result.values as { logLevel: WorkerLogLevel }).logLevel;
+  // LogTape spells the contract's `warn` as `warning`.
+  await setupLogging(level === "warn" ? "warning" : level);
   return result.values;
 }
 

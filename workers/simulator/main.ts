@@ -26,7 +26,7 @@ import { basicAuth } from "../../handlers/basic_auth.ts";
 import { CONTROL_PATH, createControlApp, type ScenarioControl } from "../../handlers/control.ts";
 import { createCredentialVerifier } from "../../lib/auth/credential_verifier.ts";
 import { PipelineNameSchema } from "../../lib/etl/events.ts";
-import { COMMON_SETTINGS, type SettingsSpec } from "../../lib/config/settings.ts";
+import { boundedNumber, COMMON_SETTINGS, type SettingsSpec } from "../../lib/config/settings.ts";
 import { DEFAULT_PROFILE, PipelinesConfigSchema, type Profile, type Scenario, ScenarioSchema } from "../../lib/simulator/profile.ts";
 import { resolveCredential, resolveMetricsCredential } from "../credentials.ts";
 import { serveOrExit } from "../serve.ts";
@@ -43,14 +43,14 @@ const SIMULATOR_SETTINGS = {
     flag: "events",
     help: "Write this many events as fast as possible, then exit (load generation).",
     defaultText: "none: run in real time",
-    schema: z.coerce.number({ error: "must be a number" }).int().positive().max(1e9).optional(),
+    schema: boundedNumber(1, 1e9, { integer: true }).optional(),
   },
   seed: {
     env: "ETL_SEED",
     flag: "seed",
     help: "Seed of the random generator, to reproduce a run.",
     defaultText: "random",
-    schema: z.coerce.number({ error: "must be a number" }).int().nonnegative().max(2 ** 32 - 1).optional(),
+    schema: boundedNumber(0, 2 ** 32 - 1, { integer: true }).optional(),
   },
   pipelines: {
     env: "ETL_PIPELINES",
@@ -82,7 +82,7 @@ const SIMULATOR_SETTINGS = {
     flag: "crash-after-seconds",
     help: "How long the crash scenario runs from start-up before the process exits with code 3 (a switch to crash at run time strikes after at most 1 s).",
     defaultText: "30",
-    schema: z.coerce.number({ error: "must be a number" }).nonnegative("must be 0 or more").max(86_400).default(30),
+    schema: boundedNumber(0, 86_400).default(30),
   },
   controlUser: {
     env: "ETL_CONTROL_USER",
