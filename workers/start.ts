@@ -10,7 +10,7 @@
  * @module
  */
 import process from "node:process";
-import { parseSettings, type SettingsOf, type SettingsSpec, type WorkerLogLevel } from "../lib/config/settings.ts";
+import { parseSettings, settingName, type SettingSource, type SettingsOf, type SettingsSpec, type WorkerLogLevel } from "../lib/config/settings.ts";
 import { setupLogging } from "./logging.ts";
 
 /** Parses the settings from this process's environment and flags, or exits. */
@@ -27,10 +27,23 @@ export async function startWorker<S extends SettingsSpec & { logLevel: SettingsS
     process.stderr.write(result.message + "\n");
     process.exit(2);
   }
+  names.set(result.values, (key) => settingName(spec[key]!, result.sources[key as keyof S] as SettingSource));
   const level = (result.values as { logLevel: WorkerLogLevel }).logLevel;
   // LogTape spells the contract's `warn` as `warning`.
   await setupLogging(level === "warn" ? "warning" : level);
   return result.values;
+}
+
+const names = new WeakMap<object, (key: string) => string>();
+
+/**
+ * The name of a setting as this process was given it (`--exporter-port`,
+ * `EXPORTER_PORT`, or both when neither was), for advice that must name what to change.
+ */
+export function settingAsGiven<S extends object>(settings: S, key: keyof S & string): string {
+  const name = names.get(settings);
+  if (!name) throw new Error("settingAsGiven: these settings were not parsed by startWorker");
+  return name(key);
 }
 
 /** Runs `stop` once on SIGINT or SIGTERM, then exits 0. */

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import * as z from "zod";
-import { boundedNumber, COMMON_SETTINGS, LOG_LEVELS, parseSettings } from "./settings.ts";
+import { boundedNumber, COMMON_SETTINGS, LOG_LEVELS, parseSettings, settingName } from "./settings.ts";
 
 describe("parseSettings", () => {
   it("gives the documented defaults", () => {
@@ -18,6 +18,7 @@ describe("parseSettings", () => {
         metricsPasswordFile: undefined,
         logLevel: "info",
       },
+      sources: Object.fromEntries(Object.keys(COMMON_SETTINGS).map((key) => [key, "default"])),
     });
   });
 
@@ -25,6 +26,14 @@ describe("parseSettings", () => {
     const result = parseSettings(COMMON_SETTINGS, { ETL_SPEED: "60", EXPORTER_PORT: "9000" }, ["--exporter-port", "9100"]);
     expect(result.ok && result.values.speed).toBe(60);
     expect(result.ok && result.values.exporterPort).toBe(9100);
+    expect(result.ok && [result.sources.speed, result.sources.exporterPort, result.sources.host]).toEqual(["env", "flag", "default"]);
+  });
+
+  it("names in advice the setting that was used", () => {
+    const port = COMMON_SETTINGS.exporterPort;
+    expect(settingName(port, "flag")).toBe("--exporter-port");
+    expect(settingName(port, "env")).toBe("EXPORTER_PORT");
+    expect(settingName(port, "default")).toBe("--exporter-port (or EXPORTER_PORT)");
   });
 
   it("treats an empty variable as unset", () => {

@@ -36,8 +36,20 @@ export type SettingsOf<S extends SettingsSpec> = { [K in keyof S]: S[K] extends 
 
 /** A parse either gives the values, or says what is wrong (and whether help was asked for). */
 export type SettingsResult<S extends SettingsSpec> =
-  | { ok: true; values: SettingsOf<S> }
+  | { ok: true; values: SettingsOf<S>; sources: { [K in keyof S]: SettingSource } }
   | { ok: false; help: boolean; message: string };
+
+/** Where a setting's value came from. */
+export type SettingSource = "flag" | "env" | "default";
+
+/**
+ * The name to give in advice about a setting: the one that was used, since
+ * a flag wins over its variable ("set EXPORTER_PORT" would change nothing).
+ */
+export function settingName(setting: SettingSpec, source: SettingSource): string {
+  if (source === "flag" || setting.env === undefined) return `--${setting.flag}`;
+  return source === "env" ? setting.env : `--${setting.flag} (or ${setting.env})`;
+}
 
 /**
  * A number within bounds, every refusal stating both ("must be a whole number
@@ -153,11 +165,13 @@ export function parseSettings<S extends SettingsSpec>(
   if (flags.help) return { ok: false, help: true, message: helpText(spec, usage) };
 
   const values: Record<string, unknown> = {};
+  const sources: Record<string, SettingSource> = {};
   const problems: string[] = [];
   for (const [key, setting] of Object.entries(spec)) {
     const fromFlag = flags[setting.flag];
     const fromEnv = setting.env === undefined ? undefined : env[setting.env];
     const raw = fromFlag ?? (fromEnv === "" ? undefined : fromEnv);
+    sources[key] = fromFlag !== undefined ? "flag" : raw !== undefined ? "env" : "default";
     const parsed = setting.schema.safeParse(raw);
     if (parsed.success) {
       values[key] = parsed.data;
@@ -168,7 +182,7 @@ export function parseSettings<S extends SettingsSpec>(
     }
   }
   if (problems.length > 0) return { ok: false, help: false, message: `Bad settings:\n  ${problems.join("\n  ")}` };
-  return { ok: true, values: values as SettingsOf<S> };
+  return { ok: true, values: values as SettingsOf<S>, sources: sources as { [K in keyof S]: SettingSource } };
 }
 
 /** The `--help` text: every flag with its variable, default and help line. */

@@ -26,7 +26,7 @@ import { boundedNumber, COMMON_SETTINGS, type SettingsSpec } from "../../lib/con
 import type { Snapshot } from "../../lib/etl/snapshot.ts";
 import { createIngestState } from "../../lib/etl/state.ts";
 import { serveOrExit } from "../serve.ts";
-import { onShutdown, startWorker } from "../start.ts";
+import { onShutdown, settingAsGiven, startWorker } from "../start.ts";
 import { bulkIngest } from "./bulk_ingest.ts";
 import { CHECKPOINT_VERSION, readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
 import { createTailer, type FilePosition, type Tailer } from "./tailer.ts";
@@ -172,7 +172,10 @@ const app = createApp({
     (metric) => (metric as unknown as { name: string }).name !== "nodejs_eventloop_lag_seconds",
   ),
 });
-const server = await serveOrExit(app.fetch, { port: settings.exporterPort, hostname: settings.host, setting: "EXPORTER_PORT" });
+const server = await serveOrExit(app.fetch, { port: settings.exporterPort, hostname: settings.host,
+  portSetting: settingAsGiven(settings, "exporterPort"),
+  hostSetting: settingAsGiven(settings, "host"),
+});
 log.info("Exporter on http://{host}:{port}/ reading {logDir}", { host: settings.host, port: server.port, logDir });
 
 const saveCheckpoint = async () => {

@@ -21,7 +21,7 @@ import { createNotificationRing, type Notification, type NotificationStore } fro
 import { COMMON_SETTINGS, portSetting, type SettingsSpec } from "../../lib/config/settings.ts";
 import { resolveCredential } from "../credentials.ts";
 import { serveOrExit } from "../serve.ts";
-import { onShutdown, startWorker } from "../start.ts";
+import { onShutdown, settingAsGiven, startWorker } from "../start.ts";
 
 const RECEIVER_SETTINGS = {
   dataDir: { ...COMMON_SETTINGS.dataDir, help: "Folder of notifications.jsonl (unless --notifications-file says otherwise)." },
@@ -79,7 +79,10 @@ if (file !== null) {
 const store = fileBackedStore(file);
 const app = createWebhookReceiverApp({ store, auth: basicAuth(verifier, { realm: "etl-receiver" }) });
 
-const server = await serveOrExit(app.fetch, { port: settings.receiverPort, hostname: settings.host, setting: "RECEIVER_PORT" });
+const server = await serveOrExit(app.fetch, { port: settings.receiverPort, hostname: settings.host,
+  portSetting: settingAsGiven(settings, "receiverPort"),
+  hostSetting: settingAsGiven(settings, "host"),
+});
 log.info("Receiver on http://{host}:{port}/ (POST /webhook as {user}; notifications appended to {file})", {
   host: settings.host,
   port: server.port,

@@ -30,7 +30,7 @@ import { boundedNumber, COMMON_SETTINGS, type SettingsSpec } from "../../lib/con
 import { DEFAULT_PROFILE, PipelinesConfigSchema, type Profile, type Scenario, ScenarioSchema } from "../../lib/simulator/profile.ts";
 import { resolveCredential, resolveMetricsCredential } from "../credentials.ts";
 import { serveOrExit } from "../serve.ts";
-import { onShutdown, startWorker } from "../start.ts";
+import { onShutdown, settingAsGiven, startWorker } from "../start.ts";
 import { createSimulation, type Simulation } from "./simulation.ts";
 
 // A switch to `crash` at run time strikes this soon: long enough for the
@@ -171,7 +171,10 @@ const app = createApp({
 app.route("/", createControlApp({ control, auth: basicAuth(controlVerifier, { realm: "etl-simulator-control" }) }));
 
 simulation.start();
-const server = await serveOrExit(app.fetch, { port: settings.simulatorPort, hostname: settings.host, setting: "SIMULATOR_PORT" });
+const server = await serveOrExit(app.fetch, { port: settings.simulatorPort, hostname: settings.host,
+  portSetting: settingAsGiven(settings, "simulatorPort"),
+  hostSetting: settingAsGiven(settings, "host"),
+});
 log.info("Simulator on http://{host}:{port}/ (pipelines {pipelines}, seed {seed}, speed {speed}, scenario {scenario})", {
   host: settings.host,
   port: server.port,
