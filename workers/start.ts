@@ -10,7 +10,9 @@
  * @module
  */
 import process from "node:process";
-import { parseSettings, settingName, type SettingSource, type SettingsOf, type SettingsSpec, type WorkerLogLevel } from "../lib/config/settings.ts";
+import {
+  parseSettings, settingName, type SettingSource, type SettingsOf, type SettingsResult, type SettingsSpec, type WorkerLogLevel,
+} from "../lib/config/settings.ts";
 import { setupLogging } from "./logging.ts";
 
 /** Parses the settings from this process's environment and flags, or exits. */
@@ -18,20 +20,24 @@ export async function startWorker<S extends SettingsSpec & { logLevel: SettingsS
   spec: S,
   usage: string,
 ): Promise<SettingsOf<S>> {
-  const result = parseSettings(spec, process.env, process.argv.slice(2), usage);
-  if (!result.ok) {
-    if (result.help) {
-      process.stdout.write(result.message + "\n");
-      process.exit(0);
-    }
-    process.stderr.write(result.message + "\n");
-    process.exit(2);
-  }
+  const result = settingsOrExit(spec, usage);
   names.set(result.values, (key) => settingName(spec[key]!, result.sources[key as keyof S] as SettingSource));
   const level = (result.values as { logLevel: WorkerLogLevel }).logLevel;
   // LogTape spells the contract's `warn` as `warning`.
   await setupLogging(level === "warn" ? "warning" : level);
   return result.values;
+}
+
+/**
+ * Parses the settings from this process's environment and flags; on `--help`
+ * prints the help and exits 0, on a bad or unknown flag prints why and exits 2.
+ * One-shot commands use it alone; workers through {@linkcode startWorker}.
+ */
+export function settingsOrExit<S extends SettingsSpec>(spec: S, usage: string): Extract<SettingsResult<S>, { ok: true }> {
+  const result = parseSettings(spec, process.env, process.argv.slice(2), usage);
+  if (result.ok) return result;
+  (result.help ? process.stdout : process.stderr).write(result.message + "\n");
+  process.exit(result.help ? 0 : 2);
 }
 
 const names = new WeakMap<object, (key: string) => string>();
