@@ -3,10 +3,10 @@
 // with exit 2, before any file is touched; an out-of-range value is answered
 // with its bounds. Each runs from an empty folder, so a file written shows.
 import { spawnSync } from "node:child_process";
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { cleanup, ROOT, tempDir } from "./harness.ts";
+import { cleanup, freePort, ROOT, startWorker, stopWorker, tempDir, waitFor } from "./harness.ts";
 
 const dirs: string[] = [];
 afterAll(() => cleanup(dirs));
@@ -61,4 +61,36 @@ describe("out-of-range values name their bounds", () => {
     expect(r.stderr).toBe(`Bad settings:\n  ${message}\n`);
     expect(r.wrote).toEqual([]);
   });
+});
+
+describe("simulator --events", () => {
+  it("says what it wrote where, and refuses a log a live simulator writes", async () => {
+    const dir = tempDir("etl-events-");
+    dirs.push(dir);
+    const first = run("simulator", ["--data-dir", dir, "--events", "100", "--seed", "7"]);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(new RegExp(`^Wrote 100 events to ${dir}/logs/etl\\.log in \\d+\\.\\d\\d s \\(seed 7\\)\\n$`));
+    expect(readdirSync(join(dir, "logs"))).toEqual(["etl.log"]);
+
+    const port = await freePort();
+    const live = startWorker("simulator", ["--data-dir", dir, "--simulator-port", String(port)]);
+    try {
+      await waitFor(async () => ((await fetch(`http://127.0.0.1:${port}/-/healthy`)).ok ? true : undefined), 10_000, "the live simulator");
+      const before = readFileSync(join(dir, "logs/etl.log"), "utf8");
+      const second = run("simulator", ["--data-dir", dir, "--events", "100", "--seed", "7"]);
+      expect(second.code).toBe(1);
+      expect(second.stderr).toBe(
+        `${dir}/logs/etl.log is being written by a running simulator (pid ${live.child.pid}, see ${dir}/logs/etl.log.lock): ` +
+          "stop it first, or give this one another --data-dir\n",
+      );
+      // Nothing of the second run's: the file grew only by what the live one wrote, which never repeats seed 7's first line.
+      const after = readFileSync(join(dir, "logs/etl.log"), "utf8");
+      expect(after.startsWith(before)).toBe(true);
+      expect(after.slice(before.length)).not.toContain(before.split("\n")[0]!.slice(0, 60));
+    } finally {
+      await stopWorker(live);
+    }
+    // Stopped, it gives the file back.
+    expect(readdirSync(join(dir, "logs"))).toEqual(["etl.log"]);
+  }, 30_000);
 });

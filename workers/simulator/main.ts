@@ -31,6 +31,7 @@ import { DEFAULT_PROFILE, PipelinesConfigSchema, type Profile, type Scenario, Sc
 import { resolveCredential, resolveMetricsCredential } from "../credentials.ts";
 import { serveOrExit } from "../serve.ts";
 import { onShutdown, settingAsGiven, startWorker } from "../start.ts";
+import { claimLogFiles } from "./log_lock.ts";
 import { createSimulation, type Simulation } from "./simulation.ts";
 
 // A switch to `crash` at run time strikes this soon: long enough for the
@@ -106,6 +107,13 @@ const log = getLogger(["etl", "simulator"]);
 const profiles = loadProfiles(settings.pipelines, settings.pipelinesConfig);
 const seed = settings.seed ?? (crypto.getRandomValues(new Uint32Array(1))[0] ?? 0);
 const logDir = join(settings.dataDir, "logs");
+const logFiles = Object.keys(profiles).map((pipeline) => join(logDir, `${pipeline}.log`));
+// Another simulator appending to the same log would read as restarts and jumps in the counts.
+const claim = claimLogFiles(logFiles);
+if (!claim.ok) {
+  process.stderr.write(claim.message + "\n");
+  process.exit(1);
+}
 const simulation = createSimulation({
   logDir,
   pipelines: profiles,
@@ -133,12 +141,8 @@ if (settings.events !== undefined) {
   simulation.generate(settings.events);
   simulation.stop();
   const seconds = (performance.now() - started) / 1000;
-  log.info("Wrote {events} events to {logDir} in {seconds} s (seed {seed})", {
-    events: settings.events,
-    logDir,
-    seconds: Number(seconds.toFixed(2)),
-    seed,
-  });
+  // The result of a one-shot run, on stdout and at once: a log record could be lost at exit.
+  process.stdout.write(`Wrote ${settings.events} events to ${logFiles.join(", ")} in ${seconds.toFixed(2)} s (seed ${seed})\n`);
   process.exit(0);
 }
 
