@@ -15,9 +15,10 @@ const DOCS = ["README.md", "docs/runbook.md", "grafana/README.md"];
 /**
  * How a command runs: in the copy, in doc order (`copy`); while `npm run
  * dev` runs in the copy (`dev`, its ports moved to free ones); or not here.
- * `as` is the form actually run, where the doc itself names the change.
+ * `ports` moves localhost:8083 and :8000 to dev's free ports; `as` is the
+ * form actually run where more changes (named in the doc, or a stricter check).
  */
-type How = { run: "copy" | "dev"; as?: (ctx: Context) => string } | { notHere: string };
+type How = { run: "copy" | "dev"; ports?: true; as?: (ctx: Context) => string } | { notHere: string };
 interface Context {
   copy: string;
   exporterPort: number;
@@ -46,39 +47,24 @@ export const DOC_COMMANDS: Record<string, How> = {
   "npm run stack -- backup": { notHere: DOCKER },
   "npm run stack -- restore backups/20261124T011000Z": { notHere: DOCKER },
   "npm run stack -- down": { notHere: DOCKER },
-  "curl -s localhost:8083/metrics | grep ^etl_": { run: "dev", as: atPorts("curl -s localhost:8083/metrics | grep ^etl_") },
-  "curl -s -H 'Accept: application/openmetrics-text' localhost:8083/metrics": {
-    run: "dev",
-    as: atPorts("curl -s -H 'Accept: application/openmetrics-text' localhost:8083/metrics"),
-  },
-  "curl -s localhost:8083/health": { run: "dev", as: atPorts("curl -s localhost:8083/health") },
-  'curl -s -u "metrics:$(cat secrets/metrics_password)" localhost:8000/metrics': {
-    run: "dev",
-    as: atPorts('curl -s -u "metrics:$(cat secrets/metrics_password)" localhost:8000/metrics'),
-  },
+  "curl -s localhost:8083/metrics | grep ^etl_": { run: "dev", ports: true },
+  "curl -s -H 'Accept: application/openmetrics-text' localhost:8083/metrics": { run: "dev", ports: true },
+  "curl -s localhost:8083/health": { run: "dev", ports: true },
+  'curl -s -u "metrics:$(cat secrets/metrics_password)" localhost:8000/metrics': { run: "dev", ports: true },
   "npm run exporter -- --once": { run: "copy" },
   "npm run simulator -- --events 100000 --seed 7": { run: "copy" },
   "npx deno run --allow-write=data my_job.ts": { run: "copy" },
   "npm run scenario -- stall": { run: "dev" },
   "npm run scenario -- --status": { run: "dev" },
-  "curl -u \"control:$(cat secrets/control_password)\" -X PUT -H 'Content-Type: application/json' -d '{\"scenario\":\"stall\"}' localhost:8000/control/scenario": {
-    run: "dev",
-    as: atPorts("curl -u \"control:$(cat secrets/control_password)\" -X PUT -H 'Content-Type: application/json' -d '{\"scenario\":\"stall\"}' localhost:8000/control/scenario"),
-  },
+  "curl -u \"control:$(cat secrets/control_password)\" -X PUT -H 'Content-Type: application/json' -d '{\"scenario\":\"stall\"}' localhost:8000/control/scenario": { run: "dev", ports: true },
   "npm run stack:local": { notHere: STACK_LOCAL },
   "curl -s -u \"alertmanager:$(cat secrets/receiver_password)\" 'localhost:9095/notifications?limit=5'": { notHere: STACK_LOCAL },
   // docs/runbook.md: its own comment gives the folder of `npm run dev`.
   "ETL_DATA=.stack/data/etl": { run: "dev", as: () => "ETL_DATA=data" },
   "PIPELINE=etl": { run: "dev" },
-  "curl -s localhost:8083/health | jq": { run: "dev", as: atPorts("curl -s localhost:8083/health | jq") },
-  'curl -s localhost:8083/metrics | grep "^etl_.*pipeline=\\"$PIPELINE\\""': {
-    run: "dev",
-    as: atPorts('curl -s localhost:8083/metrics | grep "^etl_.*pipeline=\\"$PIPELINE\\""'),
-  },
-  'curl -s -u "metrics:$(cat secrets/metrics_password)" localhost:8000/metrics | grep ^etl_': {
-    run: "dev",
-    as: atPorts('curl -s -u "metrics:$(cat secrets/metrics_password)" localhost:8000/metrics | grep ^etl_'),
-  },
+  "curl -s localhost:8083/health | jq": { run: "dev", ports: true },
+  'curl -s localhost:8083/metrics | grep "^etl_.*pipeline=\\"$PIPELINE\\""': { run: "dev", ports: true },
+  'curl -s -u "metrics:$(cat secrets/metrics_password)" localhost:8000/metrics | grep ^etl_': { run: "dev", ports: true },
   "tail -n 20 \"$ETL_DATA/logs/$PIPELINE.log\" | jq -c '{ts, event, file, records, error_type, message}'": { run: "dev" },
   "promtool query instant \"http://readonly:$(cat secrets/prometheus_readonly_password)@127.0.0.1:9090\" 'up{job=\"etl-metrics\"}'": { notHere: STACK_LOCAL },
   'amtool --alertmanager.url=http://127.0.0.1:9093 silence add alertname=EtlLowThroughput pipeline="$PIPELINE" --duration=2h --comment="backfill running, ticket ETL-123"': {
@@ -93,7 +79,7 @@ export const DOC_COMMANDS: Record<string, How> = {
     run: "dev",
     as: atPorts("curl -fsS localhost:8083/-/healthy && curl -fsS localhost:8083/-/ready"),
   },
-  "curl -fsS localhost:8000/-/healthy": { run: "dev", as: atPorts("curl -fsS localhost:8000/-/healthy") },
+  "curl -fsS localhost:8000/-/healthy": { run: "dev", ports: true },
   'curl -s localhost:8083/health | jq ".pipelines.$PIPELINE"': { run: "dev", as: atPorts('curl -s localhost:8083/health | jq -e ".pipelines.$PIPELINE"') },
   "tail -n 50 \"$ETL_DATA/logs/$PIPELINE.log\" | jq -c 'select(.event == \"file_failed\") | {ts, error_type, message}'": { run: "dev" },
   'ls -l --time-style=full-iso "$ETL_DATA/logs/"': { run: "dev" },
@@ -256,8 +242,8 @@ describe("the docs' commands on a clean copy", () => {
 
   it.each(devCommands)("$doc: $command", ({ command }) => {
     expect(dev?.exitCode ?? null, devLog).toBe(null);
-    const how = DOC_COMMANDS[command] as { as?: (c: Context) => string };
-    const r = sh(how.as?.(ctx) ?? command);
+    const how = DOC_COMMANDS[command] as { ports?: true; as?: (c: Context) => string };
+    const r = sh(how.as?.(ctx) ?? (how.ports ? atPorts(command)(ctx) : command));
     expect({ code: r.code, stderr: r.code === 0 ? "" : r.stderr }).toEqual({ code: 0, stderr: "" });
   }, 60_000);
 
