@@ -80,7 +80,7 @@ describe.each([
     const [exporterPort, simulatorPort] = [await freePort(), await freePort()];
     const { code, stderr } = await runDev(exporterPort, simulatorPort, { ETL_SCENARIO: "bogus" });
     expect(code).toBe(2);
-    expect(stderr).toContain('ETL_SCENARIO="bogus"');
+    expect(stderr).toContain('ETL_SCENARIO="bogus": must be one of normal, stall, crash, slow, error-burst, low-throughput');
     expect(stderr).toContain("stopped at start (code 2, signal null): stopping the rest");
     expect(stderr).not.toContain("Ctrl-C stops both.");
     await expect(fetch(`http://127.0.0.1:${exporterPort}/-/healthy`)).rejects.toThrow();

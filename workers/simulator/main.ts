@@ -76,7 +76,7 @@ const SIMULATOR_SETTINGS = {
     flag: "scenario",
     help: "Behaviour at start: normal, stall, crash, slow, error-burst, low-throughput.",
     defaultText: "normal",
-    schema: ScenarioSchema.default("normal"),
+    schema: z.enum(ScenarioSchema.options, { error: `must be one of ${ScenarioSchema.options.join(", ")}` }).default("normal"),
   },
   crashAfterSeconds: {
     env: "ETL_CRASH_AFTER_SECONDS",
