@@ -1,6 +1,7 @@
 /**
  * Shared start-up of a worker: settings parsed once (a clear message and
  * exit 2 on bad ones, the help text and exit 0 on `--help`), then logging.
+ * One-shot commands share the parsing alone (`settingsOrExit`).
  *
  * @example
  * ```ts
