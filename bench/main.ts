@@ -16,11 +16,29 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import process from "node:process";
+import { boundedNumber, type SettingsSpec } from "../lib/config/settings.ts";
+import { settingsOrExit } from "../workers/start.ts";
 
 const ROOT = process.cwd();
 const WORK = resolve(ROOT, ".bench");
-const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
-const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
+const BENCH_SETTINGS = {
+  events: {
+    env: "BENCH_EVENTS",
+    flag: "events",
+    help: "Events in the benchmark's log (the README's figures are for 1000000).",
+    defaultText: "1000000",
+    schema: boundedNumber(1, 1e8, { integer: true }).default(1_000_000),
+  },
+  repeats: {
+    env: "BENCH_REPEATS",
+    flag: "repeats",
+    help: "Runs of each one-shot measure; the best is reported.",
+    defaultText: "3",
+    schema: boundedNumber(1, 100, { integer: true }).default(3),
+  },
+} satisfies SettingsSpec;
+const USAGE = "Usage: npm run bench [-- flags]\n  Measures the exporter against mtail, catch-up, RSS and /metrics under wrk (about 90 s); writes .bench/results.md.\nSettings (flag, environment variable, default):";
+const { events: EVENTS, repeats: REPEATS } = settingsOrExit(BENCH_SETTINGS, USAGE).values;
 const DENO = join(ROOT, "node_modules/.bin/deno");
 const PORT = 18_583;
 

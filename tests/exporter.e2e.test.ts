@@ -80,8 +80,8 @@ describe("exporter --once", () => {
 
 describe("bad settings", () => {
   it.each([
-    [{ EXPORTER_PORT: "http" }, 'EXPORTER_PORT="http": must be a number'],
-    [{ ETL_SPEED: "-1" }, 'ETL_SPEED="-1": must be above 0'],
+    [{ EXPORTER_PORT: "http" }, 'EXPORTER_PORT="http": must be a whole number 1-65535'],
+    [{ ETL_SPEED: "-1" }, 'ETL_SPEED="-1": must be a number above 0, at most 10000'],
     [{ ETL_LOG_LEVEL: "loud" }, 'ETL_LOG_LEVEL="loud"'],
   ])("%o gives a clear message and exit 2, no stack trace", async (env, message) => {
     const { code, stderr } = await runWorker("exporter", ["--once"], env as Record<string, string>);
@@ -99,11 +99,27 @@ describe("bad settings", () => {
       dirs.push(dir);
       const { code, stderr } = await runWorker("exporter", ["--data-dir", dir], { EXPORTER_PORT: String(port) }, runtime);
       expect(code).toBe(1);
-      expect(stderr).toContain(`cannot listen on 127.0.0.1:${port}: the address is in use (another copy running?); set EXPORTER_PORT to another port`);
+      expect(stderr).toContain(`cannot listen on 127.0.0.1:${port}: the port is in use (another copy running?); set EXPORTER_PORT to another port`);
       expect(stderr).not.toMatch(/\n\s+at /);
+      // The flag wins over the variable, so the advice names the flag.
+      const both = await runWorker("exporter", ["--data-dir", dir, "--exporter-port", String(port)], { EXPORTER_PORT: String(port + 1) }, runtime);
+      expect(both.code).toBe(1);
+      expect(both.stderr).toContain(`cannot listen on 127.0.0.1:${port}: the port is in use (another copy running?); set --exporter-port to another port`);
     } finally {
       taken.close();
     }
+  }, 30_000);
+
+  it.each(["node", "deno"] as const)("tells a host that is not this machine's from a busy port, exit 2 (%s)", async (runtime) => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const port = await freePort();
+    const { code, stderr } = await runWorker("exporter", ["--data-dir", dir, "--host", "999.1.1.1"], { EXPORTER_PORT: String(port) }, runtime);
+    expect(code).toBe(2);
+    expect(stderr).toContain(
+      `cannot listen on 999.1.1.1:${port}: 999.1.1.1 is not an address of this machine; set --host to one that is (127.0.0.1, or 0.0.0.0 for every interface)`,
+    );
+    expect(stderr).not.toMatch(/\n\s+at /);
   }, 30_000);
 
   it("lists the settings on --help and exits 0", async () => {

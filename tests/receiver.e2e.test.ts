@@ -102,7 +102,7 @@ describe("receiver settings", () => {
 
     const bad = run(process.execPath, [BUNDLE], dir, { RECEIVER_PORT: "http" });
     expect(await bad.exited).toBe(2);
-    expect(bad.stderr()).toContain('RECEIVER_PORT="http": must be a number');
+    expect(bad.stderr()).toContain('RECEIVER_PORT="http": must be a whole number 1-65535');
     const missing = run(process.execPath, [BUNDLE], dir, { RECEIVER_PORT: String(await freePort()), ETL_RECEIVER_PASSWORD_FILE: join(dir, "nope") });
     expect(await missing.exited).toBe(2);
     expect(missing.stderr()).toContain(`ETL_RECEIVER_PASSWORD_FILE ${join(dir, "nope")}`);

@@ -1,7 +1,9 @@
 /**
  * `npm run dev` / `deno task dev`: the simulator and the exporter together on
  * this machine, no Docker. Flags and environment pass through to both.
- * Ctrl-C stops both and exits 0; if one stops by itself (the `crash`
+ * The URLs are printed once both answer; a worker that stops before that
+ * (a taken port, a bad setting) stops the other, and dev exits with its code.
+ * Ctrl-C stops both and exits 0; if one stops by itself later (the `crash`
  * scenario, say) the other keeps running, so its effect can be watched.
  *
  * @module
@@ -12,7 +14,8 @@ import process from "node:process";
 import { getLogger } from "@logtape/logtape";
 import { COMMON_SETTINGS } from "../lib/config/settings.ts";
 import { resolveMetricsCredential } from "./credentials.ts";
-import { startWorker } from "./start.ts";
+import { listenFailure, serveFetch } from "./serve.ts";
+import { settingAsGiven, startWorker } from "./start.ts";
 
 const DENO_PERMISSIONS = ["--allow-read", "--allow-write", "--allow-net", "--allow-env", "--allow-sys"];
 
@@ -20,6 +23,21 @@ const DENO_PERMISSIONS = ["--allow-read", "--allow-write", "--allow-net", "--all
 const passThrough = process.argv.slice(2);
 const settings = await startWorker(COMMON_SETTINGS, "Usage: dev [flags shared by simulator and exporter]");
 const log = getLogger(["etl", "dev"]);
+
+const ports = { simulator: settings.simulatorPort, exporter: settings.exporterPort } as const;
+// A port another program holds is named here, before anything starts: once a worker
+// runs, a probe of that port could be answered by the other program instead.
+for (const worker of ["simulator", "exporter"] as const) {
+  const options = { port: ports[worker], hostname: settings.host };
+  try {
+    await (await serveFetch(() => new Response(null), options)).close();
+  } catch (error) {
+    const setting = settingAsGiven(settings, worker === "simulator" ? "simulatorPort" : "exporterPort");
+    const failure = listenFailure(error, { ...options, portSetting: setting, hostSetting: settingAsGiven(settings, "host") });
+    process.stderr.write(`dev: the ${worker} ${failure.message}\n`);
+    process.exit(failure.exitCode);
+  }
+}
 
 // Made here, before the workers start, so the message about them is printed once.
 const credential = await resolveMetricsCredential(
@@ -29,17 +47,55 @@ const credential = await resolveMetricsCredential(
 );
 
 let stopping = false;
+let started = false;
+let startFailedWith: number | undefined;
 const children = new Map<string, ChildProcess>();
+const stopAll = () => {
+  for (const child of children.values()) child.kill("SIGTERM");
+  // A worker that does not stop in 5 s is killed, so Ctrl-C always ends the run.
+  setTimeout(() => {
+    for (const child of children.values()) child.kill("SIGKILL");
+  }, 5_000).unref();
+};
+const stop = () => {
+  if (stopping) return;
+  stopping = true;
+  if (children.size === 0) process.exit(0);
+  stopAll();
+};
+process.on("SIGINT", stop);
+process.on("SIGTERM", stop);
 for (const worker of ["simulator", "exporter"] as const) {
   const [command, args] = commandFor(worker);
   const child = spawn(command, [...args, ...passThrough], { stdio: "inherit" });
   children.set(worker, child);
   child.on("exit", (code, signal) => {
     children.delete(worker);
-    if (!stopping) log.warn("The {worker} stopped (code {code}, signal {signal})", { worker, code, signal });
-    if (children.size === 0) process.exit(stopping ? 0 : 1);
+    if (!stopping && !started) {
+      // Half a dev stack is no use, and its banner would show a dead URL.
+      log.error("The {worker} stopped at start (code {code}, signal {signal}): stopping the rest", { worker, code, signal });
+      stopping = true;
+      startFailedWith = code === null || code === 0 ? 1 : code;
+      stopAll();
+    } else if (!stopping) {
+      log.warn("The {worker} stopped (code {code}, signal {signal})", { worker, code, signal });
+    }
+    if (children.size === 0) process.exit(startFailedWith ?? (stopping ? 0 : 1));
   });
 }
+// Both answer /-/healthy once they listen; only then are the URLs worth printing.
+await Promise.all(
+  (["simulator", "exporter"] as const).map(async (worker) => {
+    while (children.has(worker) && !stopping) {
+      const ok = await fetch(probeUrl(settings.host, ports[worker]), { signal: AbortSignal.timeout(1_000) })
+        .then((r) => (r.body?.cancel(), r.ok), () => false);
+      if (ok) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }),
+);
+if (stopping) await new Promise(() => {}); // the exit handler above ends the process
+started = true;
 
 const host = settings.host;
 const passwordHint = credential.passwordFile ? `$(cat ${credential.passwordFile})` : "<password>";
@@ -54,19 +110,6 @@ process.stderr.write(
   ].join("\n") + "\n",
 );
 
-const stop = () => {
-  if (stopping) return;
-  stopping = true;
-  for (const child of children.values()) child.kill("SIGTERM");
-  if (children.size === 0) process.exit(0);
-  // A worker that does not stop in 5 s is killed, so Ctrl-C always ends the run.
-  setTimeout(() => {
-    for (const child of children.values()) child.kill("SIGKILL");
-  }, 5_000).unref();
-};
-process.on("SIGINT", stop);
-process.on("SIGTERM", stop);
-
 /** How to start a worker with the runtime and the form (bundle or source) this file runs as. */
 function commandFor(worker: "simulator" | "exporter"): [string, string[]] {
   const deno = (globalThis as { Deno?: { execPath(): string } }).Deno;
@@ -74,4 +117,10 @@ function commandFor(worker: "simulator" | "exporter"): [string, string[]] {
   const entry = fileURLToPath(new URL(fromSource ? `./${worker}/main.ts` : `./${worker}.mjs`, import.meta.url));
   if (deno) return [deno.execPath(), ["run", ...DENO_PERMISSIONS, entry]];
   return [process.execPath, [entry]];
+}
+
+/** Where to ask a worker listening on `host` whether it serves: a wildcard address is reached on loopback. */
+function probeUrl(host: string, port: number): string {
+  const reach = host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "::1" : host;
+  return `http://${reach.includes(":") ? `[${reach}]` : reach}:${port}/-/healthy`;
 }

@@ -66,29 +66,49 @@ export function serveFetch(
 }
 
 /**
- * Like {@linkcode serveFetch}, but a port that cannot be bound ends the
- * process with a message naming the address and the setting to change, and
- * exit code 1: a taken port is an everyday mistake, not a crash.
+ * Like {@linkcode serveFetch}, but an address that cannot be bound ends the
+ * process with a message naming the address and the setting to change: a
+ * taken port (exit 1, an everyday mistake, not a crash) is told apart from
+ * a host that is not this machine's (exit 2, a wrong setting).
  *
  * @example
  * ```ts
- * const server = await serveOrExit(app.fetch, { port: 8083, hostname: "127.0.0.1", setting: "EXPORTER_PORT" });
+ * const server = await serveOrExit(app.fetch, { port: 8083, hostname: "127.0.0.1", portSetting: "EXPORTER_PORT", hostSetting: "ETL_HOST" });
  * ```
  */
 export async function serveOrExit(
   fetch: (request: Request) => Response | Promise<Response>,
-  options: { port: number; hostname: string; setting: string },
+  options: { port: number; hostname: string; portSetting: string; hostSetting: string },
 ): Promise<RunningServer> {
   try {
     return await serveFetch(fetch, options);
   } catch (error) {
-    const code = (error as { code?: string }).code ?? (error as Error).name;
-    const why = code === "EADDRINUSE" || code === "AddrInUse"
-      ? "the address is in use (another copy running?)"
-      : code === "EACCES" || code === "PermissionDenied"
-      ? "permission denied (ports below 1024 need privileges)"
-      : (error as Error).message;
-    process.stderr.write(`cannot listen on ${options.hostname}:${options.port}: ${why}; set ${options.setting} to another port\n`);
-    process.exit(1);
+    const { message, exitCode } = listenFailure(error, options);
+    process.stderr.write(message + "\n");
+    process.exit(exitCode);
   }
+}
+
+/** What a failed listen means, in words, and the exit code that goes with it. */
+export function listenFailure(
+  error: unknown,
+  options: { port: number; hostname: string; portSetting: string; hostSetting: string },
+): { message: string; exitCode: 1 | 2 } {
+  const code = (error as { code?: string }).code ?? (error as Error).name;
+  const text = (error as Error).message ?? String(error);
+  const where = `cannot listen on ${options.hostname}:${options.port}`;
+  if (code === "EADDRINUSE" || code === "AddrInUse") {
+    return { message: `${where}: the port is in use (another copy running?); set ${options.portSetting} to another port`, exitCode: 1 };
+  }
+  if (code === "EACCES" || code === "PermissionDenied") {
+    return { message: `${where}: permission denied (ports below 1024 need privileges); set ${options.portSetting} to another port`, exitCode: 1 };
+  }
+  // Node: ENOTFOUND from the lookup, EADDRNOTAVAIL from bind; Deno: AddrNotAvailable, or a lookup message.
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "EADDRNOTAVAIL" || code === "AddrNotAvailable" || /failed to lookup address/.test(text)) {
+    return {
+      message: `${where}: ${options.hostname} is not an address of this machine; set ${options.hostSetting} to one that is (127.0.0.1, or 0.0.0.0 for every interface)`,
+      exitCode: 2,
+    };
+  }
+  return { message: `${where}: ${text}`, exitCode: 1 };
 }

@@ -1,6 +1,7 @@
 /**
  * Shared start-up of a worker: settings parsed once (a clear message and
  * exit 2 on bad ones, the help text and exit 0 on `--help`), then logging.
+ * One-shot commands share the parsing alone (`settingsOrExit`).
  *
  * @example
  * ```ts
@@ -10,7 +11,9 @@
  * @module
  */
 import process from "node:process";
-import { parseSettings, type SettingsOf, type SettingsSpec } from "../lib/config/settings.ts";
+import {
+  parseSettings, settingName, type SettingSource, type SettingsOf, type SettingsResult, type SettingsSpec, type WorkerLogLevel,
+} from "../lib/config/settings.ts";
 import { setupLogging } from "./logging.ts";
 
 /** Parses the settings from this process's environment and flags, or exits. */
@@ -18,17 +21,36 @@ export async function startWorker<S extends SettingsSpec & { logLevel: SettingsS
   spec: S,
   usage: string,
 ): Promise<SettingsOf<S>> {
-  const result = parseSettings(spec, process.env, process.argv.slice(2), usage);
-  if (!result.ok) {
-    if (result.help) {
-      process.stdout.write(result.message + "\n");
-      process.exit(0);
-    }
-    process.stderr.write(result.message + "\n");
-    process.exit(2);
-  }
-  await setupLogging((result.values as { logLevel: "info" }).logLevel);
+  const result = settingsOrExit(spec, usage);
+  names.set(result.values, (key) => settingName(spec[key]!, result.sources[key as keyof S] as SettingSource));
+  const level = (result.values as { logLevel: WorkerLogLevel }).logLevel;
+  // LogTape spells the contract's `warn` as `warning`.
+  await setupLogging(level === "warn" ? "warning" : level);
   return result.values;
+}
+
+/**
+ * Parses the settings from this process's environment and flags; on `--help`
+ * prints the help and exits 0, on a bad or unknown flag prints why and exits 2.
+ * One-shot commands use it alone; workers through {@linkcode startWorker}.
+ */
+export function settingsOrExit<S extends SettingsSpec>(spec: S, usage: string): Extract<SettingsResult<S>, { ok: true }> {
+  const result = parseSettings(spec, process.env, process.argv.slice(2), usage);
+  if (result.ok) return result;
+  (result.help ? process.stdout : process.stderr).write(result.message + "\n");
+  process.exit(result.help ? 0 : 2);
+}
+
+const names = new WeakMap<object, (key: string) => string>();
+
+/**
+ * The name of a setting as this process was given it (`--exporter-port`,
+ * `EXPORTER_PORT`, or both when neither was), for advice that must name what to change.
+ */
+export function settingAsGiven<S extends object>(settings: S, key: keyof S & string): string {
+  const name = names.get(settings);
+  if (!name) throw new Error("settingAsGiven: these settings were not parsed by startWorker");
+  return name(key);
 }
 
 /** Runs `stop` once on SIGINT or SIGTERM, then exits 0. */

@@ -22,6 +22,15 @@ export const ENTRY_POINTS = {
 const requireShim = 'import{createRequire as __cr}from"node:module";const require=__cr(import.meta.url);';
 
 const extra = process.argv.slice(2);
+if (extra.includes("--help")) {
+  process.stdout.write(`Usage: npm run build [-- NAME...]\n  Bundles each worker and command into dist/NAME.mjs (all of them, or the NAMEs given): ${Object.keys(ENTRY_POINTS).join(", ")}.\n`);
+  process.exit(0);
+}
+const unknown = extra.filter((name) => !(name in ENTRY_POINTS));
+if (unknown.length > 0) {
+  process.stderr.write(`Unknown bundle ${unknown.join(", ")}: the bundles are ${Object.keys(ENTRY_POINTS).join(", ")}\nRun with --help for the usage.\n`);
+  process.exit(2);
+}
 const entries = extra.length > 0 ? Object.fromEntries(Object.entries(ENTRY_POINTS).filter(([k]) => extra.includes(k))) : ENTRY_POINTS;
 
 await build({

@@ -4,6 +4,13 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { buildDashboard, DASHBOARD_PATH, dashboardJson } from "../../lib/dashboard/dashboard.ts";
 import { GRAFANA_README_PATH, withPanelTable } from "../../lib/dashboard/docs.ts";
+import { settingsOrExit } from "../../workers/start.ts";
+
+// No settings: --help explains, anything else is refused before a file is touched.
+settingsOrExit(
+  {},
+  `Usage: npm run build:dashboards\n  Writes ${DASHBOARD_PATH} from lib/dashboard/dashboard.ts, and the panel table of ${GRAFANA_README_PATH}. No flags but --help.`,
+);
 
 const write = (path: string, text: string) => {
   writeFileSync(path, text);

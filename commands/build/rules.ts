@@ -1,45 +1,60 @@
 // Writes the alert rules, their promtool unit tests and the Alertmanager
 // configuration, all generated from lib/alerts/ (the single source), and
 // prints what it wrote. Tests fail when the committed files are stale.
-//
-//   build_rules.ts                      the production files (committed)
-//   build_rules.ts --speed 60 --scrape-interval 1 --out DIR
-//                                       a time-compressed copy of the rules and
-//                                       their tests for the live test; never deploy it
-//   build_rules.ts --runbook-url URL --out DIR
-//                                       production rules (and tests) whose runbook_url
-//                                       points at URL, e.g. the runbook on your forge
+// `npm run build:rules -- --help` lists the flags.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
+import process from "node:process";
+import * as z from "zod";
 import { ALERTMANAGER_PATH, COMPOSE_ALERTMANAGER_OPTIONS, renderAlertmanagerConfig } from "../../lib/alerts/alertmanager_config.ts";
 import { RULES_TEST_PATH, ruleTestsYaml } from "../../tools/alerts/rule_tests.ts";
 import { type AlertParams, alertParamsForSpeed, alertRulesYaml, PRODUCTION_ALERT_PARAMS, RULES_PATH } from "../../lib/alerts/rules.ts";
+import { boundedNumber, type SettingsSpec } from "../../lib/config/settings.ts";
+import { settingsOrExit } from "../../workers/start.ts";
 
-const { values } = parseArgs({
-  options: {
-    speed: { type: "string" },
-    "scrape-interval": { type: "string" },
-    "evaluation-interval": { type: "string" },
-    out: { type: "string" },
-    "runbook-url": { type: "string" },
+const USAGE = `Usage: npm run build:rules [-- flags]
+  With no flags: writes ${RULES_PATH}, ${RULES_TEST_PATH} and ${ALERTMANAGER_PATH} (the committed files).
+  --speed N --scrape-interval S --out DIR: a time-compressed copy of the rules and their tests, for the live test; never deploy it.
+  --runbook-url URL --out DIR: production rules (and tests) whose runbook_url points at URL.
+Settings (flag, default):`;
+
+const RULES_SETTINGS = {
+  speed: {
+    flag: "speed",
+    help: "Time compression the rules are rendered for (thresholds scaled, windows shortened); needs --out and --scrape-interval.",
+    defaultText: "none: production rules",
+    schema: boundedNumber(0, 10_000, { aboveMin: true }).optional(),
   },
-  strict: true,
-});
+  scrapeInterval: {
+    flag: "scrape-interval",
+    help: "Seconds between scrapes of the time-compressed stack (with --speed).",
+    defaultText: "none",
+    schema: boundedNumber(0, 3600, { aboveMin: true }).optional(),
+  },
+  evaluationInterval: {
+    flag: "evaluation-interval",
+    help: "Seconds between rule evaluations of the time-compressed stack (with --speed).",
+    defaultText: "the scrape interval",
+    schema: boundedNumber(0, 3600, { aboveMin: true }).optional(),
+  },
+  out: {
+    flag: "out",
+    help: "Folder to write etl-alerts.yml and etl-alerts.test.yml to, instead of the committed files.",
+    defaultText: "the committed files",
+    schema: z.string().min(1, "must not be empty").optional(),
+  },
+  runbookUrl: {
+    flag: "runbook-url",
+    help: "Base URL of the runbook in each rule's runbook_url (with --out).",
+    defaultText: PRODUCTION_ALERT_PARAMS.runbookUrl,
+    schema: z.string().min(1, "must not be empty").optional(),
+  },
+} satisfies SettingsSpec;
 
-function positive(name: string, text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (!(n > 0) || !Number.isFinite(n)) {
-    console.error(`--${name} must be a positive number, got ${JSON.stringify(text)}`);
-    process.exit(2);
-  }
-  return n;
-}
-
-const speed = positive("speed", values.speed);
-const scrape = positive("scrape-interval", values["scrape-interval"]);
-const evaluation = positive("evaluation-interval", values["evaluation-interval"]);
+const settings = settingsOrExit(RULES_SETTINGS, USAGE).values;
+const speed = settings.speed;
+const scrape = settings.scrapeInterval;
+const evaluation = settings.evaluationInterval;
 
 const write = (path: string, text: string) => {
   writeFileSync(path, text);
@@ -51,9 +66,9 @@ if (speed === undefined) {
     console.error("--scrape-interval and --evaluation-interval go with --speed");
     process.exit(2);
   }
-  const params: AlertParams = { ...PRODUCTION_ALERT_PARAMS, runbookUrl: values["runbook-url"] ?? PRODUCTION_ALERT_PARAMS.runbookUrl };
-  if (values.out === undefined) {
-    if (values["runbook-url"] !== undefined) {
+  const params: AlertParams = { ...PRODUCTION_ALERT_PARAMS, runbookUrl: settings.runbookUrl ?? PRODUCTION_ALERT_PARAMS.runbookUrl };
+  if (settings.out === undefined) {
+    if (settings.runbookUrl !== undefined) {
       console.error("--runbook-url needs --out DIR: the committed rules keep the repository-relative runbook URL");
       process.exit(2);
     }
@@ -61,20 +76,20 @@ if (speed === undefined) {
     write(RULES_TEST_PATH, await ruleTestsYaml(params));
     write(ALERTMANAGER_PATH, renderAlertmanagerConfig(COMPOSE_ALERTMANAGER_OPTIONS));
   } else {
-    mkdirSync(values.out, { recursive: true });
-    write(join(values.out, "etl-alerts.yml"), alertRulesYaml(params));
-    write(join(values.out, "etl-alerts.test.yml"), await ruleTestsYaml(params));
+    mkdirSync(settings.out, { recursive: true });
+    write(join(settings.out, "etl-alerts.yml"), alertRulesYaml(params));
+    write(join(settings.out, "etl-alerts.test.yml"), await ruleTestsYaml(params));
   }
 } else {
-  if (values.out === undefined || scrape === undefined) {
+  if (settings.out === undefined || scrape === undefined) {
     console.error("--speed needs --out DIR and --scrape-interval SECONDS");
     process.exit(2);
   }
   const params: AlertParams = {
     ...alertParamsForSpeed(speed, { scrapeIntervalSeconds: scrape, ...(evaluation === undefined ? {} : { evaluationIntervalSeconds: evaluation }) }),
-    ...(values["runbook-url"] === undefined ? {} : { runbookUrl: values["runbook-url"] }),
+    ...(settings.runbookUrl === undefined ? {} : { runbookUrl: settings.runbookUrl }),
   };
-  mkdirSync(values.out, { recursive: true });
-  write(join(values.out, "etl-alerts.yml"), alertRulesYaml(params));
-  write(join(values.out, "etl-alerts.test.yml"), await ruleTestsYaml(params));
+  mkdirSync(settings.out, { recursive: true });
+  write(join(settings.out, "etl-alerts.yml"), alertRulesYaml(params));
+  write(join(settings.out, "etl-alerts.test.yml"), await ruleTestsYaml(params));
 }

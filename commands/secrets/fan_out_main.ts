@@ -11,8 +11,8 @@
  */
 import process from "node:process";
 import * as z from "zod";
-import { parseSettings } from "../../lib/config/settings.ts";
 import { CONTAINER_SECRETS } from "../../lib/secrets/container_secrets.ts";
+import { settingsOrExit } from "../../workers/start.ts";
 import { fanOutSecrets } from "./fan_out.ts";
 
 const FAN_OUT_SETTINGS = {
@@ -32,11 +32,7 @@ const FAN_OUT_SETTINGS = {
   },
 };
 
-const parsed = parseSettings(FAN_OUT_SETTINGS, process.env, process.argv.slice(2), "Usage: secrets-fanout [flags]");
-if (!parsed.ok) {
-  (parsed.help ? process.stdout : process.stderr).write(parsed.message + "\n");
-  process.exit(parsed.help ? 0 : 2);
-}
+const parsed = settingsOrExit(FAN_OUT_SETTINGS, "Usage: secrets-fanout [flags]");
 const result = await fanOutSecrets({ ...parsed.values, shares: CONTAINER_SECRETS });
 if (!result.ok) {
   process.stderr.write(result.message + "\n");

@@ -1,5 +1,7 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { COMMON_SETTINGS, parseSettings } from "./settings.ts";
+import * as z from "zod";
+import { boundedNumber, COMMON_SETTINGS, LOG_LEVELS, parseSettings, settingName } from "./settings.ts";
 
 describe("parseSettings", () => {
   it("gives the documented defaults", () => {
@@ -16,6 +18,7 @@ describe("parseSettings", () => {
         metricsPasswordFile: undefined,
         logLevel: "info",
       },
+      sources: Object.fromEntries(Object.keys(COMMON_SETTINGS).map((key) => [key, "default"])),
     });
   });
 
@@ -23,6 +26,14 @@ describe("parseSettings", () => {
     const result = parseSettings(COMMON_SETTINGS, { ETL_SPEED: "60", EXPORTER_PORT: "9000" }, ["--exporter-port", "9100"]);
     expect(result.ok && result.values.speed).toBe(60);
     expect(result.ok && result.values.exporterPort).toBe(9100);
+    expect(result.ok && [result.sources.speed, result.sources.exporterPort, result.sources.host]).toEqual(["env", "flag", "default"]);
+  });
+
+  it("names in advice the setting that was used", () => {
+    const port = COMMON_SETTINGS.exporterPort;
+    expect(settingName(port, "flag")).toBe("--exporter-port");
+    expect(settingName(port, "env")).toBe("EXPORTER_PORT");
+    expect(settingName(port, "default")).toBe("--exporter-port (or EXPORTER_PORT)");
   });
 
   it("treats an empty variable as unset", () => {
@@ -35,7 +46,8 @@ describe("parseSettings", () => {
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.help).toBe(false);
-    expect(result.message).toContain('ETL_SPEED="fast": must be a number');
+    expect(result.message).toContain('ETL_SPEED="fast": must be a number above 0, at most 10000');
+    expect(result.message).toContain('SIMULATOR_PORT="70000": must be a whole number 1-65535');
     expect(result.message).toContain('SIMULATOR_PORT="70000"');
     expect(result.message).toContain('--log-level="loud"');
   });
@@ -55,5 +67,61 @@ describe("parseSettings", () => {
       expect(result.message).toContain(`--${s.flag} VALUE  (${s.env})`);
       expect(result.message).toContain(`Default: ${s.defaultText}.`);
     }
+  });
+});
+
+describe("bounds in every message", () => {
+  it.each([
+    [["--exporter-port", "70000"], '--exporter-port="70000": must be a whole number 1-65535'],
+    [["--simulator-port", "0"], '--simulator-port="0": must be a whole number 1-65535'],
+    [["--simulator-port", "80.5"], '--simulator-port="80.5": must be a whole number 1-65535'],
+    [["--speed", "0"], '--speed="0": must be a number above 0, at most 10000'],
+    [["--speed", "-1"], '--speed="-1": must be a number above 0, at most 10000'],
+  ])("%j says %s", (argv, message) => {
+    const result = parseSettings(COMMON_SETTINGS, {}, argv);
+    expect(result).toEqual({ ok: false, help: false, message: `Bad settings:\n  ${message}` });
+  });
+
+  it("takes a negative number after a flag as its value, so the range check answers it", () => {
+    const spec = { events: { flag: "events", help: "", defaultText: "", schema: boundedNumber(1, 1e9, { integer: true }).optional() } };
+    const separate = parseSettings(spec, {}, ["--events", "-5"]);
+    const joined = parseSettings(spec, {}, ["--events=-5"]);
+    expect(separate).toEqual({ ok: false, help: false, message: 'Bad settings:\n  --events="-5": must be a whole number 1-1000000000' });
+    expect(joined).toEqual(separate);
+    // A flag after a flag is still a flag, not a value.
+    expect(parseSettings({ ...COMMON_SETTINGS, ...spec }, {}, ["--events", "--help"]).ok).toBe(false);
+  });
+
+  it("accepts exactly the numbers within the bounds (property)", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -1000, max: 1000 }), fc.integer({ min: -1000, max: 1000 }), fc.integer({ min: -3000, max: 3000 }), (a, b, n) => {
+        const [min, max] = a <= b ? [a, b] : [b, a];
+        const parsed = boundedNumber(min, max, { integer: true }).safeParse(String(n));
+        expect(parsed.success).toBe(n >= min && n <= max);
+        if (!parsed.success) expect(z.prettifyError(parsed.error)).toContain(`must be a whole number ${min}-${max}`);
+      }),
+    );
+  });
+});
+
+describe("--log-level", () => {
+  it("accepts the log contract's levels, warn included", () => {
+    for (const level of LOG_LEVELS) {
+      const result = parseSettings(COMMON_SETTINGS, {}, ["--log-level", level]);
+      expect(result.ok && result.values.logLevel).toBe(level);
+    }
+    expect(LOG_LEVELS).toEqual(["debug", "info", "warn", "error"]);
+  });
+
+  it("reads LogTape's spelling warning as warn", () => {
+    const result = parseSettings(COMMON_SETTINGS, { ETL_LOG_LEVEL: "warning" }, []);
+    expect(result.ok && result.values.logLevel).toBe("warn");
+  });
+
+  it("gives the same list in the error and in --help", () => {
+    const bad = parseSettings(COMMON_SETTINGS, {}, ["--log-level", "trace"]);
+    expect(bad).toEqual({ ok: false, help: false, message: 'Bad settings:\n  --log-level="trace": must be one of debug, info, warn, error' });
+    const help = parseSettings(COMMON_SETTINGS, {}, ["--help"]);
+    expect(!help.ok && help.message).toContain("Level of the workers' own logs: debug, info, warn, error. Default: info.");
   });
 });

@@ -36,11 +36,52 @@ export type SettingsOf<S extends SettingsSpec> = { [K in keyof S]: S[K] extends 
 
 /** A parse either gives the values, or says what is wrong (and whether help was asked for). */
 export type SettingsResult<S extends SettingsSpec> =
-  | { ok: true; values: SettingsOf<S> }
+  | { ok: true; values: SettingsOf<S>; sources: { [K in keyof S]: SettingSource } }
   | { ok: false; help: boolean; message: string };
 
-const port = (fallback: number) =>
-  z.coerce.number({ error: "must be a number" }).int("must be a whole number").min(1).max(65535).default(fallback);
+/** Where a setting's value came from. */
+export type SettingSource = "flag" | "env" | "default";
+
+/**
+ * The name to give in advice about a setting: the one that was used, since
+ * a flag wins over its variable ("set EXPORTER_PORT" would change nothing).
+ */
+export function settingName(setting: SettingSpec, source: SettingSource): string {
+  if (source === "flag" || setting.env === undefined) return `--${setting.flag}`;
+  return source === "env" ? setting.env : `--${setting.flag} (or ${setting.env})`;
+}
+
+/**
+ * A number within bounds, every refusal stating both ("must be a whole number
+ * 1-65535"), so the message alone says what would be accepted.
+ */
+export function boundedNumber(
+  min: number,
+  max: number,
+  options: { integer?: boolean; aboveMin?: boolean } = {},
+): z.ZodCoercedNumber {
+  const what = options.integer ? "a whole number" : "a number";
+  const message = `must be ${what} ${options.aboveMin ? `above ${min}, at most ${max}` : `${min}-${max}`}`;
+  let schema = z.coerce.number({ error: message });
+  if (options.integer) schema = schema.int(message);
+  schema = options.aboveMin ? schema.gt(min, message) : schema.min(min, message);
+  return schema.max(max, message);
+}
+
+/** A TCP port to listen on, with its default. */
+export const portSetting = (fallback: number) => boundedNumber(1, 65535, { integer: true }).default(fallback);
+
+/** The levels of the workers' own logs: the log contract's spelling (`warn`, not LogTape's `warning`). */
+export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+
+/** A `--log-level` value, as the log contract spells it. */
+export type WorkerLogLevel = (typeof LOG_LEVELS)[number];
+
+// `warning` (LogTape's name, accepted before) is still read as `warn`, but not listed.
+const logLevel = z.preprocess(
+  (value) => (value === "warning" ? "warn" : value),
+  z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` }),
+);
 
 /** Settings both workers read. */
 export const COMMON_SETTINGS = {
@@ -56,21 +97,21 @@ export const COMMON_SETTINGS = {
     flag: "speed",
     help: "Time compression of the simulator: 60 simulates a minute per second.",
     defaultText: "1",
-    schema: z.coerce.number({ error: "must be a number" }).positive("must be above 0").max(10_000).default(1),
+    schema: boundedNumber(0, 10_000, { aboveMin: true }).default(1),
   },
   exporterPort: {
     env: "EXPORTER_PORT",
     flag: "exporter-port",
     help: "Port of the exporter (etl-metrics): /metrics, /health.",
     defaultText: "8083",
-    schema: port(8083),
+    schema: portSetting(8083),
   },
   simulatorPort: {
     env: "SIMULATOR_PORT",
     flag: "simulator-port",
     help: "Port of the simulator's endpoint (/metrics behind basic auth).",
     defaultText: "8000",
-    schema: port(8000),
+    schema: portSetting(8000),
   },
   host: {
     env: "ETL_HOST",
@@ -96,9 +137,9 @@ export const COMMON_SETTINGS = {
   logLevel: {
     env: "ETL_LOG_LEVEL",
     flag: "log-level",
-    help: "Level of the workers' own logs: debug, info, warning, error.",
+    help: `Level of the workers' own logs: ${LOG_LEVELS.join(", ")}.`,
     defaultText: "info",
-    schema: z.enum(["trace", "debug", "info", "warning", "error", "fatal"]).default("info"),
+    schema: logLevel.default("info"),
   },
 } satisfies SettingsSpec;
 
@@ -116,18 +157,21 @@ export function parseSettings<S extends SettingsSpec>(
   for (const setting of Object.values(spec)) options[setting.flag] = { type: setting.boolean ? "boolean" : "string" };
   let flags: Record<string, string | boolean | undefined>;
   try {
-    flags = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values as typeof flags;
+    flags = parseArgs({ args: joinNegativeValues(argv, options), options, strict: true, allowPositionals: false })
+      .values as typeof flags;
   } catch (error) {
     return { ok: false, help: false, message: `${(error as Error).message}\nRun with --help to list the settings.` };
   }
   if (flags.help) return { ok: false, help: true, message: helpText(spec, usage) };
 
   const values: Record<string, unknown> = {};
+  const sources: Record<string, SettingSource> = {};
   const problems: string[] = [];
   for (const [key, setting] of Object.entries(spec)) {
     const fromFlag = flags[setting.flag];
     const fromEnv = setting.env === undefined ? undefined : env[setting.env];
     const raw = fromFlag ?? (fromEnv === "" ? undefined : fromEnv);
+    sources[key] = fromFlag !== undefined ? "flag" : raw !== undefined ? "env" : "default";
     const parsed = setting.schema.safeParse(raw);
     if (parsed.success) {
       values[key] = parsed.data;
@@ -138,7 +182,7 @@ export function parseSettings<S extends SettingsSpec>(
     }
   }
   if (problems.length > 0) return { ok: false, help: false, message: `Bad settings:\n  ${problems.join("\n  ")}` };
-  return { ok: true, values: values as SettingsOf<S> };
+  return { ok: true, values: values as SettingsOf<S>, sources: sources as { [K in keyof S]: SettingSource } };
 }
 
 /** The `--help` text: every flag with its variable, default and help line. */
@@ -149,4 +193,24 @@ export function helpText(spec: SettingsSpec, usage: string): string {
     return `  ${name}${env}\n      ${s.help} Default: ${s.defaultText}.`;
   });
   return `${usage}\n${rows.join("\n")}`;
+}
+
+/**
+ * `--events -5` as `--events=-5`: parseArgs takes a value starting with `-`
+ * for an option ("ambiguous"), so a negative number would never reach the range check.
+ */
+function joinNegativeValues(argv: readonly string[], options: Record<string, { type: "string" | "boolean" }>): string[] {
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const next = argv[i + 1];
+    const takesValue = arg.startsWith("--") && options[arg.slice(2)]?.type === "string";
+    if (takesValue && next !== undefined && /^-\.?\d/.test(next)) {
+      args.push(`${arg}=${next}`);
+      i++;
+    } else {
+      args.push(arg);
+    }
+  }
+  return args;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createEventEmitter, formatEvent } from "./emitter.ts";
+import { createEventEmitter, EventRefusedError, formatEvent } from "./emitter.ts";
 import { EtlEventSchema } from "./events.ts";
 
 describe("createEventEmitter", () => {
@@ -20,7 +20,21 @@ describe("createEventEmitter", () => {
   it("refuses to write an event that breaks the contract", () => {
     const lines: string[] = [];
     const etl = createEventEmitter({ pipeline: "orders", write: (l) => lines.push(l) });
-    expect(() => etl.fileProcessed({ file: "a.csv", records: -5, duration_ms: 1 })).toThrow();
+    expect(() => etl.fileProcessed({ file: "a.csv", records: -5, duration_ms: 1 })).toThrow(
+      new EventRefusedError("file_processed", ["records: Too small: expected number to be >=0"]),
+    );
+    let refused: unknown;
+    try {
+      etl.fileFailed({ file: "b.csv", error_type: "Disk Full", records: 1.5, duration_ms: 1, message: "x" });
+    } catch (error) {
+      refused = error;
+    }
+    expect(refused).toBeInstanceOf(EventRefusedError);
+    expect((refused as EventRefusedError).message).toBe(
+      "refused a file_failed event that would break the log contract: " +
+        "error_type: error_type must be snake_case, at most 63 characters; records: Invalid input: expected int, received number",
+    );
+    expect((refused as EventRefusedError).problems).toHaveLength(2);
     expect(lines).toEqual([]);
   });
 

@@ -63,17 +63,30 @@ export function formatEvent(event: EtlEvent): string {
   return JSON.stringify({ v: LOG_CONTRACT_VERSION, ts, level, event: name, pipeline, ...rest }) + "\n";
 }
 
+/** An event the emitter refused, with what breaks the contract in words; nothing was written. */
+export class EventRefusedError extends Error {
+  override name = "EventRefusedError";
+  constructor(
+    /** The event kind, such as `file_processed`. */
+    readonly event: string,
+    /** One entry per broken rule: the field and what it must be. */
+    readonly problems: readonly string[],
+  ) {
+    super(`refused a ${event} event that would break the log contract: ${problems.join("; ")}`);
+  }
+}
+
 /**
  * Makes an emitter bound to one pipeline and one run.
  *
- * @throws {z.ZodError} when an event would break the contract (a bug in the caller).
+ * @throws {EventRefusedError} when an event would break the contract (a bug in the caller).
  */
 export function createEventEmitter(options: EventEmitterOptions): EventEmitter {
   const clock = options.clock ?? Date.now;
   const runId = options.runId ?? crypto.randomUUID();
   const emit = (name: EtlEvent["event"], defaultLevel: Level, fields: object): EtlEvent => {
     const { level, ...rest } = fields as { level?: Level };
-    const event = EtlEventSchema.parse({
+    const parsed = EtlEventSchema.safeParse({
       ts: new Date(clock()).toISOString(),
       level: level ?? defaultLevel,
       event: name,
@@ -81,8 +94,11 @@ export function createEventEmitter(options: EventEmitterOptions): EventEmitter {
       run_id: runId,
       ...rest,
     });
-    options.write(formatEvent(event));
-    return event;
+    if (!parsed.success) {
+      throw new EventRefusedError(name, parsed.error.issues.map((issue) => `${issue.path.join(".") || "event"}: ${issue.message}`));
+    }
+    options.write(formatEvent(parsed.data));
+    return parsed.data;
   };
   return {
     runId,

@@ -22,11 +22,11 @@ import * as z from "zod";
 import { createApp } from "../../handlers/app.ts";
 import { DEFAULT_HEALTH_POLICY } from "../../lib/etl/health.ts";
 import { renderMetrics } from "../../lib/metrics/render.ts";
-import { COMMON_SETTINGS, type SettingsSpec } from "../../lib/config/settings.ts";
+import { boundedNumber, COMMON_SETTINGS, type SettingsSpec } from "../../lib/config/settings.ts";
 import type { Snapshot } from "../../lib/etl/snapshot.ts";
 import { createIngestState } from "../../lib/etl/state.ts";
 import { serveOrExit } from "../serve.ts";
-import { onShutdown, startWorker } from "../start.ts";
+import { onShutdown, settingAsGiven, startWorker } from "../start.ts";
 import { bulkIngest } from "./bulk_ingest.ts";
 import { CHECKPOINT_VERSION, readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
 import { createTailer, type FilePosition, type Tailer } from "./tailer.ts";
@@ -45,35 +45,35 @@ const EXPORTER_SETTINGS = {
     flag: "max-line-bytes",
     help: "Longer log lines are skipped and counted as too_long.",
     defaultText: "65536",
-    schema: z.coerce.number({ error: "must be a number" }).int().min(256).max(64 * 1024 * 1024).default(65_536),
+    schema: boundedNumber(256, 64 * 1024 * 1024, { integer: true }).default(65_536),
   },
   pollMs: {
     env: "ETL_POLL_MS",
     flag: "poll-ms",
     help: "How often the logs are read for new lines, in milliseconds.",
     defaultText: "250",
-    schema: z.coerce.number({ error: "must be a number" }).int().min(10).max(60_000).default(250),
+    schema: boundedNumber(10, 60_000, { integer: true }).default(250),
   },
   checkpointSeconds: {
     env: "ETL_CHECKPOINT_SECONDS",
     flag: "checkpoint-seconds",
     help: "How often the state and file positions are saved.",
     defaultText: "5",
-    schema: z.coerce.number({ error: "must be a number" }).min(0.1).max(3600).default(5),
+    schema: boundedNumber(0.1, 3600).default(5),
   },
   staleAfterSeconds: {
     env: "ETL_STALE_AFTER_SECONDS",
     flag: "stale-after-seconds",
     help: "Seconds without any event (heartbeats included) after which a pipeline is unhealthy.",
     defaultText: "60",
-    schema: z.coerce.number({ error: "must be a number" }).min(1).max(86_400).default(60),
+    schema: boundedNumber(1, 86_400).default(60),
   },
   ingestWorkers: {
     env: "ETL_INGEST_WORKERS",
     flag: "ingest-workers",
     help: "Threads that parse the backlog at start-up (and in --once); 0 parses in the main thread.",
     defaultText: "2",
-    schema: z.coerce.number({ error: "must be a number" }).int("must be a whole number").min(0).max(64).default(2),
+    schema: boundedNumber(0, 64, { integer: true }).default(2),
   },
 } satisfies SettingsSpec;
 
@@ -172,7 +172,10 @@ const app = createApp({
     (metric) => (metric as unknown as { name: string }).name !== "nodejs_eventloop_lag_seconds",
   ),
 });
-const server = await serveOrExit(app.fetch, { port: settings.exporterPort, hostname: settings.host, setting: "EXPORTER_PORT" });
+const server = await serveOrExit(app.fetch, { port: settings.exporterPort, hostname: settings.host,
+  portSetting: settingAsGiven(settings, "exporterPort"),
+  hostSetting: settingAsGiven(settings, "host"),
+});
 log.info("Exporter on http://{host}:{port}/ reading {logDir}", { host: settings.host, port: server.port, logDir });
 
 const saveCheckpoint = async () => {

@@ -18,10 +18,10 @@ import { createWebhookReceiverApp } from "../../handlers/webhook_receiver.ts";
 import { summarizeWebhook } from "../../lib/receiver/alertmanager_webhook.ts";
 import { createCredentialVerifier } from "../../lib/auth/credential_verifier.ts";
 import { createNotificationRing, type Notification, type NotificationStore } from "../../lib/receiver/notification_ring.ts";
-import { COMMON_SETTINGS, type SettingsSpec } from "../../lib/config/settings.ts";
+import { COMMON_SETTINGS, portSetting, type SettingsSpec } from "../../lib/config/settings.ts";
 import { resolveCredential } from "../credentials.ts";
 import { serveOrExit } from "../serve.ts";
-import { onShutdown, startWorker } from "../start.ts";
+import { onShutdown, settingAsGiven, startWorker } from "../start.ts";
 
 const RECEIVER_SETTINGS = {
   dataDir: { ...COMMON_SETTINGS.dataDir, help: "Folder of notifications.jsonl (unless --notifications-file says otherwise)." },
@@ -31,7 +31,7 @@ const RECEIVER_SETTINGS = {
     flag: "receiver-port",
     help: "Port of the webhook receiver: /webhook, /notifications.",
     defaultText: "9095",
-    schema: z.coerce.number({ error: "must be a number" }).int("must be a whole number").min(1).max(65535).default(9095),
+    schema: portSetting(9095),
   },
   receiverUser: {
     env: "ETL_RECEIVER_USER",
@@ -79,7 +79,10 @@ if (file !== null) {
 const store = fileBackedStore(file);
 const app = createWebhookReceiverApp({ store, auth: basicAuth(verifier, { realm: "etl-receiver" }) });
 
-const server = await serveOrExit(app.fetch, { port: settings.receiverPort, hostname: settings.host, setting: "RECEIVER_PORT" });
+const server = await serveOrExit(app.fetch, { port: settings.receiverPort, hostname: settings.host,
+  portSetting: settingAsGiven(settings, "receiverPort"),
+  hostSetting: settingAsGiven(settings, "host"),
+});
 log.info("Receiver on http://{host}:{port}/ (POST /webhook as {user}; notifications appended to {file})", {
   host: settings.host,
   port: server.port,

@@ -26,11 +26,12 @@ import { basicAuth } from "../../handlers/basic_auth.ts";
 import { CONTROL_PATH, createControlApp, type ScenarioControl } from "../../handlers/control.ts";
 import { createCredentialVerifier } from "../../lib/auth/credential_verifier.ts";
 import { PipelineNameSchema } from "../../lib/etl/events.ts";
-import { COMMON_SETTINGS, type SettingsSpec } from "../../lib/config/settings.ts";
+import { boundedNumber, COMMON_SETTINGS, type SettingsSpec } from "../../lib/config/settings.ts";
 import { DEFAULT_PROFILE, PipelinesConfigSchema, type Profile, type Scenario, ScenarioSchema } from "../../lib/simulator/profile.ts";
 import { resolveCredential, resolveMetricsCredential } from "../credentials.ts";
 import { serveOrExit } from "../serve.ts";
-import { onShutdown, startWorker } from "../start.ts";
+import { onShutdown, settingAsGiven, startWorker } from "../start.ts";
+import { claimLogFiles } from "./log_lock.ts";
 import { createSimulation, type Simulation } from "./simulation.ts";
 
 // A switch to `crash` at run time strikes this soon: long enough for the
@@ -43,14 +44,14 @@ const SIMULATOR_SETTINGS = {
     flag: "events",
     help: "Write this many events as fast as possible, then exit (load generation).",
     defaultText: "none: run in real time",
-    schema: z.coerce.number({ error: "must be a number" }).int().positive().max(1e9).optional(),
+    schema: boundedNumber(1, 1e9, { integer: true }).optional(),
   },
   seed: {
     env: "ETL_SEED",
     flag: "seed",
     help: "Seed of the random generator, to reproduce a run.",
     defaultText: "random",
-    schema: z.coerce.number({ error: "must be a number" }).int().nonnegative().max(2 ** 32 - 1).optional(),
+    schema: boundedNumber(0, 2 ** 32 - 1, { integer: true }).optional(),
   },
   pipelines: {
     env: "ETL_PIPELINES",
@@ -75,14 +76,14 @@ const SIMULATOR_SETTINGS = {
     flag: "scenario",
     help: "Behaviour at start: normal, stall, crash, slow, error-burst, low-throughput.",
     defaultText: "normal",
-    schema: ScenarioSchema.default("normal"),
+    schema: z.enum(ScenarioSchema.options, { error: `must be one of ${ScenarioSchema.options.join(", ")}` }).default("normal"),
   },
   crashAfterSeconds: {
     env: "ETL_CRASH_AFTER_SECONDS",
     flag: "crash-after-seconds",
     help: "How long the crash scenario runs from start-up before the process exits with code 3 (a switch to crash at run time strikes after at most 1 s).",
     defaultText: "30",
-    schema: z.coerce.number({ error: "must be a number" }).nonnegative("must be 0 or more").max(86_400).default(30),
+    schema: boundedNumber(0, 86_400).default(30),
   },
   controlUser: {
     env: "ETL_CONTROL_USER",
@@ -106,6 +107,13 @@ const log = getLogger(["etl", "simulator"]);
 const profiles = loadProfiles(settings.pipelines, settings.pipelinesConfig);
 const seed = settings.seed ?? (crypto.getRandomValues(new Uint32Array(1))[0] ?? 0);
 const logDir = join(settings.dataDir, "logs");
+const logFiles = Object.keys(profiles).map((pipeline) => join(logDir, `${pipeline}.log`));
+// Another simulator appending to the same log would read as restarts and jumps in the counts.
+const claim = claimLogFiles(logFiles);
+if (!claim.ok) {
+  process.stderr.write(claim.message + "\n");
+  process.exit(1);
+}
 const simulation = createSimulation({
   logDir,
   pipelines: profiles,
@@ -133,12 +141,8 @@ if (settings.events !== undefined) {
   simulation.generate(settings.events);
   simulation.stop();
   const seconds = (performance.now() - started) / 1000;
-  log.info("Wrote {events} events to {logDir} in {seconds} s (seed {seed})", {
-    events: settings.events,
-    logDir,
-    seconds: Number(seconds.toFixed(2)),
-    seed,
-  });
+  // The result of a one-shot run, on stdout and at once: a log record could be lost at exit.
+  process.stdout.write(`Wrote ${settings.events} events to ${logFiles.join(", ")} in ${seconds.toFixed(2)} s (seed ${seed})\n`);
   process.exit(0);
 }
 
@@ -171,7 +175,10 @@ const app = createApp({
 app.route("/", createControlApp({ control, auth: basicAuth(controlVerifier, { realm: "etl-simulator-control" }) }));
 
 simulation.start();
-const server = await serveOrExit(app.fetch, { port: settings.simulatorPort, hostname: settings.host, setting: "SIMULATOR_PORT" });
+const server = await serveOrExit(app.fetch, { port: settings.simulatorPort, hostname: settings.host,
+  portSetting: settingAsGiven(settings, "simulatorPort"),
+  hostSetting: settingAsGiven(settings, "host"),
+});
 log.info("Simulator on http://{host}:{port}/ (pipelines {pipelines}, seed {seed}, speed {speed}, scenario {scenario})", {
   host: settings.host,
   port: server.port,

@@ -1,0 +1,75 @@
+// Most source files have their test beside them (`x.ts`, `x.test.ts`). The
+// rest are listed in TESTED_ELSEWHERE with the tests that exercise them, so
+// the README's claim stays true: a new file without a test beside it, an
+// entry whose file has one now or is gone, or a "where" naming a test that
+// does not exist fails here.
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ROOT } from "./harness.ts";
+
+const E2E_FLAGS = "tests/command_lines.e2e.test.ts (--help, unknown flags, bounds)";
+const REGENERATES = "tests/docs_commands.e2e.test.ts (regenerates exactly the committed files)";
+
+/** Files without a test beside them, and where they are tested instead. */
+export const TESTED_ELSEWHERE: Record<string, string> = {
+  "bench/main.ts": `the benchmark itself (npm run bench); its flags in ${E2E_FLAGS}`,
+  "commands/build/dashboards.ts": `${E2E_FLAGS}; ${REGENERATES}; lib/dashboard/docs.test.ts (the committed files are current)`,
+  "commands/build/rules.ts": `${E2E_FLAGS}; ${REGENERATES}; lib/alerts/rules.test.ts (the committed files are current)`,
+  "commands/build/schema.ts": `${E2E_FLAGS}; ${REGENERATES}; lib/etl/events_json_schema.test.ts (the committed file is current)`,
+  "commands/scenario/main.ts": `commands/scenario/scenario_cli.test.ts (all its work); ${E2E_FLAGS}; tests/docs_commands.e2e.test.ts`,
+  "commands/secrets/fan_out_main.ts": `commands/secrets/fan_out.test.ts (all its work); ${E2E_FLAGS}; tests/compose.e2e.test.ts`,
+  "commands/secrets/main.ts": `commands/secrets/cli.test.ts (all its work); ${E2E_FLAGS}`,
+  "commands/stack/local.ts": "tests/alerting.e2e.test.ts (the native stack it starts); its command line: issue 16 row 10",
+  "commands/stack/native.ts": "tests/alerting.e2e.test.ts and tests/grafana_queries.e2e.test.ts (real Prometheus and Alertmanager)",
+  "commands/stack/processes.ts": "tests/alerting.e2e.test.ts (through commands/stack/native.ts)",
+  "handlers/health.ts": "handlers/app.test.ts (/health: 200, 503 when stale, the verdicts)",
+  "handlers/landing.ts": "handlers/app.test.ts (/ and unknown paths)",
+  "handlers/metrics.ts": "handlers/app.test.ts (/metrics in both formats, with and without auth)",
+  "handlers/probes.ts": "handlers/app.test.ts (/-/healthy, /-/ready before and after the catch-up)",
+  "lib/etl/snapshot.ts": "types only; checked by tsc and deno check (tests/typecheck.test.ts)",
+  "lib/etl/state.ts": "lib/etl/ingest.test.ts and lib/etl/reducer.test.ts (the state they fold into); tools/recount.test.ts",
+  "lib/metrics/etl_families.ts": "lib/metrics/render.test.ts (every family rendered and checked)",
+  "lib/metrics/exporter_families.ts": "lib/metrics/render.test.ts (every family rendered and checked)",
+  "lib/metrics/family.ts": "lib/metrics/render.test.ts",
+  "lib/simulator/emit_planned.ts": "workers/simulator/simulation.test.ts (recount equals the state) and tools/alerts/simulated_series.test.ts",
+  "tests/global_setup.ts": "test infrastructure: builds the bundles every end-to-end test runs",
+  "tests/harness.ts": "test infrastructure: used by every end-to-end test",
+  "tools/grafana/schema_types.ts": "types only, compiled into the dashboard's JSON Schema: tools/grafana/schema.test.ts",
+  "vitest.config.ts": "test configuration",
+  "vitest.compose.config.ts": "test configuration",
+  "workers/credentials.ts": "tests/dev.e2e.test.ts (made on first run, mode 0600) and tests/control.e2e.test.ts",
+  "workers/dev.ts": "tests/dev.e2e.test.ts (npm run dev and deno task dev: start, Ctrl-C, a taken port, a worker dying at start)",
+  "workers/exporter/ingest_thread.ts": "workers/exporter/bulk_ingest.test.ts (threads against one thread)",
+  "workers/exporter/main.ts": "tests/exporter.e2e.test.ts (Node and Deno, SIGKILL and restart, bad settings)",
+  "workers/logging.ts": "every end-to-end test reads its lines (tests/exporter.e2e.test.ts, tests/dev.e2e.test.ts)",
+  "workers/receiver/main.ts": "tests/receiver.e2e.test.ts",
+  "workers/simulator/main.ts": `tests/control.e2e.test.ts, tests/exporter.e2e.test.ts and ${E2E_FLAGS}`,
+  "workers/start.ts": `${E2E_FLAGS}; tests/exporter.e2e.test.ts (advice naming the flag or the variable given)`,
+};
+
+/** The source files a checkout has (tracked, or new and not ignored), without tests and declarations. */
+function sourceFiles(): string[] {
+  const listed = spawnSync("git", ["ls-files", "-co", "--exclude-standard"], { cwd: ROOT, encoding: "utf8" }).stdout.split("\n");
+  return listed.filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts") && !f.endsWith(".d.ts") && existsSync(join(ROOT, f)));
+}
+
+describe("tests beside the code", () => {
+  const files = sourceFiles();
+  const withoutBeside = files.filter((f) => !existsSync(join(ROOT, f.replace(/\.ts$/, ".test.ts"))));
+
+  it("finds a test beside every source file, or says where it is tested", () => {
+    expect(withoutBeside.filter((f) => !(f in TESTED_ELSEWHERE)), "give these a test beside them, or an entry in TESTED_ELSEWHERE").toEqual([]);
+  });
+
+  it("lists no file that is gone or has a test beside it now", () => {
+    expect(Object.keys(TESTED_ELSEWHERE).filter((f) => !withoutBeside.includes(f)), "remove these from TESTED_ELSEWHERE").toEqual([]);
+  });
+
+  it("names only tests that exist", () => {
+    const named = Object.values(TESTED_ELSEWHERE).flatMap((where) => [...where.matchAll(/[\w./-]+\.test\.ts/g)].map((m) => m[0]));
+    expect(named.length).toBeGreaterThan(20);
+    expect(named.filter((test) => !existsSync(join(ROOT, test)))).toEqual([]);
+  });
+});
