@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import process from "node:process";
 import { getLogger } from "@logtape/logtape";
 import { COMMON_SETTINGS } from "../lib/config/settings.ts";
-import { resolveMetricsCredential } from "./credentials.ts";
+import { metricsCredentialOptions, resolveCredential } from "./credentials.ts";
 import { startWorker } from "./start.ts";
 
 const DENO_PERMISSIONS = ["--allow-read", "--allow-write", "--allow-net", "--allow-env", "--allow-sys"];
@@ -22,10 +22,8 @@ const settings = await startWorker(COMMON_SETTINGS, "Usage: dev [flags shared by
 const log = getLogger(["etl", "dev"]);
 
 // Made here, before the workers start, so the message about them is printed once.
-const credential = await resolveMetricsCredential(
-  settings.metricsUser,
-  settings.metricsPasswordFile,
-  `http://${settings.host}:${settings.simulatorPort}/metrics`,
+const credential = await resolveCredential(
+  metricsCredentialOptions(settings.metricsUser, settings.metricsPasswordFile, `http://${settings.host}:${settings.simulatorPort}/metrics`),
 );
 
 let stopping = false;

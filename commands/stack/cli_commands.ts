@@ -63,8 +63,8 @@ import {
 import { type Alert, type ContainerInfo, type Fetched, parseAlerts, parseTargets, publishedPort, statusReport, type Target } from "../../lib/stack/stack_status.ts";
 import { CREDENTIALS_REFERENCE_FILE, credentialSpec, STACK_CREDENTIALS } from "../../lib/secrets/secrets_layout.ts";
 import { basicAuthorization } from "../../lib/auth/basic_authorization.ts";
-import { withoutFinalNewline } from "../../lib/secrets/dev_credentials.ts";
 import { referencePath, ensureStackSecrets } from "../secrets/store.ts";
+import { readPassword } from "../../workers/secret_files.ts";
 import { runScenarioCommand, ScenarioError, type ScenarioHints } from "../scenario/scenario_cli.ts";
 import {
   capture,
@@ -344,10 +344,9 @@ async function basicAuth(ctx: Context, name: "prometheus_readonly"): Promise<Fet
   const file = join(ctx.secretsDir, spec.passwordFile);
   let password: string;
   try {
-    password = withoutFinalNewline(await readFile(file, "utf8"));
+    password = await readPassword(file, { what: `${spec.user} password`, whenMissing: "npm run stack -- up makes it" });
   } catch (error) {
-    const code = (error as { code?: string }).code;
-    return { ok: false, error: `cannot read ${shown(ctx, file)}: ${code === "ENOENT" ? "not found (npm run stack -- up makes it)" : (error as Error).message}` };
+    return { ok: false, error: (error as Error).message };
   }
   return { ok: true, value: basicAuthorization(spec.user, password) };
 }

@@ -25,10 +25,10 @@ import process from "node:process";
 import { parse, stringify } from "yaml";
 import { type AlertmanagerTiming, renderAlertmanagerConfig } from "../../lib/alerts/alertmanager_config.ts";
 import { type AlertParams, alertRulesYaml, PRODUCTION_ALERT_PARAMS } from "../../lib/alerts/rules.ts";
-import { withoutFinalNewline } from "../../lib/secrets/dev_credentials.ts";
 import { portOf, type StackService } from "../../lib/stack/compose_settings.ts";
 import { alertmanagerFlags, prometheusFlags } from "../../lib/stack/prometheus_flags.ts";
 import { renderTargetFiles } from "../../lib/stack/targets.ts";
+import { readPassword } from "../../workers/secret_files.ts";
 import { ProcessGroup } from "./processes.ts";
 
 /** Ports of the native stack. */
@@ -94,8 +94,6 @@ export const INSTALL_HINT = "apt-get install --no-install-recommends prometheus 
 export function haveServerBinaries(): boolean {
   return [PROMETHEUS_BINARY, ALERTMANAGER_BINARY].every((b) => spawnSync(b, ["--version"]).status === 0);
 }
-
-const readPassword = (secretsDir: string, name: string) => withoutFinalNewline(readFileSync(join(secretsDir, name), "utf8"));
 
 /** Writes the configuration folders of Prometheus and Alertmanager under `runDir`. */
 export function assembleConfig(options: NativeStackOptions): { prometheusDir: string; alertmanagerFile: string } {
@@ -205,7 +203,7 @@ export async function startNativeStack(options: NativeStackOptions): Promise<Nat
     }));
     await group.waitHttp(PROMETHEUS_BINARY, `${urls.prometheus}/-/ready`, {
       user: "readonly",
-      password: readPassword(secretsDir, "prometheus_readonly_password"),
+      password: await readPassword(join(secretsDir, "prometheus_readonly_password"), { what: "readonly password" }),
     });
   } catch (error) {
     await group.stopAll();

@@ -13,13 +13,11 @@ import { dirname, join } from "node:path";
 import process from "node:process";
 import { getLogger } from "@logtape/logtape";
 import * as z from "zod";
-import { basicAuth } from "../../handlers/basic_auth.ts";
 import { createWebhookReceiverApp } from "../../handlers/webhook_receiver.ts";
 import { summarizeWebhook } from "../../lib/receiver/alertmanager_webhook.ts";
-import { createCredentialVerifier } from "../../lib/auth/credential_verifier.ts";
 import { createNotificationRing, type Notification, type NotificationStore } from "../../lib/receiver/notification_ring.ts";
 import { COMMON_SETTINGS, type SettingsSpec } from "../../lib/config/settings.ts";
-import { resolveCredential } from "../credentials.ts";
+import { credentialAuthOrExit } from "../credentials.ts";
 import { serveOrExit } from "../serve.ts";
 import { onShutdown, startWorker } from "../start.ts";
 
@@ -62,22 +60,21 @@ const log = getLogger(["etl", "receiver"]);
 const file = settings.notificationsFile === "off" ? null : (settings.notificationsFile ?? join(settings.dataDir, "notifications.jsonl"));
 const url = `http://${settings.host}:${settings.receiverPort}`;
 
-const credential = await resolveCredential({
+const { credential, auth } = await credentialAuthOrExit("receiver", {
   user: settings.receiverUser,
   passwordFile: settings.receiverPasswordFile,
   devName: "receiver",
   setting: "ETL_RECEIVER_PASSWORD_FILE",
   purpose: "the webhook receiver",
   hint: (passwordFile) => `curl -u "${settings.receiverUser}:$(cat ${passwordFile})" ${url}/notifications`,
-}).catch((error) => exitWith(error, 2));
-const verifier = createCredentialVerifier({ user: credential.user, passwordHash: credential.passwordHash });
+}, "etl-receiver");
 
 if (file !== null) {
   // Fail at start, not at the first alert, when the file cannot be written.
-  await mkdir(dirname(file), { recursive: true }).then(() => appendFile(file, "")).catch((error) => exitWith(error, 1));
+  await mkdir(dirname(file), { recursive: true }).then(() => appendFile(file, "")).catch(exitWith);
 }
 const store = fileBackedStore(file);
-const app = createWebhookReceiverApp({ store, auth: basicAuth(verifier, { realm: "etl-receiver" }) });
+const app = createWebhookReceiverApp({ store, auth });
 
 const server = await serveOrExit(app.fetch, { port: settings.receiverPort, hostname: settings.host, setting: "RECEIVER_PORT" });
 log.info("Receiver on http://{host}:{port}/ (POST /webhook as {user}; notifications appended to {file})", {
@@ -130,8 +127,8 @@ function fileBackedStore(path: string | null): NotificationStore & { flushed(): 
   };
 }
 
-// 2 for a setting to fix (a bad password file), 1 for the machine (port taken, folder not writable).
-function exitWith(error: unknown, code: 1 | 2): never {
+// Exit 1: the machine is at fault (a folder not writable); a bad setting exits 2 where it is read.
+function exitWith(error: unknown): never {
   process.stderr.write(`receiver: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(code);
+  process.exit(1);
 }

@@ -22,13 +22,11 @@ import process from "node:process";
 import { dispose, getLogger } from "@logtape/logtape";
 import * as z from "zod";
 import { createApp } from "../../handlers/app.ts";
-import { basicAuth } from "../../handlers/basic_auth.ts";
 import { CONTROL_PATH, createControlApp, type ScenarioControl } from "../../handlers/control.ts";
-import { createCredentialVerifier } from "../../lib/auth/credential_verifier.ts";
 import { PipelineNameSchema } from "../../lib/etl/events.ts";
 import { COMMON_SETTINGS, type SettingsSpec } from "../../lib/config/settings.ts";
 import { DEFAULT_PROFILE, PipelinesConfigSchema, type Profile, type Scenario, ScenarioSchema } from "../../lib/simulator/profile.ts";
-import { resolveCredential, resolveMetricsCredential } from "../credentials.ts";
+import { credentialAuthOrExit, metricsCredentialOptions } from "../credentials.ts";
 import { serveOrExit } from "../serve.ts";
 import { onShutdown, startWorker } from "../start.ts";
 import { createSimulation, type Simulation } from "./simulation.ts";
@@ -142,33 +140,30 @@ if (settings.events !== undefined) {
   process.exit(0);
 }
 
-// A bad password file is a setting to fix: a message and exit 2, not a stack trace.
-const credential = await resolveMetricsCredential(
-  settings.metricsUser,
-  settings.metricsPasswordFile,
-  `http://${settings.host}:${settings.simulatorPort}/metrics`,
-).catch((error: Error) => exitWith(error.message));
-const verifier = createCredentialVerifier({ user: credential.user, passwordHash: credential.passwordHash });
-const controlUrl = `http://${settings.host}:${settings.simulatorPort}`;
-const controlCredential = await resolveCredential({
+const simulatorUrl = `http://${settings.host}:${settings.simulatorPort}`;
+const metrics = await credentialAuthOrExit(
+  "simulator",
+  metricsCredentialOptions(settings.metricsUser, settings.metricsPasswordFile, `${simulatorUrl}/metrics`),
+  "etl-simulator",
+);
+// A realm of its own, so a browser does not offer the /metrics password for /control.
+const controlAuth = await credentialAuthOrExit("simulator", {
   user: settings.controlUser,
   passwordFile: settings.controlPasswordFile,
   devName: "control",
   setting: "ETL_CONTROL_PASSWORD_FILE",
   purpose: "the simulator's /control/scenario",
-  hint: (file) => `npm run scenario -- --url ${controlUrl} --password-file ${file} stall`,
-}).catch((error: Error) => exitWith(error.message));
-const controlVerifier = createCredentialVerifier({ user: controlCredential.user, passwordHash: controlCredential.passwordHash });
+  hint: (file) => `npm run scenario -- --url ${simulatorUrl} --password-file ${file} stall`,
+}, "etl-simulator-control");
 const control = simulationControl(simulation, Math.min(RUNTIME_CRASH_MS, settings.crashAfterSeconds * 1000));
 const app = createApp({
   title: "ETL simulator",
   description: `Simulating pipelines ${Object.keys(profiles).join(", ")}; logs in ${logDir}. ` +
-    `GET or PUT ${CONTROL_PATH} (basic auth, user ${controlCredential.user}) switches the scenario.`,
+    `GET or PUT ${CONTROL_PATH} (basic auth, user ${controlAuth.credential.user}) switches the scenario.`,
   source: () => ({ state: simulation.state, nowMs: Date.now(), ready: true }),
-  metricsAuth: basicAuth(verifier, { realm: "etl-simulator" }),
+  metricsAuth: metrics.auth,
 });
-// A realm of its own, so a browser does not offer the /metrics password here.
-app.route("/", createControlApp({ control, auth: basicAuth(controlVerifier, { realm: "etl-simulator-control" }) }));
+app.route("/", createControlApp({ control, auth: controlAuth.auth }));
 
 simulation.start();
 const server = await serveOrExit(app.fetch, { port: settings.simulatorPort, hostname: settings.host, setting: "SIMULATOR_PORT" });
