@@ -43,23 +43,13 @@ import {
   volumeNames,
 } from "../../lib/stack/backup_plan.ts";
 import { buildArgs, composeEnvironment, downArgs, logsArgs, serviceArgs, servicesToStart, upArgs } from "../../lib/stack/compose_command.ts";
-import {
-  COMPOSE_FILE,
-  connectHost,
-  type CredentialLine,
-  ETL_SERVICES,
-  parseStackCommand,
-  portOf,
-  PUBLISHED_PORTS,
-  readySummary,
-  repeatedPorts,
-  type StackCommand,
-  type StackSettings,
-  STACK_SERVICES,
-  stackUrls,
-  takenPorts,
-  type PortProbe,
-} from "../../lib/stack/compose_settings.ts";
+import { COMPOSE_FILE, ETL_SERVICES, STACK_SERVICES } from "../../lib/stack/compose_project.ts";
+import { parseStackCommand } from "../../lib/stack/parse_stack_command.ts";
+import { connectHost, type PortProbe, repeatedPorts, stackUrls, takenPorts } from "../../lib/stack/port_checks.ts";
+import { portOf, PUBLISHED_PORTS } from "../../lib/stack/published_ports.ts";
+import { type CredentialLine, readySummary } from "../../lib/stack/ready_summary.ts";
+import type { StackCommand } from "../../lib/stack/stack_commands.ts";
+import type { StackSettings } from "../../lib/stack/stack_settings.ts";
 import { type Alert, type ContainerInfo, type Fetched, parseAlerts, parseTargets, publishedPort, statusReport, type Target } from "../../lib/stack/stack_status.ts";
 import { CREDENTIALS_REFERENCE_FILE, credentialSpec, STACK_CREDENTIALS } from "../../lib/secrets/secrets_layout.ts";
 import { basicAuthorization } from "../../lib/auth/basic_authorization.ts";

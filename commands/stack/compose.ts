@@ -33,7 +33,7 @@ import {
   readComposeConfig,
   versionArgv,
 } from "../../lib/stack/compose_command.ts";
-import { ONE_SHOT_SERVICES } from "../../lib/stack/compose_settings.ts";
+import { ONE_SHOT_SERVICES } from "../../lib/stack/compose_project.ts";
 import {
   type ContainerInfo,
   containersByService,

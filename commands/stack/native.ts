@@ -25,7 +25,8 @@ import process from "node:process";
 import { parse, stringify } from "yaml";
 import { type AlertmanagerTiming, renderAlertmanagerConfig } from "../../lib/alerts/alertmanager_config.ts";
 import { type AlertParams, alertRulesYaml, PRODUCTION_ALERT_PARAMS } from "../../lib/alerts/rules.ts";
-import { portOf, type StackService } from "../../lib/stack/compose_settings.ts";
+import type { StackService } from "../../lib/stack/compose_project.ts";
+import { portOf } from "../../lib/stack/published_ports.ts";
 import { alertmanagerFlags, prometheusFlags } from "../../lib/stack/prometheus_flags.ts";
 import { renderTargetFiles } from "../../lib/stack/targets.ts";
 import { readPassword } from "../../workers/secret_files.ts";
@@ -41,7 +42,7 @@ export interface StackPorts {
 }
 
 const defaultPort = (service: StackService) => portOf(service)!.defaultPort;
-/** The ports of the reference stack, plus 9095 for the alert receiver: the Compose stack's (`PUBLISHED_PORTS` of lib/stack/compose_settings.ts). */
+/** The ports of the reference stack, plus 9095 for the alert receiver: the Compose stack's (`PUBLISHED_PORTS` of lib/stack/published_ports.ts). */
 export const DEFAULT_PORTS: StackPorts = {
   exporter: defaultPort("etl-metrics"),
   simulator: defaultPort("etl-simulator"),

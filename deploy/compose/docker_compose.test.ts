@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { STACK_CREDENTIALS } from "../../lib/secrets/secrets_layout.ts";
 import { CONTAINER_SECRETS, secretFilesNeeded } from "../../lib/secrets/container_secrets.ts";
-import { PUBLISHED_PORTS } from "../../lib/stack/compose_settings.ts";
+import { PUBLISHED_PORTS } from "../../lib/stack/published_ports.ts";
 import { alertmanagerFlags, prometheusFlags } from "../../lib/stack/prometheus_flags.ts";
 import { ensureStackSecrets } from "../../commands/secrets/store.ts";
 import { tempDir } from "../../tests/harness.ts";

@@ -102,6 +102,9 @@ export const COMMON_SETTINGS = {
   },
 } satisfies SettingsSpec;
 
+/** The flags of a command line, by flag name, as `node:util`'s `parseArgs` reads them. */
+export type FlagValues = Record<string, string | boolean | undefined>;
+
 /**
  * Reads `spec` from environment variables and command-line flags.
  * `--help` gives `{ ok: false, help: true }` with the help text as message.
@@ -114,14 +117,25 @@ export function parseSettings<S extends SettingsSpec>(
 ): SettingsResult<S> {
   const options: Record<string, { type: "string" | "boolean" }> = { help: { type: "boolean" } };
   for (const setting of Object.values(spec)) options[setting.flag] = { type: setting.boolean ? "boolean" : "string" };
-  let flags: Record<string, string | boolean | undefined>;
+  let flags: FlagValues;
   try {
-    flags = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values as typeof flags;
+    flags = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values as FlagValues;
   } catch (error) {
     return { ok: false, help: false, message: `${(error as Error).message}\nRun with --help to list the settings.` };
   }
   if (flags.help) return { ok: false, help: true, message: helpText(spec, usage) };
+  return settingValues(spec, env, flags);
+}
 
+/**
+ * Checks each setting of `spec`, from its flag in `flags` (already read
+ * from the command line) or else its variable in `env`.
+ */
+export function settingValues<S extends SettingsSpec>(
+  spec: S,
+  env: Record<string, string | undefined>,
+  flags: FlagValues,
+): SettingsResult<S> {
   const values: Record<string, unknown> = {};
   const problems: string[] = [];
   for (const [key, setting] of Object.entries(spec)) {

@@ -14,7 +14,7 @@
  * @module
  */
 import * as z from "zod";
-import { ONE_SHOT_SERVICES } from "./compose_settings.ts";
+import { ONE_SHOT_SERVICES } from "./compose_project.ts";
 import { textTable } from "./text_table.ts";
 
 const PortBindings = z.record(z.string(), z.array(z.object({ HostIp: z.string().optional(), HostPort: z.string() })).nullable());
