@@ -46,7 +46,7 @@ import { buildArgs, composeEnvironment, downArgs, logsArgs, serviceArgs, service
 import { COMPOSE_FILE, ETL_SERVICES, STACK_SERVICES } from "../../lib/stack/compose_project.ts";
 import { parseStackCommand } from "../../lib/stack/parse_stack_command.ts";
 import { connectHost, type PortProbe, repeatedPorts, stackUrls, takenPorts } from "../../lib/stack/port_checks.ts";
-import { portOf, PUBLISHED_PORTS } from "../../lib/stack/published_ports.ts";
+import { portByKey, portOf, PUBLISHED_PORTS } from "../../lib/stack/published_ports.ts";
 import { type CredentialLine, readySummary } from "../../lib/stack/ready_summary.ts";
 import type { StackCommand } from "../../lib/stack/stack_commands.ts";
 import type { StackSettings } from "../../lib/stack/stack_settings.ts";
@@ -309,7 +309,7 @@ async function status(ctx: Context): Promise<number> {
   const order = [...STACK_SERVICES.filter((s) => services.has(s)), ...[...services.keys()].filter((s) => !(STACK_SERVICES as readonly string[]).includes(s)).sort()];
   const containers = await stack.containers();
   const prometheus = containers.get("prometheus");
-  const port = publishedPort(prometheus, 9090) ?? ctx.settings.prometheusPort;
+  const port = publishedPort(prometheus, portByKey("prometheusPort").containerPort) ?? ctx.settings.prometheusPort;
   const url = `http://${connectHost(ctx.settings.bindAddress)}:${port}`;
   let targets: Fetched<Target[]>;
   let alerts: Fetched<Alert[]>;

@@ -158,7 +158,7 @@ describe("places and ports", () => {
   it("finds the repository from the bundle or the source", async () => {
     const root = join(dir, "repo");
     await mkdir(join(root, "dist"), { recursive: true });
-    await mkdir(join(root, "workers/stack"), { recursive: true });
+    await mkdir(join(root, "commands/stack"), { recursive: true });
     await writeFile(join(root, "package.json"), "{}");
     expect(findRepoRoot(pathToFileURL(join(root, "dist/stack.mjs")).href)).toBe(root);
     expect(findRepoRoot(pathToFileURL(join(root, "commands/stack/cli.ts")).href)).toBe(root);

@@ -15,7 +15,8 @@ import { DEFAULT_PORTS, haveServerBinaries, INSTALL_HINT, startNativeStack } fro
 const RUN_DIR = ".stack";
 
 if (process.argv.includes("--help")) {
-  process.stdout.write("Usage: npm run stack:local\nStarts the native stack on 127.0.0.1 (ports 8000, 8083, 9090, 9093, 9095); Ctrl-C stops it.\n");
+  const ports = Object.values(DEFAULT_PORTS).sort((a, b) => a - b).join(", ");
+  process.stdout.write(`Usage: npm run stack:local\nStarts the native stack on 127.0.0.1 (ports ${ports}); Ctrl-C stops it.\n`);
   process.exit(0);
 }
 if (!haveServerBinaries()) {

@@ -58,9 +58,13 @@
  * @module
  */
 import { stringify } from "yaml";
+import { DEFAULT_HEALTH_POLICY } from "../etl/health.ts";
 import { DURATION_BUCKETS_SECONDS } from "../etl/state.ts";
 import { formatDuration } from "./duration.ts";
 import { ifLabel, label, type Template, template, toGoTemplate, value } from "./template.ts";
+
+// The exporter's staleness limit is its own setting, unknown to the rules: name it with its default.
+const STALE_TEXT = `ETL_STALE_AFTER_SECONDS (${DEFAULT_HEALTH_POLICY.staleAfterMs / 1000} s unless set)`;
 
 /**
  * Where the rules are published, relative to the repository root.
@@ -180,8 +184,8 @@ function tidy(n: number): number {
  * (the window then covers more profile time). The slow-processing
  * threshold is raised to the next histogram bucket bound.
  *
- * What does not compress: the exporter's health verdict (no event for 60 s
- * of wall time; heartbeats come every 5 s of wall time) and Alertmanager's
+ * What does not compress: the exporter's health verdict (no event for
+ * ETL_STALE_AFTER_SECONDS of wall time; heartbeats come every 5 s of wall time) and Alertmanager's
  * timings. For the live test only; never deployed.
  *
  * @example
@@ -307,7 +311,7 @@ export function alertDefinitions(params: AlertParams = PRODUCTION_ALERT_PARAMS):
       expr: `etl_health_status{${exporter}} == 0`,
       forSeconds: healthCheckFailed.forSeconds,
       summary: template`ETL pipeline ${pipeline} is unhealthy`,
-      description: template`etl_health_status of pipeline ${pipeline} has been 0 for ${describeSeconds(healthCheckFailed.forSeconds)}: no event (heartbeats included) for 60 s, or its last 6 files all failed. GET /health on ${label("instance")} says which.`,
+      description: template`etl_health_status of pipeline ${pipeline} has been 0 for ${describeSeconds(healthCheckFailed.forSeconds)}: no event (heartbeats included) for ${STALE_TEXT}, or its last ${DEFAULT_HEALTH_POLICY.maxConsecutiveFailures} files all failed. GET /health on ${label("instance")} says which.`,
       metrics: ["etl_health_status"],
     },
     {
