@@ -34,7 +34,8 @@ for (const worker of ["simulator", "exporter"] as const) {
   children.set(worker, child);
   child.on("exit", (code, signal) => {
     children.delete(worker);
-    if (!stopping) log.warn("The {worker} stopped (code {code}, signal {signal})", { worker, code, signal });
+    const how = signal === null ? "exit code {code}" : "signal {signal}";
+    if (!stopping) log.warn(`The {worker} stopped (${how})`, { worker, code, signal });
     if (children.size === 0) process.exit(stopping ? 0 : 1);
   });
 }

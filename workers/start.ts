@@ -1,6 +1,7 @@
 /**
  * Shared start-up of a worker: settings parsed once (a clear message and
- * exit 2 on bad ones, the help text and exit 0 on `--help`), then logging.
+ * exit 2 on bad ones, the help text and exit 0 on `--help`), then logging
+ * (the worker's `logLevel`, and `--log-format`, which every worker takes).
  *
  * @example
  * ```ts
@@ -10,15 +11,16 @@
  * @module
  */
 import process from "node:process";
-import { parseSettings, type SettingsOf, type SettingsSpec } from "../lib/config/settings.ts";
-import { setupLogging } from "./logging.ts";
+import { LOG_FORMAT_SETTING, parseSettings, type SettingsOf, type SettingsSpec } from "../lib/config/settings.ts";
+import type { LogLevel } from "@logtape/logtape";
+import { type LogFormat, setupLogging } from "./logging.ts";
 
 /** Parses the settings from this process's environment and flags, or exits. */
 export async function startWorker<S extends SettingsSpec & { logLevel: SettingsSpec[string] }>(
   spec: S,
   usage: string,
 ): Promise<SettingsOf<S>> {
-  const result = parseSettings(spec, process.env, process.argv.slice(2), usage);
+  const result = parseSettings({ ...spec, logFormat: LOG_FORMAT_SETTING }, process.env, process.argv.slice(2), usage);
   if (!result.ok) {
     if (result.help) {
       process.stdout.write(result.message + "\n");
@@ -27,8 +29,9 @@ export async function startWorker<S extends SettingsSpec & { logLevel: SettingsS
     process.stderr.write(result.message + "\n");
     process.exit(2);
   }
-  await setupLogging((result.values as { logLevel: "info" }).logLevel);
-  return result.values;
+  const { logFormat, ...values } = result.values as Record<string, unknown>;
+  await setupLogging((values as { logLevel: LogLevel }).logLevel, logFormat as LogFormat);
+  return values as SettingsOf<S>;
 }
 
 /** Runs `stop` once on SIGINT or SIGTERM, then exits 0. */

@@ -9,6 +9,7 @@
  */
 import process from "node:process";
 import { curlExample, DEFAULT_SECRETS_DIR, STACK_CREDENTIALS } from "../../lib/secrets/secrets_layout.ts";
+import { textTable } from "../../lib/stack/text_table.ts";
 import { ensureStackSecrets } from "../secrets/store.ts";
 import { DEFAULT_PORTS, haveServerBinaries, INSTALL_HINT, startNativeStack } from "./native.ts";
 
@@ -39,16 +40,19 @@ const { urls } = stack;
 const lines = [
   "",
   "The stack is up (logs in .stack/logs/):",
-  `  exporter       ${urls.exporter}/metrics     (no auth)`,
-  `  simulator      ${urls.simulator}/metrics    (user metrics)   ${urls.simulator}/control/scenario (user control)`,
-  `  receiver       ${urls.receiver}/notifications (user alertmanager)`,
-  `  Prometheus     ${urls.prometheus}/           (users admin, readonly)`,
-  `  Alertmanager   ${urls.alertmanager}/         (no auth; listens on 127.0.0.1 only)`,
+  ...textTable([
+    ["exporter", `${urls.exporter}/metrics`, "no auth"],
+    ["simulator", `${urls.simulator}/metrics`, "user metrics"],
+    ["", `${urls.simulator}/control/scenario`, "user control"],
+    ["receiver", `${urls.receiver}/notifications`, "user alertmanager"],
+    ["Prometheus", `${urls.prometheus}/`, "users admin, readonly"],
+    ["Alertmanager", `${urls.alertmanager}/`, "no auth; listens on 127.0.0.1 only"],
+  ]),
   "",
   "Credentials (passwords in files, never printed):",
-  ...STACK_CREDENTIALS.filter((c) => c.name !== "grafana_admin").map((c) => `  ${c.user.padEnd(13)} ${c.opens}\n      ${curlExample(c, secretsDir)}`),
+  ...STACK_CREDENTIALS.filter((c) => c.name !== "grafana_admin").flatMap((c) => [`  ${c.user}: ${c.opens.replaceAll("`", "")}`, `      ${curlExample(c, secretsDir)}`]),
   "",
-  "Provoke an alert: npm run scenario -- stall      Ctrl-C stops everything.",
+  "Provoke an alert: npm run scenario -- stall. Ctrl-C stops everything.",
   "",
 ];
 process.stderr.write(lines.join("\n") + "\n");

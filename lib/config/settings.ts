@@ -102,6 +102,15 @@ export const COMMON_SETTINGS = {
   },
 } satisfies SettingsSpec;
 
+/** How the workers write their own logs; every worker takes it (`startWorker` adds it). */
+export const LOG_FORMAT_SETTING = {
+  env: "ETL_LOG_FORMAT",
+  flag: "log-format",
+  help: "Format of the workers' own logs on stderr: text (for a person), json (JSON lines, for a collector), or auto: text on a terminal, else json.",
+  defaultText: "auto",
+  schema: z.enum(["auto", "text", "json"]).default("auto"),
+} satisfies SettingSpec;
+
 /** The flags of a command line, by flag name, as `node:util`'s `parseArgs` reads them. */
 export type FlagValues = Record<string, string | boolean | undefined>;
 

@@ -18,6 +18,7 @@ import { summarizeWebhook } from "../../lib/receiver/alertmanager_webhook.ts";
 import { createNotificationRing, type Notification, type NotificationStore } from "../../lib/receiver/notification_ring.ts";
 import { COMMON_SETTINGS, type SettingsSpec } from "../../lib/config/settings.ts";
 import { credentialAuthOrExit } from "../credentials.ts";
+import { counted } from "../logging.ts";
 import { serveOrExit } from "../serve.ts";
 import { onShutdown, startWorker } from "../start.ts";
 
@@ -77,12 +78,8 @@ const store = fileBackedStore(file);
 const app = createWebhookReceiverApp({ store, auth });
 
 const server = await serveOrExit(app.fetch, { port: settings.receiverPort, hostname: settings.host, setting: "RECEIVER_PORT" });
-log.info("Receiver on http://{host}:{port}/ (POST /webhook as {user}; notifications appended to {file})", {
-  host: settings.host,
-  port: server.port,
-  user: credential.user,
-  file: file ?? "nowhere (off)",
-});
+const kept = file === null ? "notifications kept in memory only, as ETL_NOTIFICATIONS_FILE is off" : "notifications appended to {file}";
+log.info(`Receiver on http://{host}:{port}/ (POST /webhook as {user}; ${kept})`, { host: settings.host, port: server.port, user: credential.user, file });
 onShutdown(async () => {
   await server.close();
   await store.flushed();
@@ -115,10 +112,11 @@ function fileBackedStore(path: string | null): NotificationStore & { flushed(): 
       }
       ring.record(notification);
       const { payload } = notification;
-      log.info("{summary} (receiver {receiver}, {alerts} alerts, group {groupKey})", {
+      log.info("{summary} (receiver {receiver}, {alertCount}, group {groupKey})", {
         summary: summarizeWebhook(payload),
         receiver: payload.receiver,
         alerts: payload.alerts.length,
+        alertCount: counted(payload.alerts.length, "alert"),
         groupKey: payload.groupKey,
         status: payload.status,
       });

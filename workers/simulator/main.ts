@@ -27,6 +27,7 @@ import { PipelineNameSchema } from "../../lib/etl/events.ts";
 import { COMMON_SETTINGS, type SettingsSpec } from "../../lib/config/settings.ts";
 import { DEFAULT_PROFILE, PipelinesConfigSchema, type Profile, type Scenario, ScenarioSchema } from "../../lib/simulator/profile.ts";
 import { credentialAuthOrExit, metricsCredentialOptions } from "../credentials.ts";
+import { counted } from "../logging.ts";
 import { serveOrExit } from "../serve.ts";
 import { onShutdown, startWorker } from "../start.ts";
 import { createSimulation, type Simulation } from "./simulation.ts";
@@ -131,8 +132,9 @@ if (settings.events !== undefined) {
   simulation.generate(settings.events);
   simulation.stop();
   const seconds = (performance.now() - started) / 1000;
-  log.info("Wrote {events} events to {logDir} in {seconds} s (seed {seed})", {
+  log.info("Wrote {eventCount} to {logDir} in {seconds} s (seed {seed})", {
     events: settings.events,
+    eventCount: counted(settings.events, "event"),
     logDir,
     seconds: Number(seconds.toFixed(2)),
     seed,
