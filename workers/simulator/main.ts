@@ -10,9 +10,8 @@
  *     npm run scenario -- stall               # switch the running simulator
  *
  * `crash` strikes `--crash-after-seconds` (30) after start-up when it is the
- * starting scenario, so the stack first sees the pipeline run; switched to
- * at run time it strikes after 1 s (or sooner when that setting is shorter):
- * the pipeline has been seen already, and 1 s lets the answer reach the caller.
+ * starting scenario, and 1 s after a switch at run time (`simulation.ts`
+ * arms it; this file says what dying means: stop writing, log why, exit 3).
  *
  * @module
  */
@@ -31,10 +30,6 @@ import { counted } from "../logging.ts";
 import { serveOrExit } from "../serve.ts";
 import { onShutdown, startWorker } from "../start.ts";
 import { createSimulation, type Simulation } from "./simulation.ts";
-
-// A switch to `crash` at run time strikes this soon: long enough for the
-// 200 to reach the caller, short enough to watch the effect at once.
-const RUNTIME_CRASH_MS = 1_000;
 
 const SIMULATOR_SETTINGS = {
   ...COMMON_SETTINGS,
@@ -115,7 +110,7 @@ const simulation = createSimulation({
   onCrash: crash,
 });
 
-// Both the simulation's start-up timer and a run-time switch's can strike; the second must do nothing.
+// Set once the process is dying, so a shutdown signal meanwhile does not close the files twice.
 let crashing = false;
 function crash(): void {
   if (crashing) return;
@@ -157,7 +152,7 @@ const controlAuth = await credentialAuthOrExit("simulator", {
   purpose: "the simulator's /control/scenario",
   hint: (file) => `npm run scenario -- --url ${simulatorUrl} --password-file ${file} stall`,
 }, "etl-simulator-control");
-const control = simulationControl(simulation, Math.min(RUNTIME_CRASH_MS, settings.crashAfterSeconds * 1000));
+const control = simulationControl(simulation);
 const app = createApp({
   title: "ETL simulator",
   description: `Simulating pipelines ${Object.keys(profiles).join(", ")}; logs in ${logDir}. ` +
@@ -178,7 +173,6 @@ log.info("Simulator on http://{host}:{port}/ (pipelines {pipelines}, seed {seed}
   scenario: settings.scenario,
 });
 onShutdown(async () => {
-  control.dispose();
   // A crash under way has stopped the simulation already (its files are closed).
   if (!crashing) simulation.stop();
   await server.close();
@@ -186,29 +180,20 @@ onShutdown(async () => {
 
 /**
  * The simulation seen through the control endpoint: remembers since when the
- * scenario runs, makes a repeated switch a no-op (a second `stall` would
+ * scenario runs, and makes a repeated switch a no-op (a second `stall` would
  * otherwise restart the stall's clock, and the events it held back would
- * come out in a burst on resume), and makes a run-time `crash` strike after
- * `runtimeCrashMs` instead of the start-up delay.
+ * come out in a burst on resume).
  */
-function simulationControl(sim: Simulation, runtimeCrashMs: number): ScenarioControl & { dispose(): void } {
+function simulationControl(sim: Simulation): ScenarioControl {
   let sinceMs = Date.now();
-  let crashTimer: ReturnType<typeof setTimeout> | undefined;
   return {
     current: () => ({ scenario: sim.scenario(), sinceMs }),
     set(next: Scenario) {
       const previous = sim.scenario();
       if (next === previous) return;
-      clearTimeout(crashTimer);
-      crashTimer = undefined;
-      // The simulation arms its own (start-up length) crash timer too; ours strikes first.
       sim.setScenario(next);
-      if (next === "crash") crashTimer = setTimeout(crash, runtimeCrashMs);
       sinceMs = Date.now();
       log.info("Scenario switched from {previous} to {scenario}", { previous, scenario: next });
-    },
-    dispose() {
-      clearTimeout(crashTimer);
     },
   };
 }
