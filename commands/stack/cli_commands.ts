@@ -30,7 +30,8 @@ import { connectHost, type PortProbe, repeatedPorts, stackUrls, takenPorts } fro
 import { portByKey, portOf, PUBLISHED_PORTS } from "../../lib/stack/published_ports.ts";
 import { type CredentialLine, readySummary } from "../../lib/stack/ready_summary.ts";
 import type { StackCommand } from "../../lib/stack/stack_commands.ts";
-import { type Alert, type ContainerInfo, type Fetched, parseAlerts, parseTargets, publishedPort, statusReport, type Target } from "../../lib/stack/stack_status.ts";
+import { type ContainerInfo, publishedPort } from "../../lib/stack/containers.ts";
+import { type Alert, type Fetched, parseAlerts, parseTargets, statusReport, type Target } from "../../lib/stack/stack_status.ts";
 import { CREDENTIALS_REFERENCE_FILE, credentialSpec, STACK_CREDENTIALS } from "../../lib/secrets/secrets_layout.ts";
 import { basicAuthorization } from "../../lib/auth/basic_authorization.ts";
 import { ensureStackSecrets } from "../secrets/store.ts";

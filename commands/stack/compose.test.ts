@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { ContainerInfo } from "../../lib/stack/stack_status.ts";
+import type { ContainerInfo } from "../../lib/stack/containers.ts";
 import { waitUntilReady } from "./compose.ts";
 
 describe("waitUntilReady", () => {

@@ -30,7 +30,7 @@ import {
   type Readiness,
   readiness,
   stateChanges,
-} from "../../lib/stack/stack_status.ts";
+} from "../../lib/stack/containers.ts";
 import { capture, type Env, inherit, lastLines, StackError } from "./run_command.ts";
 
 /**
