@@ -66,33 +66,12 @@ import { ifLabel, label, type Template, template, toGoTemplate, value } from "./
 // The exporter's staleness limit is its own setting, unknown to the rules: name it with its default.
 const STALE_TEXT = `ETL_STALE_AFTER_SECONDS (${DEFAULT_HEALTH_POLICY.staleAfterMs / 1000} s unless set)`;
 
-/**
- * Where the rules are published, relative to the repository root.
- *
- * @example
- * ```ts
- * readFileSync(RULES_PATH, "utf8") === alertRulesYaml(); // true unless stale
- * ```
- */
+/** Where the rules are published, relative to the repository root. */
 export const RULES_PATH = "prometheus/rules/etl-alerts.yml";
-/**
- * The runbook every `runbook_url` points into, relative to the repository root.
- *
- * @example
- * ```ts
- * `${RUNBOOK_PATH}#etlhealthcheckfailed`;
- * ```
- */
+/** The runbook every `runbook_url` points into, relative to the repository root. */
 export const RUNBOOK_PATH = "docs/runbook.md";
 
-/**
- * The six alerts, in the order they are written.
- *
- * @example
- * ```ts
- * ALERT_NAMES.includes("EtlLowThroughput"); // true
- * ```
- */
+/** The six alerts, in the order they are written. */
 export const ALERT_NAMES = [
   "EtlMetricsEndpointDown",
   "EtlHealthCheckFailed",
@@ -132,14 +111,7 @@ export interface AlertParams {
   slowProcessing: { quantile: number; windowSeconds: number; thresholdSeconds: number; forSeconds: number };
 }
 
-/**
- * The parameters that ship (see the module comment for the reasoning).
- *
- * @example
- * ```ts
- * PRODUCTION_ALERT_PARAMS.highFailureRate.threshold; // 20
- * ```
- */
+/** The parameters that ship (see the module comment for the reasoning). */
 export const PRODUCTION_ALERT_PARAMS: Readonly<AlertParams> = Object.freeze({
   speed: 1,
   scrapeIntervalSeconds: 15,
@@ -368,14 +340,7 @@ export interface RuleFile {
   groups: Array<{ name: string; interval: string; rules: AlertingRule[] }>;
 }
 
-/**
- * Name of the rule group.
- *
- * @example
- * ```ts
- * alertRules().groups[0]!.name === RULE_GROUP_NAME; // true
- * ```
- */
+/** Name of the rule group. */
 export const RULE_GROUP_NAME = "etl-alerts";
 
 /**

@@ -14,6 +14,9 @@
  *
  * Every ETL query reads only the exporter's job (see {@linkcode EXPORTER_JOB}).
  *
+ * One file on purpose, over 400 lines: the rows and panels in the order they
+ * are laid out, so reading it from the top is reading the dashboard.
+ *
  * @example
  * ```ts
  * import { buildDashboard, dashboardJson } from "./dashboard.ts";
