@@ -1,11 +1,11 @@
 import { Buffer } from "node:buffer";
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, unlink, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, readdir, readFile, rm, stat, unlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import bcrypt from "bcryptjs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { HASH_FILE_NAME, PASSWORD_FILE_NAME } from "../lib/secrets/dev_credentials.ts";
-import { ensureDevCredentials, readPassword, readPasswordHash, readSecretFile, writeFileAtomic } from "./secret_files.ts";
+import { ensureDevCredentials, readPassword, readPasswordHash, readSecretFile } from "./secret_files.ts";
 
 let root = "";
 let dir = "";
@@ -185,23 +185,5 @@ describe("readSecretFile", () => {
     const empty = join(root, "empty");
     await writeFile(empty, "");
     await expect(readPassword(empty, { setting: "ETL_X_FILE" })).rejects.toThrow(`ETL_X_FILE ${empty}: the file is empty`);
-  });
-});
-
-describe("writeFileAtomic", () => {
-  it("replaces a file whole with the exact mode asked for, leaving no temporary file", async () => {
-    const file = join(root, "state.json");
-    await writeFile(file, "old");
-    await writeFileAtomic(file, "new", { mode: 0o640 });
-    expect(await readFile(file, "utf8")).toBe("new");
-    expect(await modeOf(file)).toBe(0o640);
-    expect(await readdir(root)).toEqual(["state.json"]);
-  });
-
-  it("leaves the old content and no temporary file when the rename fails", async () => {
-    const target = join(root, "a-folder");
-    await mkdir(target);
-    await expect(writeFileAtomic(target, "x")).rejects.toThrow();
-    expect((await readdir(root)).sort()).toEqual(["a-folder"]);
   });
 });

@@ -1,8 +1,8 @@
 /**
  * Reading and writing secret files, for every worker and command: one error
- * message for a file that cannot be read, one atomic write (temporary file,
- * fsync, rename, fsync of the folder), and the modes of a secrets folder
- * (0700) and its files (0600).
+ * message for a file that cannot be read, writes that are atomic
+ * (`atomic_write.ts`), and the modes of a secrets folder (0700) and its
+ * files (0600).
  *
  * The dev credentials live here too: a worker (or `npm run dev`) creates a
  * random password and its bcrypt hash on first run in a git-ignored folder
@@ -13,9 +13,7 @@
  *
  * @module
  */
-import { randomBytes } from "node:crypto";
-import { chmod, mkdir, open, readFile, rename, rm } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { chmod, mkdir, readFile, rm } from "node:fs/promises";
 // Named, not the default export: that one object holds all of bcryptjs, so none of it could be left out.
 import { hash as bcryptHash } from "bcryptjs";
 import { isBcryptHash } from "../lib/auth/credential_verifier.ts";
@@ -27,6 +25,7 @@ import {
   requireBcryptCost,
   withoutFinalNewline,
 } from "../lib/secrets/dev_credentials.ts";
+import { writeFileAtomic } from "./atomic_write.ts";
 
 /** Mode of a secrets folder: only its owner may list or enter it. */
 export const SECRET_DIR_MODE = 0o700;
@@ -125,48 +124,6 @@ export async function ensureSecretsDir(dir: string): Promise<void> {
   await chmod(dir, SECRET_DIR_MODE);
 }
 
-/**
- * Writes `content` to `file` so that a reader sees the old content or the
- * new, never a part, and a crash leaves neither half a file nor a lost
- * rename: a temporary file in the same folder (so the rename stays on one
- * filesystem), fsync, rename, fsync of the folder. `mode`, when given, is
- * set exactly (the umask may have cleared bits of it).
- */
-export async function writeFileAtomic(file: string, content: string, options: { mode?: number } = {}): Promise<void> {
-  const dir = dirname(file);
-  const temporary = join(dir, `.${basename(file)}.${randomBytes(6).toString("hex")}.tmp`);
-  try {
-    // "wx" refuses to follow or reuse anything already at the temporary name.
-    const handle = await open(temporary, "wx", options.mode ?? 0o666);
-    try {
-      await handle.writeFile(content, "utf8");
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    if (options.mode !== undefined) await chmod(temporary, options.mode);
-    await rename(temporary, file);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw error;
-  }
-  await syncDirectory(dir);
-}
-
-/** Makes a rename durable; some platforms refuse to fsync a folder, which is fine there. */
-async function syncDirectory(dir: string): Promise<void> {
-  let handle;
-  try {
-    handle = await open(dir, "r");
-    await handle.sync();
-  } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    if (code !== "EISDIR" && code !== "EPERM" && code !== "EINVAL") throw error;
-  } finally {
-    await handle?.close();
-  }
-}
-
 /** Writes a secret file atomically with mode 0600. */
 export function writeSecretFile(file: string, content: string): Promise<void> {
   return writeFileAtomic(file, content, { mode: SECRET_FILE_MODE });
@@ -196,17 +153,17 @@ export interface EnsuredPassword {
  */
 export async function ensurePasswordFile(file: string, options: EnsurePasswordOptions = {}): Promise<EnsuredPassword> {
   const { rotate = false, invalidates = [] } = options;
-  const text = await readSecretFileIfPresent(file);
+  const password = withoutFinalNewline((await readSecretFileIfPresent(file)) ?? "");
   // An empty password is never usable, so nothing is lost by replacing it.
-  const existing = text === null || withoutFinalNewline(text).length === 0 ? null : withoutFinalNewline(text);
+  const existing = password.length === 0 ? null : password;
   if (existing !== null && !rotate) {
     await chmod(file, SECRET_FILE_MODE);
     return { password: existing, status: "kept" };
   }
   for (const derived of invalidates) await rm(derived, { force: true });
-  const password = generatePassword();
-  await writeSecretFile(file, password);
-  return { password, status: existing === null ? "created" : "rotated" };
+  const made = generatePassword();
+  await writeSecretFile(file, made);
+  return { password: made, status: existing === null ? "created" : "rotated" };
 }
 
 /** Options of {@linkcode ensureHashFile}. */

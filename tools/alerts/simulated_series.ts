@@ -21,6 +21,7 @@
  * @module
  */
 import { createEventEmitter } from "../../lib/etl/emitter.ts";
+import type { EtlEvent } from "../../lib/etl/events.ts";
 import { etlFamilies } from "../../lib/metrics/etl_families.ts";
 import { foldEvent } from "../../lib/etl/reducer.ts";
 import type { PlannedEvent } from "../../lib/simulator/engine.ts";
@@ -82,7 +83,7 @@ interface Lane {
   pipeline: SimulatedPipeline;
   schedule: Schedule;
   /** Writes an event as the exporter would read it, stamped with the time it was due. */
-  emit: (event: PlannedEvent) => ReturnType<ReturnType<typeof createEventEmitter>["emit"]>;
+  emit: (event: PlannedEvent) => EtlEvent;
   switchPending: boolean;
   stopped: boolean;
 }
