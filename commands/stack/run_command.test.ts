@@ -5,7 +5,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tempDir } from "../../tests/harness.ts";
-import { capture, captureToFile, feedFromFile, fileDigest, lastLines, StackError } from "./run_command.ts";
+import { capture, captureToFile, feedFromFile, fileDigest, lastLines } from "./run_command.ts";
 
 const NODE = process.execPath;
 let dir = "";
