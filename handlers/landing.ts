@@ -21,12 +21,12 @@ export interface LandingPage {
 const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch]!);
 
-/** Renders the page once; the handler serves the same bytes every time. */
-export function landingHandler(page: LandingPage): Handler {
+/** The page as HTML, every text escaped. */
+export function landingPageHtml(page: LandingPage): string {
   const items = page.links
     .map(([href, label]) => `<li><a href="${escapeHtml(href)}">${escapeHtml(label)}</a> <code>${escapeHtml(href)}</code></li>`)
     .join("\n");
-  const html = `<!doctype html>
+  return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(page.title)}</title></head>
 <body><h1>${escapeHtml(page.title)}</h1>
 ${page.description ? `<p>${escapeHtml(page.description)}</p>` : ""}
@@ -34,5 +34,10 @@ ${page.description ? `<p>${escapeHtml(page.description)}</p>` : ""}
 ${items}
 </ul></body></html>
 `;
+}
+
+/** Renders the page once; the handler serves the same bytes every time. */
+export function landingHandler(page: LandingPage): Handler {
+  const html = landingPageHtml(page);
   return (c) => c.html(html);
 }

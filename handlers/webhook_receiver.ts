@@ -33,6 +33,7 @@ import * as z from "zod";
 import { parseWebhook } from "../lib/receiver/alertmanager_webhook.ts";
 import type { NotificationStore } from "../lib/receiver/notification_ring.ts";
 import { readJsonBody } from "./json_body.ts";
+import { landingPageHtml } from "./landing.ts";
 import { healthyHandler } from "./probes.ts";
 
 /**
@@ -83,26 +84,12 @@ export const LimitSchema = z
   .pipe(z.number().min(1, "limit must be an integer from 1 to 1000").max(1000, "limit must be an integer from 1 to 1000"))
   .default(20);
 
-const escapeHtml = (s: string) =>
-  s.replace(/[&<>"']/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch]!);
-
-function landingPage(title: string, count: number, capacity: number): string {
-  const links: [string, string][] = [
-    ["/webhook", "POST an Alertmanager webhook payload (basic auth)"],
-    ["/notifications", `The latest notifications, newest first, as JSON (basic auth; ?limit=1..1000, the last ${capacity} kept)`],
-    ["/-/healthy", "Liveness probe"],
-    ["/-/ready", "Readiness probe"],
-  ];
-  const items = links.map(([href, label]) => `<li><a href="${href}">${escapeHtml(label)}</a> <code>${href}</code></li>`).join("\n");
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head>
-<body><h1>${escapeHtml(title)}</h1>
-<p>${count} notification${count === 1 ? "" : "s"} received since start.</p>
-<ul>
-${items}
-</ul></body></html>
-`;
-}
+const landingLinks = (capacity: number): [string, string][] => [
+  ["/webhook", "POST an Alertmanager webhook payload (basic auth)"],
+  ["/notifications", `The latest notifications, newest first, as JSON (basic auth; ?limit=1..1000, the last ${capacity} kept)`],
+  ["/-/healthy", "Liveness probe"],
+  ["/-/ready", "Readiness probe"],
+];
 
 /**
  * Makes the handler of `POST /webhook`: 415 unless the body is declared
@@ -158,7 +145,11 @@ export function notificationsHandler(store: NotificationStore): (c: Context) => 
 export function createWebhookReceiverApp(options: WebhookReceiverOptions): Hono {
   const { store, auth, title = "ETL alert receiver", now = Date.now, maxBodyBytes = MAX_WEBHOOK_BYTES } = options;
   const app = new Hono();
-  app.get("/", (c) => c.html(landingPage(title, store.count(), store.capacity)));
+  app.get("/", (c) => {
+    const count = store.count();
+    const description = `${count} notification${count === 1 ? "" : "s"} received since start.`;
+    return c.html(landingPageHtml({ title, description, links: landingLinks(store.capacity) }));
+  });
   app.get("/-/healthy", healthyHandler);
   // Nothing to catch up with: serving means ready.
   app.get("/-/ready", (c) => c.text("Ready\n"));

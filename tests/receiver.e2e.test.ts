@@ -5,7 +5,7 @@ import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import bcrypt from "bcryptjs";
 import { afterEach, describe, expect, it } from "vitest";
-import { exampleWebhook } from "../lib/receiver/alertmanager_webhook.ts";
+import { exampleWebhook } from "../tools/receiver/example_webhook.ts";
 import { cleanup, DENO, DENO_FLAGS, freePort, killAll, ROOT, type Spawned, spawnProcess, tempDir, waitFor } from "./harness.ts";
 
 const BUNDLE = join(ROOT, "dist/receiver.mjs");

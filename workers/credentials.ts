@@ -6,148 +6,97 @@
  * just the client that needs it: `metrics` (the simulator's `/metrics`),
  * `control` (its scenario switch), `receiver` (the webhook receiver).
  *
- * @example
- * ```ts
- * import { resolveCredential, resolveMetricsCredential } from "./credentials.ts";
- * const metrics = await resolveMetricsCredential("metrics", undefined, "http://127.0.0.1:8000/metrics");
- * const control = await resolveCredential({ user: "control", devName: "control", setting: "ETL_CONTROL_PASSWORD_FILE" });
- * ```
  * @module
  */
-import { readFile } from "node:fs/promises";
+import process from "node:process";
 import { getLogger } from "@logtape/logtape";
+import type { MiddlewareHandler } from "hono";
 // Named, not the default export: that one object holds all of bcryptjs, so none of it could be left out.
 import { hash as bcryptHash } from "bcryptjs";
-import { isBcryptHash } from "../lib/auth/credential_verifier.ts";
-import { ensureDevCredentials, readPassword, readPasswordHash } from "../lib/secrets/dev_credentials.ts";
+import { basicAuth } from "../handlers/basic_auth.ts";
+import { createCredentialVerifier, isBcryptHash } from "../lib/auth/credential_verifier.ts";
+import { ensureDevCredentials, passwordHashOf, passwordOf, readPasswordHash, readSecretFile } from "./secret_files.ts";
 
-/**
- * Where dev credentials go when no password file is configured (git-ignored).
- *
- * @example
- * ```ts
- * import { devCredentialFiles } from "../lib/secrets/dev_credentials.ts";
- * devCredentialFiles(DEV_SECRETS_DIR, "control").passwordFile; // "secrets/control_password"
- * ```
- */
+/** Where dev credentials go when no password file is configured (git-ignored). */
 export const DEV_SECRETS_DIR = "./secrets";
 
-/**
- * A user and the bcrypt hash its password must match.
- *
- * @example
- * ```ts
- * const credential: MetricsCredential = { user: "metrics", passwordHash: "$2b$10$...", passwordFile: "secrets/metrics_password" };
- * ```
- */
-export interface MetricsCredential {
+/** A user and the bcrypt hash its password must match. */
+export interface Credential {
   user: string;
   passwordHash: string;
-  /** The file a client reads the password from, when known. */
+  /** The file a client reads the password from, when known (not for a hash file). */
   passwordFile?: string;
 }
 
-/**
- * Any worker's credential; the same shape as {@linkcode MetricsCredential}.
- *
- * @example
- * ```ts
- * const { user, passwordHash }: Credential = await resolveCredential({ user: "control", devName: "control" });
- * ```
- */
-export type Credential = MetricsCredential;
-
-/**
- * Options of {@linkcode resolveCredential}.
- *
- * @example
- * ```ts
- * const options: CredentialOptions = {
- *   user: "alertmanager",
- *   passwordFile: process.env.ETL_RECEIVER_PASSWORD_FILE,
- *   devName: "receiver",
- *   setting: "ETL_RECEIVER_PASSWORD_FILE",
- *   purpose: "the webhook receiver",
- *   hint: (file) => `password_file: ${file}`,
- * };
- * ```
- */
+/** Options of {@linkcode resolveCredential}. */
 export interface CredentialOptions {
   user: string;
   /** The configured file (a bcrypt hash or a password); undefined means the dev credential. */
   passwordFile?: string;
   /** Name of the dev credential: `<DEV_SECRETS_DIR>/<devName>_password` (+ `.bcrypt`). */
   devName: string;
-  /** The setting that names the file, quoted in errors. Default `"password file"`. */
-  setting?: string;
-  /** What the credential guards, for the log line about a new password. Default `"basic auth"`. */
-  purpose?: string;
+  /** The setting that names the file, which starts its errors. */
+  setting: string;
+  /** What the credential guards, for the log line about a new password. */
+  purpose: string;
   /** How to use a newly made password file, logged once when it is made (a curl line, say). */
-  hint?: (passwordFile: string) => string;
+  hint: (passwordFile: string) => string;
 }
 
 /**
- * Resolves a credential; throws an Error with a clear message when the
+ * Resolves a credential; throws an Error naming the setting when the
  * configured file is missing or bad. A new dev password is announced once,
  * at warning level, with its file and `hint`.
- *
- * @example
- * ```ts
- * const credential = await resolveCredential({
- *   user: "control",
- *   passwordFile: undefined,
- *   devName: "control",
- *   setting: "ETL_CONTROL_PASSWORD_FILE",
- *   purpose: "the simulator's /control/scenario",
- *   hint: (file) => `npm run scenario -- --password-file ${file} --status`,
- * });
- * credential.passwordFile; // "secrets/control_password"
- * ```
  */
 export async function resolveCredential(options: CredentialOptions): Promise<Credential> {
-  const { user, passwordFile, devName, setting = "password file", purpose = "basic auth" } = options;
-  const log = getLogger(["etl", "credentials"]);
+  const { user, passwordFile, devName, setting, purpose } = options;
   if (passwordFile === undefined) {
     const made = await ensureDevCredentials(DEV_SECRETS_DIR, { user, name: devName });
     if (made.created) {
-      log.warn("Made a random password for {purpose} in {file} (mode 0600). Try: {hint}", {
+      getLogger(["etl", "credentials"]).warn("Made a random password for {purpose} in {file} (mode 0600). Try: {hint}", {
         purpose,
         file: made.passwordFile,
-        hint: options.hint?.(made.passwordFile) ?? `cat ${made.passwordFile}`,
+        hint: options.hint(made.passwordFile),
       });
     }
     return { user, passwordHash: await readPasswordHash(made.hashFile), passwordFile: made.passwordFile };
   }
-  const content = (await readFile(passwordFile, "utf8").catch((error: Error) => {
-    throw new Error(`${setting} ${passwordFile}: ${error.message}`);
-  })).trim();
+  const label = { setting };
+  const content = await readSecretFile(passwordFile, label);
   // A hash file cannot be given to a client, so no passwordFile is reported for it.
-  if (isBcryptHash(content)) return { user, passwordHash: await readPasswordHash(passwordFile) };
-  const password = await readPassword(passwordFile);
-  return { user, passwordHash: await bcryptHash(password, 10), passwordFile };
+  if (isBcryptHash(content.trim())) return { user, passwordHash: passwordHashOf(content, passwordFile, label) };
+  return { user, passwordHash: await bcryptHash(passwordOf(content, passwordFile, label), 10), passwordFile };
 }
 
-/**
- * Resolves the credential of the simulator's `/metrics` (setting
- * `ETL_METRICS_PASSWORD_FILE`, dev credential `secrets/metrics_password`);
- * throws an Error with a clear message when a file is missing or bad.
- *
- * @example
- * ```ts
- * const { user, passwordHash, passwordFile } = await resolveMetricsCredential("metrics", undefined);
- * ```
- */
-export function resolveMetricsCredential(
-  user: string,
-  passwordFile: string | undefined,
-  metricsUrl = "http://127.0.0.1:8000/metrics",
-): Promise<MetricsCredential> {
-  return resolveCredential({
+/** The credential of the simulator's `/metrics` (setting `ETL_METRICS_PASSWORD_FILE`, dev credential `secrets/metrics_password`). */
+export function metricsCredentialOptions(user: string, passwordFile: string | undefined, metricsUrl: string): CredentialOptions {
+  return {
     user,
     passwordFile,
     devName: "metrics",
     setting: "ETL_METRICS_PASSWORD_FILE",
     purpose: "the simulator's /metrics",
     hint: (file) => `curl -u "${user}:$(cat ${file})" ${metricsUrl}`,
-  });
+  };
+}
+
+/**
+ * A worker's basic auth for one credential: resolved at start-up, or a
+ * message `<worker>: <why>` and exit 2, since a bad password file is a
+ * setting to fix, not a stack trace. `realm` names the login prompt.
+ */
+export async function credentialAuthOrExit(
+  worker: string,
+  options: CredentialOptions,
+  realm: string,
+): Promise<{ credential: Credential; auth: MiddlewareHandler }> {
+  let credential: Credential;
+  try {
+    credential = await resolveCredential(options);
+  } catch (error) {
+    process.stderr.write(`${worker}: ${(error as Error).message}\n`);
+    process.exit(2);
+  }
+  const verifier = createCredentialVerifier({ user: credential.user, passwordHash: credential.passwordHash });
+  return { credential, auth: basicAuth(verifier, { realm }) };
 }

@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import process from "node:process";
 import { getLogger } from "@logtape/logtape";
 import { COMMON_SETTINGS } from "../lib/config/settings.ts";
-import { resolveMetricsCredential } from "./credentials.ts";
+import { metricsCredentialOptions, resolveCredential } from "./credentials.ts";
 import { listenFailure, serveFetch } from "./serve.ts";
 import { settingAsGiven, startWorker } from "./start.ts";
 
@@ -40,10 +40,8 @@ for (const worker of ["simulator", "exporter"] as const) {
 }
 
 // Made here, before the workers start, so the message about them is printed once.
-const credential = await resolveMetricsCredential(
-  settings.metricsUser,
-  settings.metricsPasswordFile,
-  `http://${settings.host}:${settings.simulatorPort}/metrics`,
+const credential = await resolveCredential(
+  metricsCredentialOptions(settings.metricsUser, settings.metricsPasswordFile, `http://${settings.host}:${settings.simulatorPort}/metrics`),
 );
 
 let stopping = false;
@@ -78,7 +76,8 @@ for (const worker of ["simulator", "exporter"] as const) {
       startFailedWith = code === null || code === 0 ? 1 : code;
       stopAll();
     } else if (!stopping) {
-      log.warn("The {worker} stopped (code {code}, signal {signal})", { worker, code, signal });
+      const how = signal === null ? "exit code {code}" : "signal {signal}";
+      log.warn(`The {worker} stopped (${how})`, { worker, code, signal });
     }
     if (children.size === 0) process.exit(startFailedWith ?? (stopping ? 0 : 1));
   });

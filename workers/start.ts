@@ -1,6 +1,7 @@
 /**
  * Shared start-up of a worker: settings parsed once (a clear message and
- * exit 2 on bad ones, the help text and exit 0 on `--help`), then logging.
+ * exit 2 on bad ones, the help text and exit 0 on `--help`), then logging
+ * (the worker's `logLevel`, and `--log-format`, which every worker takes).
  * One-shot commands share the parsing alone (`settingsOrExit`).
  *
  * @example
@@ -12,21 +13,24 @@
  */
 import process from "node:process";
 import {
-  parseSettings, settingName, type SettingSource, type SettingsOf, type SettingsResult, type SettingsSpec, type WorkerLogLevel,
+  LOG_FORMAT_SETTING, parseSettings, settingName, type SettingSource, type SettingsOf, type SettingsResult, type SettingsSpec,
+  type WorkerLogLevel,
 } from "../lib/config/settings.ts";
-import { setupLogging } from "./logging.ts";
+import { type LogFormat, setupLogging } from "./logging.ts";
 
 /** Parses the settings from this process's environment and flags, or exits. */
 export async function startWorker<S extends SettingsSpec & { logLevel: SettingsSpec[string] }>(
   spec: S,
   usage: string,
 ): Promise<SettingsOf<S>> {
-  const result = settingsOrExit(spec, usage);
-  names.set(result.values, (key) => settingName(spec[key]!, result.sources[key as keyof S] as SettingSource));
-  const level = (result.values as { logLevel: WorkerLogLevel }).logLevel;
+  const withFormat = { ...spec, logFormat: LOG_FORMAT_SETTING };
+  const result = settingsOrExit(withFormat, usage);
+  const { logFormat, ...values } = result.values as Record<string, unknown>;
+  names.set(values, (key) => settingName(withFormat[key]!, result.sources[key as keyof typeof withFormat] as SettingSource));
+  const level = (values as { logLevel: WorkerLogLevel }).logLevel;
   // LogTape spells the contract's `warn` as `warning`.
-  await setupLogging(level === "warn" ? "warning" : level);
-  return result.values;
+  await setupLogging(level === "warn" ? "warning" : level, logFormat as LogFormat);
+  return values as SettingsOf<S>;
 }
 
 /**

@@ -18,13 +18,12 @@
  * ```
  * @module
  */
-import { readFile } from "node:fs/promises";
 import process from "node:process";
 import { parseArgs } from "node:util";
 import { isBcryptHash } from "../../lib/auth/credential_verifier.ts";
 import { basicAuthorization } from "../../lib/auth/basic_authorization.ts";
-import { withoutFinalNewline } from "../../lib/secrets/dev_credentials.ts";
 import type { Scenario } from "../../lib/simulator/profile.ts";
+import { readPassword } from "../../workers/secret_files.ts";
 
 /**
  * What each scenario does and the alert it is meant to provoke (the rules
@@ -197,17 +196,12 @@ export const DEV_HINTS: ScenarioHints = {
 };
 
 async function readControlPassword(file: string, hints: ScenarioHints): Promise<string> {
-  let text: string;
+  let password: string;
   try {
-    text = await readFile(file, "utf8");
+    password = await readPassword(file, { what: "control password", whenMissing: hints.passwordMade });
   } catch (error) {
-    const code = (error as { code?: string }).code;
-    const why = code === "ENOENT" ? `not found (${hints.passwordMade})` : (error as Error).message;
-    throw new ScenarioError(`cannot read the control password file ${file}: ${why}`, 1);
+    throw new ScenarioError((error as Error).message, 1);
   }
-  // As `$(cat file)` would: editors add one newline.
-  const password = withoutFinalNewline(text);
-  if (password.length === 0) throw new ScenarioError(`the control password file ${file} is empty`, 1);
   if (isBcryptHash(password.trim())) {
     throw new ScenarioError(`${file} holds a bcrypt hash, which the simulator checks against; give the password's file with --password-file`, 1);
   }

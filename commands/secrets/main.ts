@@ -1,7 +1,7 @@
 /**
  * `npm run secrets` (bundled to dist/secrets.mjs): creates or keeps every
  * credential of the stack in ./secrets/ (or --dir / ETL_SECRETS_DIR).
- * See `--help`; the work is in workers/secrets/.
+ * See `--help`; the work is in `store.ts` and `cli.ts` beside it.
  *
  * @example
  * ```sh

@@ -22,6 +22,7 @@ import { lstat, readdir, readFile } from "node:fs/promises";
 import { basename, extname, join } from "node:path";
 import process from "node:process";
 import { withoutFinalNewline } from "../../lib/secrets/dev_credentials.ts";
+import { readSecretFile } from "../../workers/secret_files.ts";
 
 /**
  * The kinds of finding.
@@ -278,7 +279,7 @@ export async function readKnownSecrets(dirs: readonly string[]): Promise<KnownSe
       const file = join(dir, name);
       if (!(await lstat(file)).isFile()) continue;
       // As `$(cat file)` reads it: a final newline is not part of the password.
-      const value = withoutFinalNewline(await readFile(file, "utf8"));
+      const value = withoutFinalNewline(await readSecretFile(file));
       if (value.length >= MIN_KNOWN_SECRET_CHARACTERS) secrets.push({ label: file, value });
       else if (value.length > 0) tooShort.push(file);
     }

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import process from "node:process";
 import bcrypt from "bcryptjs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ensureDevCredentials } from "../../lib/secrets/dev_credentials.ts";
+import { ensureDevCredentials } from "../../workers/secret_files.ts";
 import {
   CREDENTIALS_REFERENCE_FILE,
   parsePrometheusWebConfigUsers,
@@ -220,7 +220,7 @@ describe("ensureStackSecrets", () => {
     // A folder where a password should be: unreadable as a file, for root too.
     await unlink(join(dir, "control_password"));
     await mkdir(join(dir, "control_password"));
-    await expect(ensureStackSecrets(dir, FAST)).rejects.toThrow(`cannot read password file ${join(dir, "control_password")}`);
+    await expect(ensureStackSecrets(dir, FAST)).rejects.toThrow(`cannot read the password file ${join(dir, "control_password")}`);
     expect(await readFile(join(dir, "metrics_password"), "utf8")).toBe(before.metrics);
     expect(await readFile(join(dir, "grafana_admin_password"), "utf8")).toBe(before.grafana_admin);
   });

@@ -17,18 +17,19 @@
  * ```
  * @module
  */
-import { chmod, readFile } from "node:fs/promises";
+import { chmod } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import process from "node:process";
 import bcrypt from "bcryptjs";
+import { hashMatches, requireBcryptCost } from "../../lib/secrets/dev_credentials.ts";
 import {
   ensureHashFile,
   ensurePasswordFile,
   ensureSecretsDir,
-  hashMatches,
+  readSecretFileIfPresent,
   SECRET_FILE_MODE,
   writeSecretFile,
-} from "../../lib/secrets/dev_credentials.ts";
+} from "../../workers/secret_files.ts";
 import {
   type CredentialName,
   type CredentialSpec,
@@ -123,18 +124,9 @@ function shouldRotate(rotate: StackSecretsOptions["rotate"], name: CredentialNam
   return rotate === true || (Array.isArray(rotate) && rotate.includes(name));
 }
 
-async function readIfPresent(file: string): Promise<string | null> {
-  try {
-    return await readFile(file, "utf8");
-  } catch (error) {
-    if ((error as { code?: unknown }).code === "ENOENT") return null;
-    throw new Error(`cannot read ${file}: ${(error as Error).message}`, { cause: error });
-  }
-}
-
 /** Writes `content` unless the file already holds exactly it; either way the mode ends 0600. */
 async function writeIfChanged(file: string, content: string): Promise<FileOutcome> {
-  const existing = await readIfPresent(file);
+  const existing = await readSecretFileIfPresent(file, { what: "generated" });
   if (existing === content) {
     await chmod(file, SECRET_FILE_MODE);
     return "unchanged";
@@ -177,15 +169,13 @@ export function referencePath(dir: string, cwd: string): string {
  */
 export async function ensureStackSecrets(dir: string, options: StackSecretsOptions = {}): Promise<StackSecretsSummary> {
   const { rotate = false, cost = 10, credentials = STACK_CREDENTIALS } = options;
-  if (!Number.isInteger(cost) || cost < 4 || cost > 31) {
-    throw new RangeError(`cost must be an integer from 4 to 31, got ${cost}`);
-  }
+  requireBcryptCost(cost);
   const referenceDir = options.referenceDir ?? referencePath(dir, process.cwd());
   const webConfigFile = join(dir, PROMETHEUS_WEB_CONFIG_FILE);
   const referenceFile = join(dir, CREDENTIALS_REFERENCE_FILE);
 
   await ensureSecretsDir(dir);
-  const previousWebUsers = parsePrometheusWebConfigUsers((await readIfPresent(webConfigFile)) ?? "");
+  const previousWebUsers = parsePrometheusWebConfigUsers((await readSecretFileIfPresent(webConfigFile, { what: "web config" })) ?? "");
   const webUsers: WebConfigUser[] = [];
   const outcomes: CredentialOutcome[] = [];
 

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { afterAll, describe, expect, it } from "vitest";
-import { STACK_USAGE } from "../../lib/stack/compose_settings.ts";
+import { STACK_USAGE } from "../../lib/stack/stack_commands.ts";
 import { DENO, ROOT } from "../../tests/harness.ts";
 
 const elsewhere = mkdtempSync(join(tmpdir(), "stack-cwd-"));

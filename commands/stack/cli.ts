@@ -15,7 +15,7 @@
  */
 import process from "node:process";
 import { runStackCli } from "./cli_commands.ts";
-import { findRepoRoot } from "./compose.ts";
+import { findRepoRoot } from "./docker_host.ts";
 
 let root: string | undefined;
 try {

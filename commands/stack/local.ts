@@ -9,13 +9,15 @@
  */
 import process from "node:process";
 import { curlExample, DEFAULT_SECRETS_DIR, STACK_CREDENTIALS } from "../../lib/secrets/secrets_layout.ts";
+import { textTable } from "../../lib/stack/text_table.ts";
 import { ensureStackSecrets } from "../secrets/store.ts";
 import { DEFAULT_PORTS, haveServerBinaries, INSTALL_HINT, startNativeStack } from "./native.ts";
 
 const RUN_DIR = ".stack";
 
 if (process.argv.includes("--help")) {
-  process.stdout.write("Usage: npm run stack:local\nStarts the native stack on 127.0.0.1 (ports 8000, 8083, 9090, 9093, 9095); Ctrl-C stops it.\n");
+  const ports = Object.values(DEFAULT_PORTS).sort((a, b) => a - b).join(", ");
+  process.stdout.write(`Usage: npm run stack:local\nStarts the native stack on 127.0.0.1 (ports ${ports}); Ctrl-C stops it.\n`);
   process.exit(0);
 }
 if (!haveServerBinaries()) {
@@ -38,16 +40,19 @@ const { urls } = stack;
 const lines = [
   "",
   "The stack is up (logs in .stack/logs/):",
-  `  exporter       ${urls.exporter}/metrics     (no auth)`,
-  `  simulator      ${urls.simulator}/metrics    (user metrics)   ${urls.simulator}/control/scenario (user control)`,
-  `  receiver       ${urls.receiver}/notifications (user alertmanager)`,
-  `  Prometheus     ${urls.prometheus}/           (users admin, readonly)`,
-  `  Alertmanager   ${urls.alertmanager}/         (no auth; listens on 127.0.0.1 only)`,
+  ...textTable([
+    ["exporter", `${urls.exporter}/metrics`, "no auth"],
+    ["simulator", `${urls.simulator}/metrics`, "user metrics"],
+    ["", `${urls.simulator}/control/scenario`, "user control"],
+    ["receiver", `${urls.receiver}/notifications`, "user alertmanager"],
+    ["Prometheus", `${urls.prometheus}/`, "users admin, readonly"],
+    ["Alertmanager", `${urls.alertmanager}/`, "no auth; listens on 127.0.0.1 only"],
+  ]),
   "",
   "Credentials (passwords in files, never printed):",
-  ...STACK_CREDENTIALS.filter((c) => c.name !== "grafana_admin").map((c) => `  ${c.user.padEnd(13)} ${c.opens}\n      ${curlExample(c, secretsDir)}`),
+  ...STACK_CREDENTIALS.filter((c) => c.name !== "grafana_admin").flatMap((c) => [`  ${c.user}: ${c.opens.replaceAll("`", "")}`, `      ${curlExample(c, secretsDir)}`]),
   "",
-  "Provoke an alert: npm run scenario -- stall      Ctrl-C stops everything.",
+  "Provoke an alert: npm run scenario -- stall. Ctrl-C stops everything.",
   "",
 ];
 process.stderr.write(lines.join("\n") + "\n");

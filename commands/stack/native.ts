@@ -25,10 +25,11 @@ import process from "node:process";
 import { parse, stringify } from "yaml";
 import { type AlertmanagerTiming, renderAlertmanagerConfig } from "../../lib/alerts/alertmanager_config.ts";
 import { type AlertParams, alertRulesYaml, PRODUCTION_ALERT_PARAMS } from "../../lib/alerts/rules.ts";
-import { withoutFinalNewline } from "../../lib/secrets/dev_credentials.ts";
-import { portOf, type StackService } from "../../lib/stack/compose_settings.ts";
+import type { StackService } from "../../lib/stack/compose_project.ts";
+import { portOf } from "../../lib/stack/published_ports.ts";
 import { alertmanagerFlags, prometheusFlags } from "../../lib/stack/prometheus_flags.ts";
 import { renderTargetFiles } from "../../lib/stack/targets.ts";
+import { readPassword } from "../../workers/secret_files.ts";
 import { ProcessGroup } from "./processes.ts";
 
 /** Ports of the native stack. */
@@ -41,7 +42,7 @@ export interface StackPorts {
 }
 
 const defaultPort = (service: StackService) => portOf(service)!.defaultPort;
-/** The ports of the reference stack, plus 9095 for the alert receiver: the Compose stack's (`PUBLISHED_PORTS` of lib/stack/compose_settings.ts). */
+/** The ports of the reference stack, plus 9095 for the alert receiver: the Compose stack's (`PUBLISHED_PORTS` of lib/stack/published_ports.ts). */
 export const DEFAULT_PORTS: StackPorts = {
   exporter: defaultPort("etl-metrics"),
   simulator: defaultPort("etl-simulator"),
@@ -94,8 +95,6 @@ export const INSTALL_HINT = "apt-get install --no-install-recommends prometheus 
 export function haveServerBinaries(): boolean {
   return [PROMETHEUS_BINARY, ALERTMANAGER_BINARY].every((b) => spawnSync(b, ["--version"]).status === 0);
 }
-
-const readPassword = (secretsDir: string, name: string) => withoutFinalNewline(readFileSync(join(secretsDir, name), "utf8"));
 
 /** Writes the configuration folders of Prometheus and Alertmanager under `runDir`. */
 export function assembleConfig(options: NativeStackOptions): { prometheusDir: string; alertmanagerFile: string } {
@@ -205,7 +204,7 @@ export async function startNativeStack(options: NativeStackOptions): Promise<Nat
     }));
     await group.waitHttp(PROMETHEUS_BINARY, `${urls.prometheus}/-/ready`, {
       user: "readonly",
-      password: readPassword(secretsDir, "prometheus_readonly_password"),
+      password: await readPassword(join(secretsDir, "prometheus_readonly_password"), { what: "readonly password" }),
     });
   } catch (error) {
     await group.stopAll();

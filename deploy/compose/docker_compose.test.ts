@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { STACK_CREDENTIALS } from "../../lib/secrets/secrets_layout.ts";
 import { CONTAINER_SECRETS, secretFilesNeeded } from "../../lib/secrets/container_secrets.ts";
-import { PUBLISHED_PORTS } from "../../lib/stack/compose_settings.ts";
+import { PUBLISHED_PORTS } from "../../lib/stack/published_ports.ts";
 import { alertmanagerFlags, prometheusFlags } from "../../lib/stack/prometheus_flags.ts";
 import { ensureStackSecrets } from "../../commands/secrets/store.ts";
 import { tempDir } from "../../tests/harness.ts";
@@ -134,8 +134,13 @@ describe("the services", () => {
       const service = services[name];
       if (service.build) {
         expect(service.healthcheck, name).toBeUndefined();
-        const stage = DOCKERFILE.split(/^FROM /m).find((s) => s.includes(`AS ${service.build!.target}\n`))!;
-        expect(stage, name).toMatch(/HEALTHCHECK [^\n]*\\\n\s+CMD \["node", "-e", "fetch\('http:\/\/127\.0\.0\.1:' \+ process\.env\.[A-Z_]+_PORT \+ '\/-\/healthy'\)/);
+        const stageOf = (target: string) => DOCKERFILE.split(/^FROM /m).find((s) => s.includes(`AS ${target}\n`))!;
+        const stage = stageOf(service.build!.target);
+        // The shared stage checks the port its service's stage names.
+        expect(stage, name).toMatch(/^service AS /);
+        const portVariable = /SERVICE_PORT_VARIABLE=([A-Z_]+_PORT)\n/.exec(stage)![1]!;
+        expect(stage, name).toMatch(new RegExp(`ENV ${portVariable}=\\d+ `));
+        expect(stageOf("service")).toMatch(/HEALTHCHECK [^\n]*\\\n\s+CMD \["node", "-e", "fetch\('http:\/\/127\.0\.0\.1:' \+ process\.env\[process\.env\.SERVICE_PORT_VARIABLE\] \+ '\/-\/healthy'\)/);
       } else {
         expect(service.healthcheck!.test[0], name).toMatch(/^CMD/);
       }
@@ -247,7 +252,7 @@ describe("the Dockerfile", () => {
     // Only the init service switches back to root, to hand out the secrets.
     expect(runtime.match(/^USER .*/gm)).toEqual(["USER node", "USER root"]);
     expect(runtime.split("USER root")[0]).toContain("FROM runtime AS etl-secrets-init");
-    for (const target of BUILT) expect(DOCKERFILE).toContain(`FROM runtime AS ${target}\n`);
+    for (const target of BUILT) expect(DOCKERFILE).toContain(target === "etl-secrets-init" ? `FROM runtime AS ${target}\n` : `FROM service AS ${target}\n`);
   });
 
   it("never lets the secrets folder into the build context", () => {

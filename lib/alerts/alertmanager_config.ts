@@ -267,7 +267,7 @@ export function renderAlertmanagerConfig(options: AlertmanagerOptions): string {
   const url = new URL(options.receiverUrl); // refuses a malformed URL early
   if (url.username !== "" || url.password !== "") throw new Error("put no credentials in the receiver URL: use the password file");
   const header = [
-    "Alertmanager configuration of the ETL stack. Generated from lib/alerts/alertmanager.ts",
+    "Alertmanager configuration of the ETL stack. Generated from lib/alerts/alertmanager_config.ts",
     "by commands/build/rules.ts; do not edit. This is the Compose rendering; a native",
     "stack renders its own with renderAlertmanagerConfig({ receiverUrl, receiverPasswordFile }).",
     "Check: amtool check-config prometheus/alertmanager.yml. Runbook: docs/runbook.md.",

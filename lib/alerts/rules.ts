@@ -58,37 +58,20 @@
  * @module
  */
 import { stringify } from "yaml";
+import { DEFAULT_HEALTH_POLICY } from "../etl/health.ts";
 import { DURATION_BUCKETS_SECONDS } from "../etl/state.ts";
 import { formatDuration } from "./duration.ts";
 import { ifLabel, label, type Template, template, toGoTemplate, value } from "./template.ts";
 
-/**
- * Where the rules are published, relative to the repository root.
- *
- * @example
- * ```ts
- * readFileSync(RULES_PATH, "utf8") === alertRulesYaml(); // true unless stale
- * ```
- */
+// The exporter's staleness limit is its own setting, unknown to the rules: name it with its default.
+const STALE_TEXT = `ETL_STALE_AFTER_SECONDS (${DEFAULT_HEALTH_POLICY.staleAfterMs / 1000} s unless set)`;
+
+/** Where the rules are published, relative to the repository root. */
 export const RULES_PATH = "prometheus/rules/etl-alerts.yml";
-/**
- * The runbook every `runbook_url` points into, relative to the repository root.
- *
- * @example
- * ```ts
- * `${RUNBOOK_PATH}#etlhealthcheckfailed`;
- * ```
- */
+/** The runbook every `runbook_url` points into, relative to the repository root. */
 export const RUNBOOK_PATH = "docs/runbook.md";
 
-/**
- * The six alerts, in the order they are written.
- *
- * @example
- * ```ts
- * ALERT_NAMES.includes("EtlLowThroughput"); // true
- * ```
- */
+/** The six alerts, in the order they are written. */
 export const ALERT_NAMES = [
   "EtlMetricsEndpointDown",
   "EtlHealthCheckFailed",
@@ -128,14 +111,7 @@ export interface AlertParams {
   slowProcessing: { quantile: number; windowSeconds: number; thresholdSeconds: number; forSeconds: number };
 }
 
-/**
- * The parameters that ship (see the module comment for the reasoning).
- *
- * @example
- * ```ts
- * PRODUCTION_ALERT_PARAMS.highFailureRate.threshold; // 20
- * ```
- */
+/** The parameters that ship (see the module comment for the reasoning). */
 export const PRODUCTION_ALERT_PARAMS: Readonly<AlertParams> = Object.freeze({
   speed: 1,
   scrapeIntervalSeconds: 15,
@@ -180,8 +156,8 @@ function tidy(n: number): number {
  * (the window then covers more profile time). The slow-processing
  * threshold is raised to the next histogram bucket bound.
  *
- * What does not compress: the exporter's health verdict (no event for 60 s
- * of wall time; heartbeats come every 5 s of wall time) and Alertmanager's
+ * What does not compress: the exporter's health verdict (no event for
+ * ETL_STALE_AFTER_SECONDS of wall time; heartbeats come every 5 s of wall time) and Alertmanager's
  * timings. For the live test only; never deployed.
  *
  * @example
@@ -307,7 +283,7 @@ export function alertDefinitions(params: AlertParams = PRODUCTION_ALERT_PARAMS):
       expr: `etl_health_status{${exporter}} == 0`,
       forSeconds: healthCheckFailed.forSeconds,
       summary: template`ETL pipeline ${pipeline} is unhealthy`,
-      description: template`etl_health_status of pipeline ${pipeline} has been 0 for ${describeSeconds(healthCheckFailed.forSeconds)}: no event (heartbeats included) for 60 s, or its last 6 files all failed. GET /health on ${label("instance")} says which.`,
+      description: template`etl_health_status of pipeline ${pipeline} has been 0 for ${describeSeconds(healthCheckFailed.forSeconds)}: no event (heartbeats included) for ${STALE_TEXT}, or its last ${DEFAULT_HEALTH_POLICY.maxConsecutiveFailures} files all failed. GET /health on ${label("instance")} says which.`,
       metrics: ["etl_health_status"],
     },
     {
@@ -364,14 +340,7 @@ export interface RuleFile {
   groups: Array<{ name: string; interval: string; rules: AlertingRule[] }>;
 }
 
-/**
- * Name of the rule group.
- *
- * @example
- * ```ts
- * alertRules().groups[0]!.name === RULE_GROUP_NAME; // true
- * ```
- */
+/** Name of the rule group. */
 export const RULE_GROUP_NAME = "etl-alerts";
 
 /**

@@ -143,6 +143,18 @@ export const COMMON_SETTINGS = {
   },
 } satisfies SettingsSpec;
 
+/** How the workers write their own logs; every worker takes it (`startWorker` adds it). */
+export const LOG_FORMAT_SETTING = {
+  env: "ETL_LOG_FORMAT",
+  flag: "log-format",
+  help: "Format of the workers' own logs on stderr: text (for a person), json (JSON lines, for a collector), or auto: text on a terminal, else json.",
+  defaultText: "auto",
+  schema: z.enum(["auto", "text", "json"]).default("auto"),
+} satisfies SettingSpec;
+
+/** The flags of a command line, by flag name, as `node:util`'s `parseArgs` reads them. */
+export type FlagValues = Record<string, string | boolean | undefined>;
+
 /**
  * Reads `spec` from environment variables and command-line flags.
  * `--help` gives `{ ok: false, help: true }` with the help text as message.
@@ -155,15 +167,25 @@ export function parseSettings<S extends SettingsSpec>(
 ): SettingsResult<S> {
   const options: Record<string, { type: "string" | "boolean" }> = { help: { type: "boolean" } };
   for (const setting of Object.values(spec)) options[setting.flag] = { type: setting.boolean ? "boolean" : "string" };
-  let flags: Record<string, string | boolean | undefined>;
+  let flags: FlagValues;
   try {
-    flags = parseArgs({ args: joinNegativeValues(argv, options), options, strict: true, allowPositionals: false })
-      .values as typeof flags;
+    flags = parseArgs({ args: joinNegativeValues(argv, options), options, strict: true, allowPositionals: false }).values as FlagValues;
   } catch (error) {
     return { ok: false, help: false, message: `${(error as Error).message}\nRun with --help to list the settings.` };
   }
   if (flags.help) return { ok: false, help: true, message: helpText(spec, usage) };
+  return settingValues(spec, env, flags);
+}
 
+/**
+ * Checks each setting of `spec`, from its flag in `flags` (already read
+ * from the command line) or else its variable in `env`.
+ */
+export function settingValues<S extends SettingsSpec>(
+  spec: S,
+  env: Record<string, string | undefined>,
+  flags: FlagValues,
+): SettingsResult<S> {
   const values: Record<string, unknown> = {};
   const sources: Record<string, SettingSource> = {};
   const problems: string[] = [];

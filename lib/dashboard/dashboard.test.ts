@@ -15,13 +15,13 @@ import {
   DASHBOARD_PATH,
   DASHBOARD_UID,
   dashboardJson,
-  LINT_OPTIONS,
   PANEL_IDS,
   PROMETHEUS_DATASOURCE_UID,
   ROW_IDS,
 } from "./dashboard.ts";
 import { documentedPanels, GRAFANA_README_PATH, withPanelTable } from "./docs.ts";
 import { type LintDashboard, lintDashboard } from "../../tools/grafana/lint.ts";
+import { LINT_OPTIONS } from "../../tools/grafana/lint_config.ts";
 import { expandGrafanaVariables, pipelineSelection } from "./promql.ts";
 import { promqlSyntaxErrors } from "../../tools/grafana/promql_ast.ts";
 import { generateGrafanaSchemas, type JsonSchema, PANEL_SCHEMAS, propertySchema, type SchemaName } from "../../tools/grafana/schema.ts";

@@ -14,6 +14,9 @@
  *
  * Every ETL query reads only the exporter's job (see {@linkcode EXPORTER_JOB}).
  *
+ * One file on purpose, over 400 lines: the rows and panels in the order they
+ * are laid out, so reading it from the top is reading the dashboard.
+ *
  * @example
  * ```ts
  * import { buildDashboard, dashboardJson } from "./dashboard.ts";
@@ -66,7 +69,6 @@ import { PanelBuilder as StateTimelinePanelBuilder } from "@grafana/grafana-foun
 import { PanelBuilder as TablePanelBuilder } from "@grafana/grafana-foundation-sdk/table";
 import { PanelBuilder as TimeseriesPanelBuilder } from "@grafana/grafana-foundation-sdk/timeseries";
 import { alertDefinitions, PRODUCTION_ALERT_PARAMS } from "../alerts/rules.ts";
-import type { LintException, LintOptions } from "../../tools/grafana/lint.ts";
 import { DATASOURCE_VARIABLE, etlSelector, EXPORTER_JOB, PIPELINE_VARIABLE, zeroPerAlert } from "./promql.ts";
 
 /**
@@ -157,46 +159,6 @@ export const ROW_IDS = {
  * ```
  */
 export type PanelTitle = keyof typeof PANEL_IDS;
-
-/**
- * The linter findings this dashboard keeps on purpose, each with its reason
- * (the panels' descriptions say the same to the reader). The lint test
- * fails on any other finding, and on an exception that excuses nothing.
- *
- * @example
- * ```ts
- * LINT_EXCEPTIONS.map((e) => e.panel); // ["Processing Activity (5-minute increments)", "Cumulative Counts"]
- * ```
- */
-export const LINT_EXCEPTIONS: readonly LintException[] = [
-  {
-    rule: "target-rate-interval-rule",
-    panel: "Processing Activity (5-minute increments)",
-    reason: "the fixed [5m] window is what the panel shows (its title); $__rate_interval would change it with the zoom",
-  },
-  {
-    rule: "target-counter-agg-rule",
-    panel: "Cumulative Counts",
-    reason: "plots the running totals on purpose: the exporter keeps its counters across restarts (checkpoint), so they are the pipelines' history",
-  },
-];
-
-/**
- * How the lint test reads this dashboard: the exceptions above, and the
- * exporter's job required on every selector. That replaces the linter's
- * `$job`/`$instance` variables (template-job-rule, template-instance-rule):
- * the simulator serves the same families under another job, so a job
- * choice could only double-count, and one exporter serves every pipeline,
- * which the pipeline variable already selects. `ALERTS` is exempt: each
- * alert carries its own rule's labels (EtlMetricsEndpointDown is about the
- * simulator's job too).
- *
- * @example
- * ```ts
- * lintDashboard(buildDashboard(), LINT_OPTIONS); // []
- * ```
- */
-export const LINT_OPTIONS: LintOptions = { exceptions: LINT_EXCEPTIONS, requiredJob: EXPORTER_JOB, jobExempt: ["ALERTS"] };
 
 const DATASOURCE = { type: "prometheus", uid: `\${${DATASOURCE_VARIABLE}}` };
 const PIPELINE_LEGEND = "{{pipeline}}";

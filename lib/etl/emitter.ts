@@ -18,7 +18,7 @@
  * ```
  * @module
  */
-import { EtlEventSchema, LOG_CONTRACT_VERSION, type EtlEvent } from "./events.ts";
+import { type EtlEvent, type EtlEventName, EtlEventSchema, LOG_CONTRACT_VERSION } from "./events.ts";
 
 /** Where lines go; receives one complete line, newline included. */
 export type LineWriter = (line: string) => void;
@@ -34,14 +34,29 @@ export interface EventEmitterOptions {
 }
 
 type Level = EtlEvent["level"];
-type Payload<N extends EtlEvent["event"]> = Omit<
+type Payload<N extends EtlEventName> = Omit<
   Extract<EtlEvent, { event: N }>,
   "v" | "ts" | "level" | "pipeline" | "run_id" | "event"
 > & { level?: Level };
 
-/** The methods of an emitter: one per event kind. */
+/**
+ * An event of the contract without what the emitter stamps on it (`v`,
+ * `ts`, `pipeline`, `run_id`); `level` defaults to the kind's.
+ */
+export type EventBody = { [N in EtlEventName]: Payload<N> & { event: N } }[EtlEventName];
+
+const DEFAULT_LEVEL: Record<EtlEventName, Level> = {
+  etl_started: "info",
+  heartbeat: "debug",
+  file_started: "info",
+  file_processed: "info",
+  file_failed: "error",
+};
+
+/** The methods of an emitter: one per event kind, and `emit` for any body. */
 export interface EventEmitter {
   readonly runId: string;
+  emit(body: EventBody): EtlEvent;
   started(fields?: Payload<"etl_started">): EtlEvent;
   heartbeat(fields?: Payload<"heartbeat">): EtlEvent;
   fileStarted(fields: Payload<"file_started">): EtlEvent;
@@ -84,11 +99,11 @@ export class EventRefusedError extends Error {
 export function createEventEmitter(options: EventEmitterOptions): EventEmitter {
   const clock = options.clock ?? Date.now;
   const runId = options.runId ?? crypto.randomUUID();
-  const emit = (name: EtlEvent["event"], defaultLevel: Level, fields: object): EtlEvent => {
-    const { level, ...rest } = fields as { level?: Level };
+  const emit = (body: EventBody): EtlEvent => {
+    const { level, event: name, ...rest } = body;
     const parsed = EtlEventSchema.safeParse({
       ts: new Date(clock()).toISOString(),
-      level: level ?? defaultLevel,
+      level: level ?? DEFAULT_LEVEL[name],
       event: name,
       pipeline: options.pipeline,
       run_id: runId,
@@ -102,10 +117,11 @@ export function createEventEmitter(options: EventEmitterOptions): EventEmitter {
   };
   return {
     runId,
-    started: (fields = {}) => emit("etl_started", "info", fields),
-    heartbeat: (fields = {}) => emit("heartbeat", "debug", fields),
-    fileStarted: (fields) => emit("file_started", "info", fields),
-    fileProcessed: (fields) => emit("file_processed", "info", fields),
-    fileFailed: (fields) => emit("file_failed", "error", fields),
+    emit,
+    started: (fields = {}) => emit({ ...fields, event: "etl_started" }),
+    heartbeat: (fields = {}) => emit({ ...fields, event: "heartbeat" }),
+    fileStarted: (fields) => emit({ ...fields, event: "file_started" }),
+    fileProcessed: (fields) => emit({ ...fields, event: "file_processed" }),
+    fileFailed: (fields) => emit({ ...fields, event: "file_failed" }),
   };
 }

@@ -2,7 +2,7 @@
  * The log contract, version 1: one JSON object per line, UTF-8, append-only.
  *
  * These zod schemas are the single source of the contract. The JSON Schema in
- * `schemas/etl-log-event.v1.json` is generated from them (`npm run build:schema`),
+ * `lib/etl/etl-log-event.v1.schema.json` is generated from them (`npm run build:schema`),
  * and the README documents them field by field.
  *
  * @example

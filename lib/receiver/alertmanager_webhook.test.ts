@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { AlertmanagerWebhookSchema, exampleWebhook, parseWebhook, summarizeWebhook } from "./alertmanager_webhook.ts";
+import { AlertmanagerWebhookSchema, parseWebhook, summarizeWebhook } from "./alertmanager_webhook.ts";
+import { exampleWebhook } from "../../tools/receiver/example_webhook.ts";
 
 const samplePayload = exampleWebhook;
 

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type AlertmanagerWebhook, AlertmanagerWebhookSchema, exampleWebhook } from "./alertmanager_webhook.ts";
+import { type AlertmanagerWebhook, AlertmanagerWebhookSchema } from "./alertmanager_webhook.ts";
+import { exampleWebhook } from "../../tools/receiver/example_webhook.ts";
 import { createNotificationRing, DEFAULT_RING_CAPACITY, type Notification } from "./notification_ring.ts";
 
 const payload: AlertmanagerWebhook = AlertmanagerWebhookSchema.parse(exampleWebhook());

@@ -20,54 +20,19 @@
  */
 import { isBcryptHash } from "../auth/credential_verifier.ts";
 
-/**
- * The environment variable that moves the secrets folder (`--dir` wins over it).
- *
- * @example
- * ```ts
- * const dir = process.env[SECRETS_DIR_ENV] ?? DEFAULT_SECRETS_DIR;
- * ```
- */
+/** The environment variable that moves the secrets folder (`--dir` wins over it). */
 export const SECRETS_DIR_ENV = "ETL_SECRETS_DIR";
 
-/**
- * The secrets folder, relative to the repository root; git-ignored.
- *
- * @example
- * ```ts
- * join(DEFAULT_SECRETS_DIR, "metrics_password"); // "secrets/metrics_password"
- * ```
- */
+/** The secrets folder, relative to the repository root; git-ignored. */
 export const DEFAULT_SECRETS_DIR = "secrets";
 
-/**
- * Prometheus's `--web.config.file`, generated: the bcrypt hashes of its users.
- *
- * @example
- * ```ts
- * `--web.config.file=${join(dir, PROMETHEUS_WEB_CONFIG_FILE)}`;
- * ```
- */
+/** Prometheus's `--web.config.file`, generated: the bcrypt hashes of its users. */
 export const PROMETHEUS_WEB_CONFIG_FILE = "prometheus-web.yml";
 
-/**
- * The generated reference: who uses which credential, and how to try it.
- *
- * @example
- * ```ts
- * console.log(`See ${join(dir, CREDENTIALS_REFERENCE_FILE)}`);
- * ```
- */
+/** The generated reference: who uses which credential, and how to try it. */
 export const CREDENTIALS_REFERENCE_FILE = "CREDENTIALS.md";
 
-/**
- * The names `--rotate NAME` accepts, one per credential.
- *
- * @example
- * ```ts
- * CREDENTIAL_NAMES.includes("grafana_admin"); // true
- * ```
- */
+/** The names `--rotate NAME` accepts, one per credential. */
 export const CREDENTIAL_NAMES = [
   "metrics",
   "control",
@@ -77,14 +42,7 @@ export const CREDENTIAL_NAMES = [
   "grafana_admin",
 ] as const;
 
-/**
- * One of {@linkcode CREDENTIAL_NAMES}.
- *
- * @example
- * ```ts
- * const name: CredentialName = "prometheus_readonly";
- * ```
- */
+/** One of {@linkcode CREDENTIAL_NAMES}. */
 export type CredentialName = (typeof CREDENTIAL_NAMES)[number];
 
 /**
@@ -92,27 +50,13 @@ export type CredentialName = (typeof CREDENTIAL_NAMES)[number];
  * - `file`: a `.bcrypt` file beside the password, read by our own servers;
  * - `prometheus-web-config`: a line of {@linkcode PROMETHEUS_WEB_CONFIG_FILE};
  * - `none`: the server stores its own (Grafana hashes it into its database).
- *
- * @example
- * ```ts
- * const storage: HashStorage = { kind: "file", file: "control_password.bcrypt" };
- * ```
  */
 export type HashStorage =
   | { kind: "file"; file: string }
   | { kind: "prometheus-web-config" }
   | { kind: "none" };
 
-/**
- * One credential of the stack. File names are relative to the secrets folder.
- *
- * @example
- * ```ts
- * const readonly = credentialSpec("prometheus_readonly");
- * readonly.user; // "readonly"
- * readonly.passwordFile; // "prometheus_readonly_password"
- * ```
- */
+/** One credential of the stack. File names are relative to the secrets folder. */
 export interface CredentialSpec {
   /** What `--rotate NAME` calls it. */
   name: CredentialName;
@@ -143,11 +87,6 @@ export interface CredentialSpec {
  * The stack's credentials. The metrics file names are those of
  * `lib/secrets/dev_credentials.ts` (checked by a test), so the dev command and the
  * generator share them.
- *
- * @example
- * ```ts
- * for (const c of STACK_CREDENTIALS) console.log(`${c.name}: ${c.user} (${c.passwordFile})`);
- * ```
  */
 export const STACK_CREDENTIALS: readonly CredentialSpec[] = [
   {
@@ -252,14 +191,7 @@ export function isCredentialName(value: string): value is CredentialName {
   return (CREDENTIAL_NAMES as readonly string[]).includes(value);
 }
 
-/**
- * A user of Prometheus's web config and the bcrypt hash of its password.
- *
- * @example
- * ```ts
- * const entry: WebConfigUser = { user: "readonly", hash: await bcrypt.hash(password, 10) };
- * ```
- */
+/** A user of Prometheus's web config and the bcrypt hash of its password. */
 export interface WebConfigUser {
   user: string;
   hash: string;
@@ -369,14 +301,7 @@ function joinPath(dir: string, file: string): string {
   return dir.endsWith("/") ? `${dir}${file}` : `${dir}/${file}`;
 }
 
-/**
- * What {@linkcode renderCredentialsReference} describes.
- *
- * @example
- * ```ts
- * const input: CredentialsReferenceInput = { dir: "secrets", credentials: STACK_CREDENTIALS };
- * ```
- */
+/** What {@linkcode renderCredentialsReference} describes. */
 export interface CredentialsReferenceInput {
   /** The secrets folder as the reader should type it (relative to the repository root when inside it). */
   dir: string;

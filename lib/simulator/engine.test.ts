@@ -18,15 +18,15 @@ describe("createEngine", () => {
 
   it("starts with etl_started and keeps time in order", () => {
     const events = run(DEFAULT_PROFILE, 1);
-    expect(events[0]).toEqual({ atMs: 0, kind: "etl_started" });
+    expect(events[0]).toEqual({ atMs: 0, event: "etl_started", version: "simulator" });
     for (let i = 1; i < events.length; i++) expect(events[i]!.atMs).toBeGreaterThanOrEqual(events[i - 1]!.atMs);
   });
 
   it("reproduces the reference profile: ~10 records/s, 50-500 records a file, ~1 failure a minute", () => {
     const events = run(DEFAULT_PROFILE, 10);
     const minutes = 600;
-    const done = events.filter((e) => e.kind === "file_processed");
-    const failed = events.filter((e) => e.kind === "file_failed");
+    const done = events.filter((e) => e.event === "file_processed");
+    const failed = events.filter((e) => e.event === "file_failed");
     const records = [...done, ...failed].reduce((s, e) => s + e.records, 0);
     expect(records / (minutes * 60)).toBeGreaterThan(9);
     expect(records / (minutes * 60)).toBeLessThan(10.5);
@@ -35,39 +35,39 @@ describe("createEngine", () => {
     for (const e of done) {
       expect(e.records).toBeGreaterThanOrEqual(50);
       expect(e.records).toBeLessThanOrEqual(500);
-      expect(e.durationMs).toBeCloseTo((e.records / 10) * 1000, -1);
+      expect(e.duration_ms).toBeCloseTo((e.records / 10) * 1000, -1);
     }
-    const types = new Set(failed.map((e) => e.errorType));
+    const types = new Set(failed.map((e) => e.error_type));
     expect(types.size).toBe(5);
   });
 
   it("beats every 5 s whatever happens", () => {
-    const beats = run(DEFAULT_PROFILE, 1).filter((e) => e.kind === "heartbeat");
+    const beats = run(DEFAULT_PROFILE, 1).filter((e) => e.event === "heartbeat");
     expect(beats.length).toBe(3_600_000 / HEARTBEAT_INTERVAL_MS);
     expect(beats.every((b, i) => b.atMs === (i + 1) * HEARTBEAT_INTERVAL_MS)).toBe(true);
   });
 
   it("compresses time with speed: 60 runs an hour's work in a minute", () => {
-    const slow = run(DEFAULT_PROFILE, 1, 3, 1).filter((e) => e.kind !== "heartbeat");
-    const fast = run(DEFAULT_PROFILE, 1, 3, 60).filter((e) => e.kind !== "heartbeat");
+    const slow = run(DEFAULT_PROFILE, 1, 3, 1).filter((e) => e.event !== "heartbeat");
+    const fast = run(DEFAULT_PROFILE, 1, 3, 60).filter((e) => e.event !== "heartbeat");
     expect(fast.length).toBe(slow.length);
     expect(fast.at(-1)!.atMs).toBeCloseTo(slow.at(-1)!.atMs / 60, -2);
   });
 
   it("slows files under the slow scenario and keeps them small under low-throughput", () => {
-    const slow = run(applyScenario(DEFAULT_PROFILE, "slow"), 2).filter((e) => e.kind === "file_processed");
-    const median = slow.map((e) => e.durationMs).sort((a, b) => a - b)[Math.floor(slow.length / 2)]!;
+    const slow = run(applyScenario(DEFAULT_PROFILE, "slow"), 2).filter((e) => e.event === "file_processed");
+    const median = slow.map((e) => e.duration_ms).sort((a, b) => a - b)[Math.floor(slow.length / 2)]!;
     expect(median).toBeGreaterThan(60_000);
     const low = run(applyScenario(DEFAULT_PROFILE, "low-throughput"), 1);
-    const records = low.filter((e) => e.kind === "file_processed").reduce((s, e) => s + e.records, 0);
+    const records = low.filter((e) => e.event === "file_processed").reduce((s, e) => s + e.records, 0);
     expect(records / 3600).toBeLessThan(1);
-    expect(low.some((e) => e.kind === "file_failed")).toBe(false);
+    expect(low.some((e) => e.event === "file_failed")).toBe(false);
   });
 
   it("fails most files under error-burst", () => {
     const events = run(applyScenario(DEFAULT_PROFILE, "error-burst"), 1);
-    const failed = events.filter((e) => e.kind === "file_failed").length;
-    const done = events.filter((e) => e.kind === "file_processed").length;
+    const failed = events.filter((e) => e.event === "file_failed").length;
+    const done = events.filter((e) => e.event === "file_processed").length;
     expect(failed).toBeGreaterThan(done * 5);
   });
 

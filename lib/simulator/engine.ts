@@ -1,8 +1,8 @@
 /**
  * The simulation of one pipeline as a pure schedule: it says which event
- * comes next and when, from a profile and a seeded generator. It reads no
- * clock and writes nothing; the simulator worker turns its plan into log
- * lines at the right moments (or as fast as it can, for load generation).
+ * of the log contract comes next and when, from a profile and a seeded
+ * generator. It reads no clock and writes nothing; the emitter stamps the
+ * time, pipeline and run on each event as it writes it.
  *
  * @example
  * ```ts
@@ -10,23 +10,19 @@
  * import { createRandom } from "./random.ts";
  * import { DEFAULT_PROFILE } from "./profile.ts";
  * const engine = createEngine({ profile: DEFAULT_PROFILE, random: createRandom(1), startMs: 0, pipeline: "etl" });
- * engine.next(); // { atMs: 0, kind: "etl_started" }
+ * engine.next(); // { atMs: 0, event: "etl_started", version: "simulator" }
  * ```
  * @module
  */
+import type { EventBody } from "../etl/emitter.ts";
 import type { Profile } from "./profile.ts";
 import type { Random } from "./random.ts";
 
 /** Heartbeats come this often (wall time), whatever the speed. */
 export const HEARTBEAT_INTERVAL_MS = 5_000;
 
-/** An event the engine plans; the worker adds `ts`, `level` and `pipeline`. */
-export type PlannedEvent =
-  | { atMs: number; kind: "etl_started" }
-  | { atMs: number; kind: "heartbeat"; state: "idle" | "processing" }
-  | { atMs: number; kind: "file_started"; file: string }
-  | { atMs: number; kind: "file_processed"; file: string; records: number; durationMs: number }
-  | { atMs: number; kind: "file_failed"; file: string; records: number; durationMs: number; errorType: string; message: string };
+/** An event of the contract and the time (ms) it is due; the emitter stamps the rest. */
+export type PlannedEvent = EventBody & { atMs: number };
 
 /** Options of {@linkcode createEngine}. */
 export interface EngineOptions {
@@ -111,11 +107,11 @@ export function createEngine(options: EngineOptions): Engine {
       clockMs = atMs;
       if (!started) {
         started = true;
-        return { atMs, kind: "etl_started" };
+        return { atMs, event: "etl_started", version: "simulator" };
       }
       if (atMs === nextHeartbeatMs) {
         nextHeartbeatMs += HEARTBEAT_INTERVAL_MS;
-        return { atMs, kind: "heartbeat", state: current === null ? "idle" : "processing" };
+        return { atMs, event: "heartbeat", state: current === null ? "idle" : "processing" };
       }
       if (current === null) {
         current = planFile(atMs);
@@ -123,20 +119,20 @@ export function createEngine(options: EngineOptions): Engine {
       }
       if (!announced) {
         announced = true;
-        return { atMs, kind: "file_started", file: current.file };
+        return { atMs, event: "file_started", file: current.file };
       }
       const done = current;
       current = null;
       nextFileMs = atMs + (profile.pauseBetweenFilesSeconds / speed) * 1000;
-      const durationMs = Math.round(done.endMs - done.startMs);
-      if (!done.failed) return { atMs, kind: "file_processed", file: done.file, records: done.records, durationMs };
+      const duration_ms = Math.round(done.endMs - done.startMs);
+      if (!done.failed) return { atMs, event: "file_processed", file: done.file, records: done.records, duration_ms };
       return {
         atMs,
-        kind: "file_failed",
+        event: "file_failed",
         file: done.file,
+        error_type: done.errorType,
         records: done.records,
-        durationMs,
-        errorType: done.errorType,
+        duration_ms,
         message: MESSAGES[done.errorType] ?? `Simulated ${done.errorType}`,
       };
     },

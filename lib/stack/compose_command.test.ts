@@ -17,7 +17,7 @@ import {
   upArgs,
   versionArgv,
 } from "./compose_command.ts";
-import { STACK_SERVICES } from "./compose_settings.ts";
+import { STACK_SERVICES } from "./compose_project.ts";
 
 const PORTS = { grafanaPort: 3000, prometheusPort: 9090, alertmanagerPort: 9093, exporterPort: 8083, simulatorPort: 8000, receiverPort: 9095 };
 

@@ -15,7 +15,7 @@
  * @module
  */
 import { parse as parseYaml } from "yaml";
-import { PUBLISHED_PORTS, type StackPortNumbers } from "./compose_settings.ts";
+import { PUBLISHED_PORTS, type StackPortNumbers } from "./published_ports.ts";
 
 /**
  * Compose v2, the Docker CLI plugin.

@@ -11,6 +11,13 @@
  * every prediction. The model also checks thresholds against days of
  * simulated scrapes in milliseconds, where promtool would take minutes.
  *
+ * It restates each expression of `lib/alerts/rules.ts` on purpose: an
+ * independent oracle, written apart from the PromQL, whose predictions
+ * promtool's results are checked against (a rule changed in one place and
+ * not the other fails `tools/alerts/rule_tests.test.ts`). Thresholds,
+ * windows and `for` durations are not restated: they come from the rules'
+ * `AlertParams`.
+ *
  * Prometheus 3 selects ranges left-open `(t-w, t]`, which moves the
  * onset of rate-based alerts by one step; these tests target Prometheus 2.
  *

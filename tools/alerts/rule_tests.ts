@@ -22,7 +22,7 @@
  * does not do what its title claims.
  *
  * Inhibition cannot be tested here (promtool knows nothing of
- * Alertmanager); `lib/alerts/alertmanager.test.ts` checks that config.
+ * Alertmanager); `lib/alerts/alertmanager_config.test.ts` checks that config.
  *
  * @example
  * ```ts
@@ -599,7 +599,7 @@ export async function ruleTestsYaml(params: AlertParams = PRODUCTION_ALERT_PARAM
     "Boundary times assume Prometheus 2.x range selectors ([t-w, t], closed).",
     "",
     "Inhibition is Alertmanager's and cannot be tested by promtool: see",
-    "prometheus/alertmanager.yml and lib/alerts/alertmanager.test.ts.",
+    "prometheus/alertmanager.yml and lib/alerts/alertmanager_config.test.ts.",
   ].join("\n");
   return toYaml(await ruleTestFile(params, options), header);
 }

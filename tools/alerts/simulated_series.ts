@@ -21,12 +21,12 @@
  * @module
  */
 import { createEventEmitter } from "../../lib/etl/emitter.ts";
+import type { EtlEvent } from "../../lib/etl/events.ts";
 import { etlFamilies } from "../../lib/metrics/etl_families.ts";
 import { foldEvent } from "../../lib/etl/reducer.ts";
-import { emitPlanned } from "../../lib/simulator/emit_planned.ts";
-import { createEngine, type Engine, type PlannedEvent } from "../../lib/simulator/engine.ts";
-import { applyScenario, DEFAULT_PROFILE, type Profile, type Scenario } from "../../lib/simulator/profile.ts";
-import { createRandom } from "../../lib/simulator/random.ts";
+import type { PlannedEvent } from "../../lib/simulator/engine.ts";
+import { DEFAULT_PROFILE, type Profile, type Scenario } from "../../lib/simulator/profile.ts";
+import { createSchedule, type Schedule } from "../../lib/simulator/schedule.ts";
 import { createIngestState } from "../../lib/etl/state.ts";
 import type { InputSeries, SampleValue, SeriesSet } from "./model.ts";
 import { alertDefinitions, PRODUCTION_ALERT_PARAMS } from "../../lib/alerts/rules.ts";
@@ -81,16 +81,26 @@ export function ruleInputMetrics(): string[] {
 
 interface Lane {
   pipeline: SimulatedPipeline;
-  engine: Engine;
-  emitter: ReturnType<typeof createEventEmitter>;
-  clockMs: number;
-  switched: boolean;
-  stalled: boolean;
+  schedule: Schedule;
+  /** Writes an event as the exporter would read it, stamped with the time it was due. */
+  emit: (event: PlannedEvent) => EtlEvent;
+  switchPending: boolean;
+  stopped: boolean;
 }
 
-function emit(lane: Lane, planned: PlannedEvent) {
-  lane.clockMs = planned.atMs;
-  return emitPlanned(lane.emitter, planned);
+function createLane(pipeline: SimulatedPipeline, speed: number): Lane {
+  let dueMs = 0;
+  const emitter = createEventEmitter({ pipeline: pipeline.name, runId: `sim-${pipeline.seed}`, clock: () => dueMs, write: () => {} });
+  return {
+    pipeline,
+    schedule: createSchedule([{ pipeline: pipeline.name, profile: pipeline.profile ?? DEFAULT_PROFILE, seed: pipeline.seed }], { startMs: 0, speed }),
+    emit: ({ atMs, ...body }) => {
+      dueMs = atMs;
+      return emitter.emit(body);
+    },
+    switchPending: pipeline.scenario !== undefined,
+    stopped: false,
+  };
 }
 
 /**
@@ -118,24 +128,26 @@ export async function simulateScrapes(options: SimulateOptions): Promise<SeriesS
   const crashMs = options.crashAtSeconds === undefined ? Infinity : options.crashAtSeconds * 1000;
 
   const state = createIngestState();
-  const lanes: Lane[] = options.pipelines.map((pipeline) => {
-    const lane: Lane = {
-      pipeline,
-      engine: createEngine({
-        pipeline: pipeline.name,
-        profile: pipeline.profile ?? DEFAULT_PROFILE,
-        random: createRandom(pipeline.seed),
-        startMs: 0,
-        speed,
-      }),
-      emitter: undefined as unknown as Lane["emitter"],
-      clockMs: 0,
-      switched: pipeline.scenario === undefined,
-      stalled: false,
-    };
-    lane.emitter = createEventEmitter({ pipeline: pipeline.name, runId: `sim-${pipeline.seed}`, clock: () => lane.clockMs, write: () => {} });
-    return lane;
-  });
+  const lanes = options.pipelines.map((pipeline) => createLane(pipeline, speed));
+
+  // The events due by `nowMs`; the switch of a lane's scenario and the crash cut its run where they fall.
+  const runUntil = (lane: Lane, nowMs: number) => {
+    while (!lane.stopped) {
+      const switchMs = lane.switchPending ? (lane.pipeline.switchAtSeconds ?? 0) * 1000 : Infinity;
+      const limitMs = Math.min(switchMs, crashMs);
+      if (limitMs > nowMs) {
+        for (const { event } of lane.schedule.takeDue(nowMs)) foldEvent(state, lane.emit(event));
+        return;
+      }
+      for (const { event } of lane.schedule.takeDue(limitMs, { before: true })) foldEvent(state, lane.emit(event));
+      if (switchMs <= crashMs) {
+        lane.switchPending = false;
+        lane.schedule.setScenario(lane.pipeline.scenario!, switchMs);
+        if (switchMs < crashMs) continue;
+      }
+      lane.stopped = true;
+    }
+  };
 
   const series = new Map<string, { name: string; labels: Record<string, string>; values: SampleValue[] }>();
   const put = (name: string, labels: Record<string, string>, step: number, v: number) => {
@@ -150,26 +162,7 @@ export async function simulateScrapes(options: SimulateOptions): Promise<SeriesS
 
   for (let step = 0; step <= steps; step++) {
     const nowMs = Math.round(step * g * 1000);
-    for (const lane of lanes) {
-      const { pipeline, engine } = lane;
-      const switchMs = (pipeline.switchAtSeconds ?? 0) * 1000;
-      while (!lane.stalled && engine.peekMs() <= nowMs) {
-        if (!lane.switched && engine.peekMs() >= switchMs) {
-          lane.switched = true;
-          if (pipeline.scenario === "stall") {
-            lane.stalled = true;
-            break;
-          }
-          engine.setProfile(applyScenario(pipeline.profile ?? DEFAULT_PROFILE, pipeline.scenario!), switchMs);
-          continue;
-        }
-        if (engine.peekMs() >= crashMs) {
-          lane.stalled = true;
-          break;
-        }
-        foldEvent(state, emit(lane, engine.next()));
-      }
-    }
+    for (const lane of lanes) runUntil(lane, nowMs);
     put("up", { job: exporterJob, instance: exporterInstance }, step, 1);
     put("up", { job: simulatorJob, instance: simulatorInstance }, step, nowMs >= crashMs ? 0 : 1);
     for (const family of etlFamilies(state, nowMs)) {

@@ -25,6 +25,7 @@ import { renderMetrics } from "../../lib/metrics/render.ts";
 import { boundedNumber, COMMON_SETTINGS, type SettingsSpec } from "../../lib/config/settings.ts";
 import type { Snapshot } from "../../lib/etl/snapshot.ts";
 import { createIngestState } from "../../lib/etl/state.ts";
+import { counted } from "../logging.ts";
 import { serveOrExit } from "../serve.ts";
 import { onShutdown, settingAsGiven, startWorker } from "../start.ts";
 import { bulkIngest } from "./bulk_ingest.ts";
@@ -117,10 +118,12 @@ const catchUp = (from: Record<string, FilePosition> | undefined) =>
     onBadLine: warnBadLine,
     onError: (error, file) => log.error("Cannot read {file}: {error}", { file, error }),
     onFinish: ({ files, bytes, workers }) =>
-      log.info("Read the backlog of {files} files, {megabytes} MB, with {workers} worker threads", {
+      log.info("Read the backlog of {fileCount}, {megabytes} MB, with {threads}", {
         files,
         megabytes: Number((bytes / 1e6).toFixed(1)),
         workers,
+        fileCount: counted(files, "file"),
+        threads: counted(workers, "worker thread"),
       }),
   });
 // Made after the catch-up, from the positions it reached; until then nothing is checkpointed.
@@ -210,7 +213,7 @@ tailer = makeTailer(caughtUp);
 // Whatever arrived during the bulk read, and files it left to the tailer (rotated while we were down).
 await tailer.poll();
 ready = true;
-log.info("Caught up with the logs in {seconds} s: {lines} lines", {
+log.info("Caught up with the logs in {seconds} s (lines: {lines})", {
   seconds: Number(((performance.now() - catchUpStarted) / 1000).toFixed(3)),
   lines: state.lines,
 });

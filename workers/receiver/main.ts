@@ -13,13 +13,12 @@ import { dirname, join } from "node:path";
 import process from "node:process";
 import { getLogger } from "@logtape/logtape";
 import * as z from "zod";
-import { basicAuth } from "../../handlers/basic_auth.ts";
 import { createWebhookReceiverApp } from "../../handlers/webhook_receiver.ts";
 import { summarizeWebhook } from "../../lib/receiver/alertmanager_webhook.ts";
-import { createCredentialVerifier } from "../../lib/auth/credential_verifier.ts";
 import { createNotificationRing, type Notification, type NotificationStore } from "../../lib/receiver/notification_ring.ts";
 import { COMMON_SETTINGS, portSetting, type SettingsSpec } from "../../lib/config/settings.ts";
-import { resolveCredential } from "../credentials.ts";
+import { credentialAuthOrExit } from "../credentials.ts";
+import { counted } from "../logging.ts";
 import { serveOrExit } from "../serve.ts";
 import { onShutdown, settingAsGiven, startWorker } from "../start.ts";
 
@@ -62,33 +61,28 @@ const log = getLogger(["etl", "receiver"]);
 const file = settings.notificationsFile === "off" ? null : (settings.notificationsFile ?? join(settings.dataDir, "notifications.jsonl"));
 const url = `http://${settings.host}:${settings.receiverPort}`;
 
-const credential = await resolveCredential({
+const { credential, auth } = await credentialAuthOrExit("receiver", {
   user: settings.receiverUser,
   passwordFile: settings.receiverPasswordFile,
   devName: "receiver",
   setting: "ETL_RECEIVER_PASSWORD_FILE",
   purpose: "the webhook receiver",
   hint: (passwordFile) => `curl -u "${settings.receiverUser}:$(cat ${passwordFile})" ${url}/notifications`,
-}).catch((error) => exitWith(error, 2));
-const verifier = createCredentialVerifier({ user: credential.user, passwordHash: credential.passwordHash });
+}, "etl-receiver");
 
 if (file !== null) {
   // Fail at start, not at the first alert, when the file cannot be written.
-  await mkdir(dirname(file), { recursive: true }).then(() => appendFile(file, "")).catch((error) => exitWith(error, 1));
+  await mkdir(dirname(file), { recursive: true }).then(() => appendFile(file, "")).catch(exitWith);
 }
 const store = fileBackedStore(file);
-const app = createWebhookReceiverApp({ store, auth: basicAuth(verifier, { realm: "etl-receiver" }) });
+const app = createWebhookReceiverApp({ store, auth });
 
 const server = await serveOrExit(app.fetch, { port: settings.receiverPort, hostname: settings.host,
   portSetting: settingAsGiven(settings, "receiverPort"),
   hostSetting: settingAsGiven(settings, "host"),
 });
-log.info("Receiver on http://{host}:{port}/ (POST /webhook as {user}; notifications appended to {file})", {
-  host: settings.host,
-  port: server.port,
-  user: credential.user,
-  file: file ?? "nowhere (off)",
-});
+const kept = file === null ? "notifications kept in memory only, as ETL_NOTIFICATIONS_FILE is off" : "notifications appended to {file}";
+log.info(`Receiver on http://{host}:{port}/ (POST /webhook as {user}; ${kept})`, { host: settings.host, port: server.port, user: credential.user, file });
 onShutdown(async () => {
   await server.close();
   await store.flushed();
@@ -121,10 +115,11 @@ function fileBackedStore(path: string | null): NotificationStore & { flushed(): 
       }
       ring.record(notification);
       const { payload } = notification;
-      log.info("{summary} (receiver {receiver}, {alerts} alerts, group {groupKey})", {
+      log.info("{summary} (receiver {receiver}, {alertCount}, group {groupKey})", {
         summary: summarizeWebhook(payload),
         receiver: payload.receiver,
         alerts: payload.alerts.length,
+        alertCount: counted(payload.alerts.length, "alert"),
         groupKey: payload.groupKey,
         status: payload.status,
       });
@@ -133,8 +128,8 @@ function fileBackedStore(path: string | null): NotificationStore & { flushed(): 
   };
 }
 
-// 2 for a setting to fix (a bad password file), 1 for the machine (port taken, folder not writable).
-function exitWith(error: unknown, code: 1 | 2): never {
+// Exit 1: the machine is at fault (a folder not writable); a bad setting exits 2 where it is read.
+function exitWith(error: unknown): never {
   process.stderr.write(`receiver: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(code);
+  process.exit(1);
 }

@@ -10,9 +10,8 @@
  *     npm run scenario -- stall               # switch the running simulator
  *
  * `crash` strikes `--crash-after-seconds` (30) after start-up when it is the
- * starting scenario, so the stack first sees the pipeline run; switched to
- * at run time it strikes after 1 s (or sooner when that setting is shorter):
- * the pipeline has been seen already, and 1 s lets the answer reach the caller.
+ * starting scenario, and 1 s after a switch at run time (`simulation.ts`
+ * arms it; this file says what dying means: stop writing, log why, exit 3).
  *
  * @module
  */
@@ -22,21 +21,16 @@ import process from "node:process";
 import { dispose, getLogger } from "@logtape/logtape";
 import * as z from "zod";
 import { createApp } from "../../handlers/app.ts";
-import { basicAuth } from "../../handlers/basic_auth.ts";
 import { CONTROL_PATH, createControlApp, type ScenarioControl } from "../../handlers/control.ts";
-import { createCredentialVerifier } from "../../lib/auth/credential_verifier.ts";
 import { PipelineNameSchema } from "../../lib/etl/events.ts";
 import { boundedNumber, COMMON_SETTINGS, type SettingsSpec } from "../../lib/config/settings.ts";
 import { DEFAULT_PROFILE, PipelinesConfigSchema, type Profile, type Scenario, ScenarioSchema } from "../../lib/simulator/profile.ts";
-import { resolveCredential, resolveMetricsCredential } from "../credentials.ts";
+import { credentialAuthOrExit, metricsCredentialOptions } from "../credentials.ts";
+import { counted } from "../logging.ts";
 import { serveOrExit } from "../serve.ts";
 import { onShutdown, settingAsGiven, startWorker } from "../start.ts";
 import { claimLogFiles } from "./log_lock.ts";
 import { createSimulation, type Simulation } from "./simulation.ts";
-
-// A switch to `crash` at run time strikes this soon: long enough for the
-// 200 to reach the caller, short enough to watch the effect at once.
-const RUNTIME_CRASH_MS = 1_000;
 
 const SIMULATOR_SETTINGS = {
   ...COMMON_SETTINGS,
@@ -124,7 +118,7 @@ const simulation = createSimulation({
   onCrash: crash,
 });
 
-// Both the simulation's start-up timer and a run-time switch's can strike; the second must do nothing.
+// Set once the process is dying, so a shutdown signal meanwhile does not close the files twice.
 let crashing = false;
 function crash(): void {
   if (crashing) return;
@@ -142,37 +136,34 @@ if (settings.events !== undefined) {
   simulation.stop();
   const seconds = (performance.now() - started) / 1000;
   // The result of a one-shot run, on stdout and at once: a log record could be lost at exit.
-  process.stdout.write(`Wrote ${settings.events} events to ${logFiles.join(", ")} in ${seconds.toFixed(2)} s (seed ${seed})\n`);
+  process.stdout.write(`Wrote ${counted(settings.events, "event")} to ${logFiles.join(", ")} in ${seconds.toFixed(2)} s (seed ${seed})\n`);
   process.exit(0);
 }
 
-// A bad password file is a setting to fix: a message and exit 2, not a stack trace.
-const credential = await resolveMetricsCredential(
-  settings.metricsUser,
-  settings.metricsPasswordFile,
-  `http://${settings.host}:${settings.simulatorPort}/metrics`,
-).catch((error: Error) => exitWith(error.message));
-const verifier = createCredentialVerifier({ user: credential.user, passwordHash: credential.passwordHash });
-const controlUrl = `http://${settings.host}:${settings.simulatorPort}`;
-const controlCredential = await resolveCredential({
+const simulatorUrl = `http://${settings.host}:${settings.simulatorPort}`;
+const metrics = await credentialAuthOrExit(
+  "simulator",
+  metricsCredentialOptions(settings.metricsUser, settings.metricsPasswordFile, `${simulatorUrl}/metrics`),
+  "etl-simulator",
+);
+// A realm of its own, so a browser does not offer the /metrics password for /control.
+const controlAuth = await credentialAuthOrExit("simulator", {
   user: settings.controlUser,
   passwordFile: settings.controlPasswordFile,
   devName: "control",
   setting: "ETL_CONTROL_PASSWORD_FILE",
   purpose: "the simulator's /control/scenario",
-  hint: (file) => `npm run scenario -- --url ${controlUrl} --password-file ${file} stall`,
-}).catch((error: Error) => exitWith(error.message));
-const controlVerifier = createCredentialVerifier({ user: controlCredential.user, passwordHash: controlCredential.passwordHash });
-const control = simulationControl(simulation, Math.min(RUNTIME_CRASH_MS, settings.crashAfterSeconds * 1000));
+  hint: (file) => `npm run scenario -- --url ${simulatorUrl} --password-file ${file} stall`,
+}, "etl-simulator-control");
+const control = simulationControl(simulation);
 const app = createApp({
   title: "ETL simulator",
   description: `Simulating pipelines ${Object.keys(profiles).join(", ")}; logs in ${logDir}. ` +
-    `GET or PUT ${CONTROL_PATH} (basic auth, user ${controlCredential.user}) switches the scenario.`,
+    `GET or PUT ${CONTROL_PATH} (basic auth, user ${controlAuth.credential.user}) switches the scenario.`,
   source: () => ({ state: simulation.state, nowMs: Date.now(), ready: true }),
-  metricsAuth: basicAuth(verifier, { realm: "etl-simulator" }),
+  metricsAuth: metrics.auth,
 });
-// A realm of its own, so a browser does not offer the /metrics password here.
-app.route("/", createControlApp({ control, auth: basicAuth(controlVerifier, { realm: "etl-simulator-control" }) }));
+app.route("/", createControlApp({ control, auth: controlAuth.auth }));
 
 simulation.start();
 const server = await serveOrExit(app.fetch, { port: settings.simulatorPort, hostname: settings.host,
@@ -188,7 +179,6 @@ log.info("Simulator on http://{host}:{port}/ (pipelines {pipelines}, seed {seed}
   scenario: settings.scenario,
 });
 onShutdown(async () => {
-  control.dispose();
   // A crash under way has stopped the simulation already (its files are closed).
   if (!crashing) simulation.stop();
   await server.close();
@@ -196,29 +186,20 @@ onShutdown(async () => {
 
 /**
  * The simulation seen through the control endpoint: remembers since when the
- * scenario runs, makes a repeated switch a no-op (a second `stall` would
+ * scenario runs, and makes a repeated switch a no-op (a second `stall` would
  * otherwise restart the stall's clock, and the events it held back would
- * come out in a burst on resume), and makes a run-time `crash` strike after
- * `runtimeCrashMs` instead of the start-up delay.
+ * come out in a burst on resume).
  */
-function simulationControl(sim: Simulation, runtimeCrashMs: number): ScenarioControl & { dispose(): void } {
+function simulationControl(sim: Simulation): ScenarioControl {
   let sinceMs = Date.now();
-  let crashTimer: ReturnType<typeof setTimeout> | undefined;
   return {
     current: () => ({ scenario: sim.scenario(), sinceMs }),
     set(next: Scenario) {
       const previous = sim.scenario();
       if (next === previous) return;
-      clearTimeout(crashTimer);
-      crashTimer = undefined;
-      // The simulation arms its own (start-up length) crash timer too; ours strikes first.
       sim.setScenario(next);
-      if (next === "crash") crashTimer = setTimeout(crash, runtimeCrashMs);
       sinceMs = Date.now();
       log.info("Scenario switched from {previous} to {scenario}", { previous, scenario: next });
-    },
-    dispose() {
-      clearTimeout(crashTimer);
     },
   };
 }

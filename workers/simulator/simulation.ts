@@ -1,30 +1,28 @@
 /**
- * Runs the engines of the simulated pipelines against the log files: in real
+ * Runs the simulated pipelines' schedule against the log files: in real
  * time (`start`), or as fast as it can for a number of events (`generate`).
  * Every event written is also folded into an in-memory state, which the
  * simulator's own `/metrics` serves and which must equal what the exporter
  * derives from the files.
  *
- * @example
- * ```ts
- * import { createSimulation } from "./simulation.ts";
- * const sim = createSimulation({ logDir: "data/logs", pipelines: { etl: DEFAULT_PROFILE }, seed: 1, speed: 1 });
- * sim.start();
- * // …
- * sim.stop();
- * ```
+ * The simulation owns the files and the timers, the crash's included:
+ * `crash` strikes `crashAfterMs` after `start` when it is the starting
+ * scenario (so the stack first sees the pipeline run), and after at most
+ * 1 s when switched to at run time (the pipeline has been seen already, and
+ * 1 s lets the answer reach the caller).
+ *
  * @module
  */
 import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { createEventEmitter, type EventEmitter } from "../../lib/etl/emitter.ts";
-import type { EtlEvent } from "../../lib/etl/events.ts";
 import { foldEvent } from "../../lib/etl/reducer.ts";
-import { createEngine, type Engine, type PlannedEvent } from "../../lib/simulator/engine.ts";
-import { emitPlanned } from "../../lib/simulator/emit_planned.ts";
-import { applyScenario, type Profile, type Scenario } from "../../lib/simulator/profile.ts";
-import { createRandom } from "../../lib/simulator/random.ts";
 import { createIngestState, type IngestState } from "../../lib/etl/state.ts";
+import type { Profile, Scenario } from "../../lib/simulator/profile.ts";
+import { createSchedule, type DueEvent, laneSeed } from "../../lib/simulator/schedule.ts";
+
+/** A switch to `crash` at run time strikes this soon at the latest. */
+export const SWITCHED_CRASH_MS = 1_000;
 
 /** Options of {@linkcode createSimulation}. */
 export interface SimulationOptions {
@@ -37,18 +35,8 @@ export interface SimulationOptions {
   clock?: () => number;
   /** Called when the `crash` scenario strikes; the worker exits non-zero. */
   onCrash?: () => void;
-  /** How long `crash` runs before it strikes (wall ms). */
+  /** How long `crash` runs from `start` before it strikes (wall ms). Default 30 s. */
   crashAfterMs?: number;
-}
-
-interface Lane {
-  name: string;
-  profile: Profile;
-  engine: Engine;
-  emitter: EventEmitter;
-  fd: number;
-  buffer: string[];
-  bufferedBytes: number;
 }
 
 /** A running (or ready) simulation. */
@@ -63,118 +51,89 @@ export interface Simulation {
   stop(): void;
 }
 
+interface LogFile {
+  fd: number;
+  buffer: string[];
+  bufferedBytes: number;
+}
+
 const FLUSH_BYTES = 1 << 20;
 
-/** Opens the log files (append mode) and prepares one engine per pipeline. */
+/** Opens the log files (append mode) and prepares the schedule of the pipelines. */
 export function createSimulation(options: SimulationOptions): Simulation {
   const clock = options.clock ?? Date.now;
+  const crashAfterMs = options.crashAfterMs ?? 30_000;
   const state = createIngestState();
-  let scenario: Scenario = options.scenario ?? "normal";
-  let stalledAtMs: number | null = scenario === "stall" ? clock() : null;
+  const schedule = createSchedule(
+    Object.entries(options.pipelines).map(([pipeline, profile], index) => ({ pipeline, profile, seed: laneSeed(options.seed, index) })),
+    { startMs: clock(), speed: options.speed, scenario: options.scenario },
+  );
   let timer: ReturnType<typeof setTimeout> | undefined;
   let crashTimer: ReturnType<typeof setTimeout> | undefined;
   let batching = false;
   mkdirSync(options.logDir, { recursive: true });
 
-  const names = Object.keys(options.pipelines);
-  const lanes: Lane[] = names.map((name, index) => {
-    const profile = options.pipelines[name]!;
-    const fd = openSync(join(options.logDir, `${name}.log`), "a");
-    const lane: Lane = {
-      name,
-      profile,
-      fd,
-      buffer: [],
-      bufferedBytes: 0,
-      engine: createEngine({
-        pipeline: name,
-        profile: applyScenario(profile, scenario),
-        random: createRandom((options.seed + Math.imul(index, 0x9e3779b1)) >>> 0),
-        startMs: clock(),
-        speed: options.speed,
-      }),
-      emitter: undefined as unknown as EventEmitter,
-    };
-    lane.emitter = createEventEmitter({
-      pipeline: name,
-      clock,
-      write: (line) => {
-        if (!batching) {
-          writeSync(fd, line);
-          return;
-        }
-        lane.buffer.push(line);
-        lane.bufferedBytes += line.length;
-        if (lane.bufferedBytes >= FLUSH_BYTES) flush(lane);
-      },
-    });
-    return lane;
-  });
+  const files: LogFile[] = [];
+  const emitters = new Map<string, EventEmitter>();
+  for (const { pipeline } of schedule.lanes) {
+    const file: LogFile = { fd: openSync(join(options.logDir, `${pipeline}.log`), "a"), buffer: [], bufferedBytes: 0 };
+    files.push(file);
+    emitters.set(pipeline, createEventEmitter({ pipeline, clock, write: (line) => append(file, line) }));
+  }
 
-  const flush = (lane: Lane) => {
-    if (lane.buffer.length === 0) return;
-    writeSync(lane.fd, lane.buffer.join(""));
-    lane.buffer = [];
-    lane.bufferedBytes = 0;
-  };
+  function append(file: LogFile, line: string): void {
+    if (!batching) {
+      writeSync(file.fd, line);
+      return;
+    }
+    file.buffer.push(line);
+    file.bufferedBytes += line.length;
+    if (file.bufferedBytes >= FLUSH_BYTES) flush(file);
+  }
 
-  const emit = (lane: Lane, planned: PlannedEvent): EtlEvent => emitPlanned(lane.emitter, planned);
+  function flush(file: LogFile): void {
+    if (file.buffer.length === 0) return;
+    writeSync(file.fd, file.buffer.join(""));
+    file.buffer = [];
+    file.bufferedBytes = 0;
+  }
 
-  const earliestLane = (): Lane => {
-    let best = lanes[0]!;
-    for (const lane of lanes) if (lane.engine.peekMs() < best.engine.peekMs()) best = lane;
-    return best;
-  };
+  const write = ({ lane, event: { atMs: _atMs, ...body } }: DueEvent) => foldEvent(state, emitters.get(lane.pipeline)!.emit(body));
 
   const tick = () => {
     timer = undefined;
-    if (scenario === "stall") return;
-    const now = clock();
-    for (let lane = earliestLane(); lane.engine.peekMs() <= now; lane = earliestLane()) {
-      foldEvent(state, emit(lane, lane.engine.next()));
-    }
-    const waitMs = Math.min(Math.max(earliestLane().engine.peekMs() - clock(), 1), 1000);
+    if (schedule.scenario() === "stall") return;
+    for (const due of schedule.takeDue(clock())) write(due);
+    const waitMs = Math.min(Math.max(schedule.peekMs() - clock(), 1), 1000);
     timer = setTimeout(tick, waitMs);
   };
 
-  const armCrash = () => {
+  const armCrash = (afterMs: number) => {
     clearTimeout(crashTimer);
-    crashTimer = setTimeout(() => options.onCrash?.(), options.crashAfterMs ?? 30_000);
+    crashTimer = setTimeout(() => options.onCrash?.(), afterMs);
   };
 
   return {
     state,
-    scenario: () => scenario,
+    scenario: () => schedule.scenario(),
     setScenario(next) {
-      const now = clock();
-      if (scenario === "stall" && next !== "stall" && stalledAtMs !== null) {
-        for (const lane of lanes) lane.engine.resumeAfter(now - stalledAtMs);
-        stalledAtMs = null;
-      }
-      if (next === "stall") stalledAtMs = now;
-      if (next === "crash") armCrash();
+      schedule.setScenario(next, clock());
+      if (next === "crash") armCrash(Math.min(SWITCHED_CRASH_MS, crashAfterMs));
       else clearTimeout(crashTimer);
-      scenario = next;
-      for (const lane of lanes) lane.engine.setProfile(applyScenario(lane.profile, next), now);
-      if (timer !== undefined) {
-        clearTimeout(timer);
-        timer = undefined;
-      }
+      clearTimeout(timer);
+      timer = undefined;
       if (next !== "stall") tick();
     },
     start() {
-      if (scenario === "crash") armCrash();
+      if (schedule.scenario() === "crash") armCrash(crashAfterMs);
       tick();
     },
     generate(count) {
       batching = true;
       try {
-        for (let i = 0; i < count; i++) {
-          const lane = earliestLane();
-          foldEvent(state, emit(lane, lane.engine.next()));
-        }
+        for (let i = 0; i < count; i++) write(schedule.takeNext());
       } finally {
-        for (const lane of lanes) flush(lane);
+        for (const file of files) flush(file);
         batching = false;
       }
     },
@@ -182,9 +141,9 @@ export function createSimulation(options: SimulationOptions): Simulation {
       clearTimeout(timer);
       clearTimeout(crashTimer);
       timer = undefined;
-      for (const lane of lanes) {
-        flush(lane);
-        closeSync(lane.fd);
+      for (const file of files) {
+        flush(file);
+        closeSync(file.fd);
       }
     },
   };

@@ -4,13 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import bcrypt from "bcryptjs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import {
-  ensureDevCredentials,
-  HASH_FILE_NAME,
-  PASSWORD_FILE_NAME,
-  readPassword,
-  readPasswordHash,
-} from "./dev_credentials.ts";
+import { HASH_FILE_NAME, PASSWORD_FILE_NAME } from "../lib/secrets/dev_credentials.ts";
+import { ensureDevCredentials, readPassword, readPasswordHash, readSecretFile } from "./secret_files.ts";
 
 let root = "";
 let dir = "";
@@ -144,15 +139,15 @@ describe("ensureDevCredentials", () => {
 describe("readPassword and readPasswordHash", () => {
   it("explain a missing file", async () => {
     const missing = join(root, "nowhere");
-    await expect(readPassword(missing)).rejects.toThrow(`password file not found: ${missing}`);
-    await expect(readPasswordHash(missing)).rejects.toThrow(`password hash file not found: ${missing}`);
+    await expect(readPassword(missing)).rejects.toThrow(`cannot read the password file ${missing}: not found`);
+    await expect(readPasswordHash(missing)).rejects.toThrow(`cannot read the password hash file ${missing}: not found`);
   });
 
   it("explain an empty file", async () => {
     const empty = join(root, "empty");
     await writeFile(empty, "\n");
-    await expect(readPassword(empty)).rejects.toThrow(`password file is empty: ${empty}`);
-    await expect(readPasswordHash(empty)).rejects.toThrow(`password hash file is empty: ${empty}`);
+    await expect(readPassword(empty)).rejects.toThrow(`the password file ${empty} is empty`);
+    await expect(readPasswordHash(empty)).rejects.toThrow(`the password hash file ${empty} is empty`);
   });
 
   it("refuse a hash file holding something else, without quoting it", async () => {
@@ -177,5 +172,18 @@ describe("readPassword and readPasswordHash", () => {
     const hash = await bcrypt.hash("x", 4);
     await writeFile(file, `${hash}\n`);
     expect(await readPasswordHash(file)).toBe(hash);
+  });
+});
+
+describe("readSecretFile", () => {
+  it("says how a missing file is made, and names the setting that named a file", async () => {
+    const missing = join(root, "nowhere");
+    await expect(readSecretFile(missing, { what: "control password", whenMissing: "npm run dev makes it" }))
+      .rejects.toThrow(`cannot read the control password file ${missing}: not found (npm run dev makes it)`);
+    await expect(readSecretFile(missing, { setting: "ETL_RECEIVER_PASSWORD_FILE" }))
+      .rejects.toThrow(`ETL_RECEIVER_PASSWORD_FILE ${missing}: ENOENT`);
+    const empty = join(root, "empty");
+    await writeFile(empty, "");
+    await expect(readPassword(empty, { setting: "ETL_X_FILE" })).rejects.toThrow(`ETL_X_FILE ${empty}: the file is empty`);
   });
 });

@@ -1,0 +1,68 @@
+/**
+ * The published ports as the CLI uses them: the URL of each service, and
+ * the checks made before `up` (a port given twice, a port another program
+ * holds), each message naming the variable that moves the port.
+ *
+ * @module
+ */
+import { type PortKey, portByKey, PUBLISHED_PORTS, type StackPortNumbers } from "./published_ports.ts";
+
+/**
+ * The host the CLI connects to for a bind address: loopback when the ports
+ * are published on every address, brackets around IPv6.
+ *
+ * @example
+ * ```ts
+ * connectHost("0.0.0.0"); // "127.0.0.1"
+ * connectHost("::1"); // "[::1]"
+ * ```
+ */
+export function connectHost(bindAddress: string): string {
+  if (bindAddress === "0.0.0.0" || bindAddress === "") return "127.0.0.1";
+  if (bindAddress === "::") return "[::1]";
+  return bindAddress.includes(":") ? `[${bindAddress}]` : bindAddress;
+}
+
+/**
+ * The URL of each published service, keyed by service name (a port found
+ * published by a running container may replace a setting).
+ */
+export function stackUrls(settings: StackPortNumbers & { bindAddress: string }): Record<string, string> {
+  const host = connectHost(settings.bindAddress);
+  return Object.fromEntries(PUBLISHED_PORTS.map((p) => [p.service, `http://${host}:${settings[p.key]}${p.path}`]));
+}
+
+/** What was found about one port before `up`: whether it could be bound, and whether this stack holds it. */
+export interface PortProbe {
+  key: PortKey;
+  port: number;
+  free: boolean;
+  heldByStack: boolean;
+}
+
+/**
+ * Ports given twice: each message names both variables.
+ *
+ * @example
+ * ```ts
+ * repeatedPorts({ ...defaultStackSettings(), exporterPort: 3000 });
+ * // ["ETL_GRAFANA_PORT and ETL_EXPORTER_PORT are both 3000: give each service its own port"]
+ * ```
+ */
+export function repeatedPorts(ports: StackPortNumbers): string[] {
+  const problems: string[] = [];
+  PUBLISHED_PORTS.forEach((a, i) => {
+    for (const b of PUBLISHED_PORTS.slice(i + 1)) {
+      if (ports[a.key] === ports[b.key]) problems.push(`${a.env} and ${b.env} are both ${ports[a.key]}: give each service its own port`);
+    }
+  });
+  return problems;
+}
+
+/** The messages for ports taken by something other than this stack, each naming the port, its service and the variable to change. */
+export function takenPorts(probes: readonly PortProbe[], bindAddress: string): string[] {
+  return probes.filter((p) => !p.free && !p.heldByStack).map((p) => {
+    const spec = portByKey(p.key);
+    return `port ${p.port} on ${bindAddress} (${spec.title}) is taken by another program: set ${spec.env} (or --${spec.flag}) to a free port`;
+  });
+}
