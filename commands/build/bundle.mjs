@@ -16,6 +16,8 @@ export const ENTRY_POINTS = {
   "build-dashboards": "commands/build/dashboards.ts",
   "secrets-fanout": "commands/secrets/fan_out_main.ts",
   stack: "commands/stack/cli.ts",
+  "build-kubernetes": "commands/build/kubernetes.ts",
+  "build-mixin": "commands/build/mixin.ts",
 };
 
 // prom-client and bcryptjs call require() for Node built-ins; an ESM bundle has none.
