@@ -18,6 +18,7 @@ export const ENTRY_POINTS = {
   stack: "commands/stack/cli.ts",
   "build-kubernetes": "commands/build/kubernetes.ts",
   "build-mixin": "commands/build/mixin.ts",
+  "build-prometheus-config": "commands/build/prometheus_config.ts",
 };
 
 // prom-client and bcryptjs call require() for Node built-ins; an ESM bundle has none.
