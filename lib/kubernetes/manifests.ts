@@ -127,40 +127,47 @@ function exporterContainer(extraEnv: Record<string, string>, mounts: Obj[]): Obj
 
 const secretVolume = (name: string, secretName: string) => ({ name, secret: { secretName, defaultMode: 0o440 } });
 
-function exporterDeployment(): Obj {
-  const l = labels("etl-metrics", "exporter");
+/** Every pod of the base: non-root, no service-account token. */
+const podSpec = (containers: Obj[], volumes: Obj[], extra: Obj = {}): Obj => ({
+  ...extra,
+  automountServiceAccountToken: false,
+  securityContext: podSecurityContext,
+  containers,
+  volumes,
+});
+
+/** One replica: the counters live in the process (and its checkpoint); two would each count part of the events. */
+function deployment(name: string, component: string, pod: Obj, extraSpec: Obj = {}): Obj {
+  const l = labels(name, component);
   return {
     apiVersion: "apps/v1",
     kind: "Deployment",
-    metadata: { name: "etl-metrics", labels: l },
+    metadata: { name, labels: l },
     spec: {
-      // One replica: the counters live in this process (and its checkpoint);
-      // two replicas would each count part of the pushes.
       replicas: 1,
-      strategy: { type: "Recreate" },
-      selector: { matchLabels: { "app.kubernetes.io/name": "etl-metrics" } },
-      template: {
-        metadata: { labels: l },
-        spec: {
-          automountServiceAccountToken: false,
-          securityContext: podSecurityContext,
-          containers: [
-            exporterContainer(
-              { [INGEST.env]: "true", [INGEST.passwordFileEnv]: "/run/secrets/etl/ingest_password.bcrypt" },
-              [{ name: "ingest-credentials", mountPath: "/run/secrets/etl", readOnly: true }],
-            ),
-          ],
-          volumes: [
-            // The checkpoint: an emptyDir survives container restarts, not
-            // rescheduling (counters then restart at 0, which rate() handles).
-            { name: "data", emptyDir: { sizeLimit: "1Gi" } },
-            { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
-            secretVolume("ingest-credentials", SECRETS.ingest),
-          ],
-        },
-      },
+      ...extraSpec,
+      selector: { matchLabels: { "app.kubernetes.io/name": name } },
+      template: { metadata: { labels: l }, spec: pod },
     },
   };
+}
+
+function exporterDeployment(): Obj {
+  const pod = podSpec(
+    [exporterContainer(
+      { [INGEST.env]: "true", [INGEST.passwordFileEnv]: "/run/secrets/etl/ingest_password.bcrypt" },
+      [{ name: "ingest-credentials", mountPath: "/run/secrets/etl", readOnly: true }],
+    )],
+    [
+      // The checkpoint: an emptyDir survives container restarts, not
+      // rescheduling (counters then restart at 0, which rate() handles).
+      { name: "data", emptyDir: { sizeLimit: "1Gi" } },
+      { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
+      secretVolume("ingest-credentials", SECRETS.ingest),
+    ],
+  );
+  // Recreate: never two exporters on one checkpoint during a rollout.
+  return deployment("etl-metrics", "exporter", pod, { strategy: { type: "Recreate" } });
 }
 
 function service(name: string, component: string, ports: Array<{ name: string; port: number }>): Obj {
@@ -176,54 +183,38 @@ function service(name: string, component: string, ports: Array<{ name: string; p
 }
 
 function sidecarDeployment(): Obj {
-  const l = labels("etl-simulator", "etl-job");
-  return {
-    apiVersion: "apps/v1",
-    kind: "Deployment",
-    metadata: { name: "etl-simulator", labels: l },
-    spec: {
-      replicas: 1,
-      selector: { matchLabels: { "app.kubernetes.io/name": "etl-simulator" } },
-      template: {
-        metadata: { labels: l },
-        spec: {
-          automountServiceAccountToken: false,
-          securityContext: podSecurityContext,
-          containers: [
-            {
-              // The job that writes files: here the simulator; yours writes
-              // the log contract to /data/logs/*.log the same way.
-              name: "etl-simulator",
-              image: IMAGES.simulator,
-              env: env({
-                ETL_HOST: "0.0.0.0",
-                SIMULATOR_PORT: String(PORTS.simulator.port),
-                ETL_DATA_DIR: "/data",
-                ETL_METRICS_PASSWORD_FILE: "/run/secrets/etl/metrics_password.bcrypt",
-                ETL_CONTROL_PASSWORD_FILE: "/run/secrets/etl/control_password.bcrypt",
-              }),
-              ports: [{ name: PORTS.simulator.name, containerPort: PORTS.simulator.port, protocol: "TCP" }],
-              ...probes(PORTS.simulator.name),
-              resources: resources("500m", "256Mi"),
-              securityContext: CONTAINER_SECURITY_CONTEXT,
-              volumeMounts: [
-                { name: "data", mountPath: "/data" },
-                { name: "tmp", mountPath: "/tmp" },
-                { name: "simulator-credentials", mountPath: "/run/secrets/etl", readOnly: true },
-              ],
-            },
-            // The sidecar: tails the same emptyDir.
-            exporterContainer({}, []),
-          ],
-          volumes: [
-            { name: "data", emptyDir: { sizeLimit: "2Gi" } },
-            { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
-            secretVolume("simulator-credentials", SECRETS.simulator),
-          ],
-        },
-      },
-    },
+  const simulator = {
+    // The job that writes files: here the simulator; yours writes
+    // the log contract to /data/logs/*.log the same way.
+    name: "etl-simulator",
+    image: IMAGES.simulator,
+    env: env({
+      ETL_HOST: "0.0.0.0",
+      SIMULATOR_PORT: String(PORTS.simulator.port),
+      ETL_DATA_DIR: "/data",
+      ETL_METRICS_PASSWORD_FILE: "/run/secrets/etl/metrics_password.bcrypt",
+      ETL_CONTROL_PASSWORD_FILE: "/run/secrets/etl/control_password.bcrypt",
+    }),
+    ports: [{ name: PORTS.simulator.name, containerPort: PORTS.simulator.port, protocol: "TCP" }],
+    ...probes(PORTS.simulator.name),
+    resources: resources("500m", "256Mi"),
+    securityContext: CONTAINER_SECURITY_CONTEXT,
+    volumeMounts: [
+      { name: "data", mountPath: "/data" },
+      { name: "tmp", mountPath: "/tmp" },
+      { name: "simulator-credentials", mountPath: "/run/secrets/etl", readOnly: true },
+    ],
   };
+  const pod = podSpec(
+    // The sidecar: the exporter tails the same emptyDir.
+    [simulator, exporterContainer({}, [])],
+    [
+      { name: "data", emptyDir: { sizeLimit: "2Gi" } },
+      { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
+      secretVolume("simulator-credentials", SECRETS.simulator),
+    ],
+  );
+  return deployment("etl-simulator", "etl-job", pod);
 }
 
 /**
@@ -304,11 +295,8 @@ function cronJob(): Obj {
           activeDeadlineSeconds: 600,
           template: {
             metadata: { labels: l },
-            spec: {
-              restartPolicy: "Never",
-              automountServiceAccountToken: false,
-              securityContext: podSecurityContext,
-              containers: [{
+            spec: podSpec(
+              [{
                 name: "batch",
                 image: IMAGES.exporter,
                 command: ["node", "-e", script],
@@ -317,8 +305,9 @@ function cronJob(): Obj {
                 securityContext: CONTAINER_SECURITY_CONTEXT,
                 volumeMounts: [{ name: "ingest-credentials", mountPath: "/run/secrets/etl", readOnly: true }],
               }],
-              volumes: [secretVolume("ingest-credentials", SECRETS.ingest)],
-            },
+              [secretVolume("ingest-credentials", SECRETS.ingest)],
+              { restartPolicy: "Never" },
+            ),
           },
         },
       },
