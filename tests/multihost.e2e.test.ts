@@ -1,5 +1,5 @@
 /**
- * Many hosts for real, in network namespaces (tests/netns.ts): three ETL
+ * Many hosts for real, in network namespaces (tools/netns/netns.ts): three ETL
  * hosts, each with its own address and running the simulator and the
  * exporter (dist/ bundles); two Prometheus replicas (the repository's
  * prometheus.yml, `external_labels.replica` a and b) finding the hosts
@@ -13,27 +13,25 @@
  * ports inside a host's namespace are the defaults (8000, 8083): nothing
  * else lives there. Needs root and iproute2; required when CI=true.
  */
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
-import { parse } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderAlertmanagerConfig } from "../lib/alerts/alertmanager_config.ts";
-import { alertParamsForSpeed, alertRulesYaml, toYaml } from "../lib/alerts/rules.ts";
+import { alertParamsForSpeed, alertRulesYaml } from "../lib/alerts/rules.ts";
 import { parseSettings } from "../lib/config/settings.ts";
-import { alertmanagerFlags, prometheusFlags } from "../lib/stack/prometheus_flags.ts";
+import { alertmanagerFlags } from "../lib/stack/prometheus_flags.ts";
 import { REMOTE_WRITE_SETTINGS, withRemoteWrite } from "../lib/stack/remote_write.ts";
 import { ensureStackSecrets } from "../commands/secrets/store.ts";
-import { ALERTMANAGER_BINARY, haveServerBinaries, INSTALL_HINT, PROMETHEUS_BINARY } from "../commands/stack/native.ts";
+import { ALERTMANAGER_BINARY, haveServerBinaries, INSTALL_HINT } from "../commands/stack/native.ts";
 import { ProcessGroup } from "../commands/stack/processes.ts";
 import { cleanup, freePort, parseExposition, ROOT, tempDir, waitFor } from "./harness.ts";
-import { canMakeNamespaces, type Host, makeNetwork, type Network } from "./netns.ts";
+import { AGENT_PORT, EXPORTER_PORT, hostTargets, SIMULATOR_PORT, startEtlHost, startPrometheus as startProm, writePrometheusDir } from "../tools/netns/etl_hosts.ts";
+import { canMakeNamespaces, type Host, makeNetwork, type Network } from "../tools/netns/netns.ts";
 
 const SPEED = 10;
 const SCRAPE_SECONDS = 1;
 const HOSTS = ["etl-host-1", "etl-host-2", "etl-host-3"];
-const EXPORTER_PORT = 8083;
-const SIMULATOR_PORT = 8000;
 /** Alertmanager's wait before the next peer sends what the first did not (default 15 s). */
 const PEER_TIMEOUT_SECONDS = 2;
 /** How long to keep watching for a duplicate after a notification arrived. */
@@ -109,59 +107,17 @@ async function setScenario(host: Host, scenario: string): Promise<void> {
   expect(res.status).toBe(200);
 }
 
-/** Starts a simulator and an exporter on `host`, writing to their own data folder. */
-async function startEtlHost(host: Host, index: number): Promise<void> {
-  const dataDir = join(runDir, "hosts", host.name);
-  const common = { ETL_HOST: host.address, ETL_DATA_DIR: dataDir, ETL_LOG_LEVEL: "info" };
-  group.start(`exporter-${host.name}`, ...network.exec(host, process.execPath, [bundle("exporter")]), {
-    ...common, EXPORTER_PORT: String(EXPORTER_PORT), ETL_STALE_AFTER_SECONDS: "10", ETL_POLL_MS: "100",
+/** A Prometheus folder under the run folder, with the test's compressed rules and intervals. */
+function prometheusDir(name: string, targets: Record<string, string>, edit: (config: Record<string, any>) => Record<string, any>): string {
+  return writePrometheusDir(join(runDir, name), {
+    secretsDir, targets, edit,
+    rules: alertRulesYaml(alertParamsForSpeed(SPEED, { scrapeIntervalSeconds: SCRAPE_SECONDS })),
+    scrapeInterval: `${SCRAPE_SECONDS}s`,
+    evaluationInterval: `${SCRAPE_SECONDS}s`,
   });
-  group.start(`simulator-${host.name}`, ...network.exec(host, process.execPath, [bundle("simulator")]), {
-    ...common,
-    SIMULATOR_PORT: String(SIMULATOR_PORT),
-    ETL_SPEED: String(SPEED),
-    ETL_SEED: String(100 + index),
-    ETL_METRICS_PASSWORD_FILE: join(secretsDir, "metrics_password.bcrypt"),
-    ETL_CONTROL_PASSWORD_FILE: join(secretsDir, "control_password.bcrypt"),
-  });
-  await group.waitHttp(`exporter-${host.name}`, `http://${host.address}:${EXPORTER_PORT}/-/healthy`);
-  await group.waitHttp(`simulator-${host.name}`, `http://${host.address}:${SIMULATOR_PORT}/-/healthy`);
 }
-
-/** File-discovery groups: one per host, with its `host` label. */
-function hostTargets(port: number, service: string): string {
-  return `${JSON.stringify(network.hosts.map((h) => ({ targets: [`${h.address}:${port}`], labels: { service, host: h.name } })))}\n`;
-}
-
-/**
- * A Prometheus folder laid out like the stacks' (prometheus.yml, rules/,
- * targets/, secrets/), from the repository's prometheus.yml with the test's
- * intervals and `extra` merged into it.
- */
-function prometheusDir(name: string, targets: Record<string, string>, extra: (config: Record<string, any>) => Record<string, any>): string {
-  const dir = join(runDir, name);
-  mkdirSync(join(dir, "rules"), { recursive: true });
-  mkdirSync(join(dir, "targets"), { recursive: true });
-  const config = parse(readFileSync(join(ROOT, "prometheus/prometheus.yml"), "utf8")) as Record<string, any>;
-  config.global = { ...config.global, scrape_interval: `${SCRAPE_SECONDS}s`, scrape_timeout: `${SCRAPE_SECONDS}s`, evaluation_interval: `${SCRAPE_SECONDS}s` };
-  writeFileSync(join(dir, "prometheus.yml"), toYaml(extra(config)));
-  writeFileSync(join(dir, "rules/etl-alerts.yml"), alertRulesYaml(alertParamsForSpeed(SPEED, { scrapeIntervalSeconds: SCRAPE_SECONDS })));
-  for (const [file, text] of Object.entries(targets)) writeFileSync(join(dir, "targets", file), text);
-  symlinkSync(secretsDir, join(dir, "secrets"), "dir");
-  return dir;
-}
-
-async function startPrometheus(name: string, dir: string, listen: string, options: { mode?: "agent"; remoteWriteReceiver?: boolean; wrap?: Host } = {}): Promise<string> {
-  const flags = prometheusFlags({
-    configFile: join(dir, "prometheus.yml"), webConfigFile: join(secretsDir, "prometheus-web.yml"),
-    dataDir: join(dir, "data"), listenAddress: listen, mode: options.mode, remoteWriteReceiver: options.remoteWriteReceiver,
-  });
-  if (options.wrap) group.start(name, ...network.exec(options.wrap, PROMETHEUS_BINARY, flags));
-  else group.start(name, PROMETHEUS_BINARY, flags);
-  const url = `http://${listen}`;
-  await group.waitHttp(name, `${url}/-/ready`, { user: "readonly", password: password("prometheus_readonly_password") });
-  return url;
-}
+const startPrometheus = (name: string, dir: string, listen: string, options: { mode?: "agent"; remoteWriteReceiver?: boolean; on?: Host } = {}) =>
+  startProm(group, name, dir, { secretsDir, listen, mode: options.mode, remoteWriteReceiver: options.remoteWriteReceiver, on: options.on && { network, host: options.on } });
 
 beforeAll(async () => {
   if (!available && !required) return;
@@ -172,7 +128,9 @@ beforeAll(async () => {
   group = new ProcessGroup(join(runDir, "logs"));
   network = makeNetwork(HOSTS);
   const started = Date.now();
-  await Promise.all(network.hosts.map((h, i) => startEtlHost(h, i)));
+  await Promise.all(network.hosts.map((h, i) =>
+    startEtlHost(group, network, h, { runDir, secretsDir, speed: SPEED, seed: 100 + i, exporterEnv: { ETL_STALE_AFTER_SECONDS: "10", ETL_POLL_MS: "100" } })
+  ));
   const receiverPort = await freePort();
   group.start("receiver", process.execPath, [bundle("receiver")], {
     ETL_HOST: "127.0.0.1", RECEIVER_PORT: String(receiverPort), ETL_DATA_DIR: join(runDir, "receiver"),
@@ -217,8 +175,8 @@ describe.skipIf(!available && !required)("HA pair of Prometheus and a clustered 
     }
     for (const am of alertmanagers) await group.waitHttp(am.name, `http://127.0.0.1:${am.web}/-/ready`);
     const targets = {
-      "etl-metrics.json": hostTargets(EXPORTER_PORT, "etl-metrics"),
-      "etl-simulator.json": hostTargets(SIMULATOR_PORT, "etl-simulator"),
+      "etl-metrics.json": hostTargets(network.hosts, EXPORTER_PORT, "etl-metrics"),
+      "etl-simulator.json": hostTargets(network.hosts, SIMULATOR_PORT, "etl-simulator"),
       "prometheus.json": `${JSON.stringify([{ targets: Object.values(promPorts).map((p) => `127.0.0.1:${p}`), labels: { service: "prometheus" } }])}\n`,
       "alertmanager.json": `${JSON.stringify([{ targets: alertmanagers.map((a) => `127.0.0.1:${a.web}`), labels: { service: "alertmanager" } }])}\n`,
     };
@@ -389,8 +347,8 @@ describe.skipIf(!available && !required)("Prometheus agents on the hosts remote-
     center = await startPrometheus("center", centerDir, centerListen, { remoteWriteReceiver: true });
     for (const host of network.hosts) {
       const targets = {
-        "etl-metrics.json": `${JSON.stringify([{ targets: [`${host.address}:${EXPORTER_PORT}`], labels: { service: "etl-metrics", host: host.name } }])}\n`,
-        "etl-simulator.json": `${JSON.stringify([{ targets: [`${host.address}:${SIMULATOR_PORT}`], labels: { service: "etl-simulator", host: host.name } }])}\n`,
+        "etl-metrics.json": hostTargets([host], EXPORTER_PORT, "etl-metrics"),
+        "etl-simulator.json": hostTargets([host], SIMULATOR_PORT, "etl-simulator"),
       };
       // An agent has no rules and sends no alerts: only the two ETL jobs, and remote write.
       const dir = prometheusDir(`agent-${host.name}`, targets, (c) => {
@@ -398,7 +356,7 @@ describe.skipIf(!available && !required)("Prometheus agents on the hosts remote-
         const etlJobs = (rest.scrape_configs as { job_name: string }[]).filter((j) => j.job_name === "etl-metrics" || j.job_name === "etl-simulator");
         return withRemoteWrite({ ...rest, scrape_configs: etlJobs }, remoteWrite(`${center}/api/v1/write`));
       });
-      agents[host.name] = await startPrometheus(`agent-${host.name}`, dir, `${host.address}:9090`, { mode: "agent", wrap: host });
+      agents[host.name] = await startPrometheus(`agent-${host.name}`, dir, `${host.address}:${AGENT_PORT}`, { mode: "agent", on: host });
     }
   }, 120_000);
 

@@ -8,6 +8,7 @@ export const ENTRY_POINTS = {
   dev: "workers/dev.ts",
   "build-schema": "commands/build/schema.ts",
   bench: "bench/main.ts",
+  "bench-scale": "bench/scale.ts",
   secrets: "commands/secrets/main.ts",
   scenario: "commands/scenario/main.ts",
   receiver: "workers/receiver/main.ts",

@@ -1,5 +1,5 @@
 /**
- * Hosts for tests, made of Linux network namespaces: one bridge in the root
+ * Hosts for tests and the scale benchmark, made of Linux network namespaces: one bridge in the root
  * namespace with an address of its own, and per host a namespace joined to
  * it by a veth pair, each with its own address in a private /24 this module
  * picks (one no route of the machine uses). Cutting a host is
