@@ -271,6 +271,15 @@ describe.skipIf(!available && !required)("HA pair of Prometheus and a clustered 
         return jobs.has("etl-metrics") && jobs.has("etl-simulator") ? list : undefined;
       }, 60_000, "EtlMetricsEndpointDown for both of the cut host's targets");
       figures.cutToNotificationS = (Date.parse(firing[0]!.receivedAt) - cutAt) / 1000;
+      // Both Alertmanagers hold both alerts (from both replicas, merged): one notification is the cluster's doing.
+      for (const am of alertmanagers) {
+        const held = await waitFor(async () => {
+          const res = await fetch(`http://127.0.0.1:${am.web}/api/v2/alerts?active=true&filter=${encodeURIComponent('alertname="EtlMetricsEndpointDown"')}`);
+          const list = (await res.json()) as { labels: Record<string, string> }[];
+          return list.length === 2 ? list : undefined;
+        }, 10_000, `${am.name} holding both alerts`);
+        expect(held.map((a) => a.labels.host)).toEqual([cut!.name, cut!.name]);
+      }
       await new Promise((r) => setTimeout(r, DUPLICATE_WATCH_MS));
       restoredAt = Date.now();
       network.setLink(cut!, true);

@@ -73,8 +73,9 @@ describe("mixin/", () => {
 describe.skipIf(!hasPromtool && !required)("promtool on the mixin (apt-get install prometheus)", () => {
   it("passes `promtool check rules` on the alerts and the recording rules", () => {
     const run = spawnSync("promtool", ["check", "rules", join(MIXIN_DIR, "prometheus_alerts.yaml"), join(MIXIN_DIR, "prometheus_rules.yaml")], { encoding: "utf8" });
-    expect(run.stdout).toContain("SUCCESS: 6 rules found");
-    expect(run.stdout).toContain("SUCCESS: 5 rules found");
+    const alertCount = alerts().flatMap((g) => g.rules).length;
+    expect(run.stdout).toContain(`SUCCESS: ${alertCount} rules found`);
+    expect(run.stdout).toContain(`SUCCESS: ${recordingRules(mixinConfig()).length} rules found`);
     expect(run.status).toBe(0);
   });
 
