@@ -14,7 +14,7 @@ import { REMOTE_WRITE_SETTINGS, remoteWriteProblems, withRemoteWrite } from "../
 import * as z from "zod";
 
 const SETTINGS = {
-  out: { flag: "out", help: "Folder to write prometheus.yml to (beside its rules/, targets/ and secrets/).", defaultText: "required", schema: z.string().min(1, "is required") },
+  out: { flag: "out", help: "Folder to write prometheus.yml to (beside its rules/, targets/ and secrets/).", defaultText: "required", schema: z.string({ error: "is required: the folder to write prometheus.yml to" }).min(1) },
   source: { flag: "source", help: "The configuration to start from.", defaultText: "prometheus/prometheus.yml", schema: z.string().min(1).default("prometheus/prometheus.yml") },
   ...REMOTE_WRITE_SETTINGS,
 } satisfies SettingsSpec;

@@ -48,7 +48,8 @@ export function canMakeNamespaces(): boolean {
 /** A 10.x.y.0/24 that no route of this machine covers. */
 function freeSubnet(): string {
   const routes = ip(["-4", "route", "show", "table", "all"]);
-  const used = (a: number, b: number) => routes.includes(`10.${a}.${b}.`) || /(^|\s)10\.0\.0\.0\/8/.test(routes) || routes.includes(`10.${a}.0.0/16`);
+  // A route to the /24 itself, or to the /16 or /8 around it, means it is in use.
+  const used = (a: number, b: number) => [`10.${a}.${b}.`, `10.${a}.0.0/16`, "10.0.0.0/8"].some((prefix) => routes.includes(prefix));
   for (let attempt = 0; attempt < 100; attempt++) {
     const a = 200 + Math.floor(Math.random() * 50);
     const b = 1 + Math.floor(Math.random() * 250);
