@@ -13,6 +13,12 @@ import { PrometheusRule } from "@kubernetes-models/prometheus-operator/monitorin
 import { ServiceMonitor } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor";
 import { RULES_PATH } from "../alerts/rules.ts";
 import { DASHBOARD_PATH } from "../dashboard/dashboard.ts";
+import { Role } from "kubernetes-models/rbac.authorization.k8s.io/v1/Role";
+import { RoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding";
+import { ServiceAccount } from "kubernetes-models/v1/ServiceAccount";
+import { Alertmanager } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/Alertmanager";
+import { Prometheus } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/Prometheus";
+import { OPERATOR_HA_DIR, operatorHaFiles } from "./operator_ha.ts";
 import { CONTAINER_SECURITY_CONTEXT, INGEST, KUBERNETES_BASE_DIR, kubernetesBaseFiles, kubernetesManifests, PORTS, SECRETS } from "./manifests.ts";
 
 type Obj = { apiVersion: string; kind: string; metadata: { name: string; labels?: Record<string, string> }; spec?: any; data?: Record<string, string> };
@@ -26,6 +32,11 @@ const MODELS: Record<string, new (data: any) => { validate(): void }> = {
   "networking.k8s.io/v1/NetworkPolicy": NetworkPolicy,
   "monitoring.coreos.com/v1/ServiceMonitor": ServiceMonitor,
   "monitoring.coreos.com/v1/PrometheusRule": PrometheusRule,
+  "v1/ServiceAccount": ServiceAccount,
+  "rbac.authorization.k8s.io/v1/Role": Role,
+  "rbac.authorization.k8s.io/v1/RoleBinding": RoleBinding,
+  "monitoring.coreos.com/v1/Prometheus": Prometheus,
+  "monitoring.coreos.com/v1/Alertmanager": Alertmanager,
 };
 
 /** The objects of the committed base, parsed from its files as kubectl would. */
@@ -179,6 +190,33 @@ describe("deploy/kubernetes/base", () => {
   });
 });
 
+describe("deploy/kubernetes/overlays/operator-ha", () => {
+  const objects = () => parseAllDocuments(readFileSync(join(OPERATOR_HA_DIR, "prometheus-ha.yaml"), "utf8")).map((d) => d.toJS() as Obj);
+
+  it("is current, and every object validates", () => {
+    const expected = operatorHaFiles();
+    expect(readdirSync(OPERATOR_HA_DIR).sort()).toEqual(Object.keys(expected).sort());
+    for (const [file, text] of Object.entries(expected)) expect(readFileSync(join(OPERATOR_HA_DIR, file), "utf8"), file).toBe(text);
+    expect(objects().map((o) => o.kind)).toEqual(["ServiceAccount", "Role", "RoleBinding", "Prometheus", "Alertmanager", "Service"]);
+    for (const o of objects()) expect(() => new MODELS[`${o.apiVersion}/${o.kind}`]!(o).validate(), o.kind).not.toThrow();
+  });
+
+  it("runs two Prometheus replicas labelled replica, selecting the base's monitors and rules, and two Alertmanagers", () => {
+    const prometheus = objects().find((o) => o.kind === "Prometheus")!;
+    expect(prometheus.spec).toMatchObject({ replicas: 2, replicaExternalLabelName: "replica", retention: "15d", retentionSize: "1GB" });
+    const base = committedObjects();
+    for (const kind of ["ServiceMonitor", "PrometheusRule"]) {
+      for (const o of base.filter((x) => x.kind === kind)) expect(o.metadata.labels).toMatchObject(prometheus.spec.serviceMonitorSelector.matchLabels);
+    }
+    expect(prometheus.spec.ruleSelector).toEqual(prometheus.spec.serviceMonitorSelector);
+    expect(objects().find((o) => o.kind === "Alertmanager")!.spec.replicas).toBe(2);
+    for (const o of objects().filter((x) => x.kind === "Prometheus" || x.kind === "Alertmanager")) {
+      expect(o.spec.securityContext.runAsNonRoot).toBe(true);
+      expect(o.spec.containers[0].securityContext).toEqual(CONTAINER_SECURITY_CONTEXT);
+    }
+  });
+});
+
 describe.skipIf(!hasPromtool && !required)("promtool on the PrometheusRule's groups (apt-get install prometheus)", () => {
   it("passes `promtool check rules` on the groups taken out of the PrometheusRule", () => {
     const dir = mkdtempSync(join(tmpdir(), "etl-k8s-rules-"));
@@ -207,5 +245,10 @@ describe.skipIf(!hasKubectl)("kubectl kustomize (when kubectl is installed)", ()
       expect(o.metadata.namespace, o.metadata.name).toBe("etl");
       expect(o.metadata.labels?.release, o.metadata.name).toBe("kube-prometheus-stack");
     }
+    const ha = spawnSync("kubectl", ["kustomize", OPERATOR_HA_DIR], { encoding: "utf8" });
+    expect(ha.stderr).toBe("");
+    const haKinds = parseAllDocuments(ha.stdout).map((d) => (d.toJS() as Obj).kind);
+    expect(haKinds).toContain("Prometheus");
+    expect(haKinds).toHaveLength(kinds.length + 6);
   });
 });
