@@ -16,6 +16,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
+import { parse } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderAlertmanagerConfig } from "../lib/alerts/alertmanager_config.ts";
 import { alertParamsForSpeed, alertRulesYaml } from "../lib/alerts/rules.ts";
@@ -215,6 +216,8 @@ describe.skipIf(!available && !required)("HA pair of Prometheus and a clustered 
       );
       // The replica label is an external label: on what leaves Prometheus, not in its own queries.
       expect(up.every((s) => s.metric.replica === undefined)).toBe(true);
+      const status = (await (await fetch(`${prometheus[replica]}/api/v1/status/config`, { headers: readonly() })).json()) as { data: { yaml: string } };
+      expect((parse(status.data.yaml) as { global: { external_labels: Record<string, string> } }).global.external_labels).toEqual({ stack: "etl-monitoring", replica });
       const perHost = await waitFor(async () => {
         const r = await query(prometheus[replica], 'count by (host, instance) (etl_records_total{job="etl-metrics"})');
         return r.length === 3 ? r : undefined;
