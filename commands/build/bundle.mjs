@@ -8,6 +8,7 @@ export const ENTRY_POINTS = {
   dev: "workers/dev.ts",
   "build-schema": "commands/build/schema.ts",
   bench: "bench/main.ts",
+  "bench-scale": "bench/scale.ts",
   secrets: "commands/secrets/main.ts",
   scenario: "commands/scenario/main.ts",
   receiver: "workers/receiver/main.ts",
@@ -16,6 +17,9 @@ export const ENTRY_POINTS = {
   "build-dashboards": "commands/build/dashboards.ts",
   "secrets-fanout": "commands/secrets/fan_out_main.ts",
   stack: "commands/stack/cli.ts",
+  "build-kubernetes": "commands/build/kubernetes.ts",
+  "build-mixin": "commands/build/mixin.ts",
+  "build-prometheus-config": "commands/build/prometheus_config.ts",
 };
 
 // prom-client and bcryptjs call require() for Node built-ins; an ESM bundle has none.

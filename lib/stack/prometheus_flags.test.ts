@@ -13,4 +13,22 @@ describe("prometheusFlags", () => {
   it("turns Alertmanager's gossip off", () => {
     expect(alertmanagerFlags({ configFile: "c", dataDir: "d", listenAddress: "127.0.0.1:9093" })).toContain("--cluster.listen-address=");
   });
+
+  it("runs an agent with its WAL and no TSDB flags, and a center that accepts remote write", () => {
+    const agent = prometheusFlags({ configFile: "c", webConfigFile: "w", dataDir: "d", listenAddress: "a:1", mode: "agent" });
+    expect(agent).toContain("--enable-feature=agent");
+    expect(agent).toContain("--storage.agent.path=d");
+    expect(agent.some((f) => f.startsWith("--storage.tsdb."))).toBe(false);
+    const center = prometheusFlags({ configFile: "c", webConfigFile: "w", dataDir: "d", listenAddress: "a:1", remoteWriteReceiver: true });
+    expect(center).toContain("--web.enable-remote-write-receiver");
+    expect(center).toContain("--storage.tsdb.path=d");
+  });
+
+  it("joins Alertmanagers in one gossip cluster when asked", () => {
+    const flags = alertmanagerFlags({ configFile: "c", dataDir: "d", listenAddress: "127.0.0.1:9093", cluster: { listenAddress: "127.0.0.1:9094", peers: ["127.0.0.1:9096"] } });
+    expect(flags).toContain("--cluster.listen-address=127.0.0.1:9094");
+    expect(flags).toContain("--cluster.advertise-address=127.0.0.1:9094");
+    expect(flags).toContain("--cluster.peer=127.0.0.1:9096");
+    expect(flags).not.toContain("--cluster.listen-address=");
+  });
 });
