@@ -1,5 +1,5 @@
 /**
- * The exporter's checkpoint: the ingest state and the tailer's file
+ * The exporter's checkpoint: the ingest state and the reader's file
  * positions, saved together in one file so that a restart resumes exactly
  * where the saved state stops (no line lost, none counted twice).
  *
@@ -10,11 +10,11 @@
  * @example
  * ```ts
  * import { readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
- * const { checkpoint, problem } = await readCheckpoint("data/exporter.checkpoint.json");
+ * const { checkpoint, problem } = await readCheckpoint("data/exporter-checkpoint.json");
  * if (problem) console.warn(`starting from zero: ${problem}`);
  * // ... tail for a while, then, between two reads of the state:
- * await writeCheckpoint("data/exporter.checkpoint.json", {
- *   checkpointVersion: 1, savedAtMs: Date.now(), state: tailer.state, files: tailer.positions(),
+ * await writeCheckpoint("data/exporter-checkpoint.json", {
+ *   checkpointVersion: 2, savedAtMs: Date.now(), state: tailer.state, files: tailer.positions(),
  * });
  * ```
  * @module
@@ -34,7 +34,10 @@ import type { FilePosition } from "./tailer.ts";
  * const checkpoint: Checkpoint = { checkpointVersion: CHECKPOINT_VERSION, savedAtMs: Date.now(), state, files: {} };
  * ```
  */
-export const CHECKPOINT_VERSION = 1;
+export const CHECKPOINT_VERSION = 2;
+
+/** Versions still read: version 1 saved positions without fingerprint and size (taken as unknown). */
+const READABLE_VERSIONS: readonly number[] = [1, CHECKPOINT_VERSION];
 
 /**
  * What is saved: the state and, by path, where each file's reading stands.
@@ -43,7 +46,7 @@ export const CHECKPOINT_VERSION = 1;
  * @example
  * ```ts
  * const checkpoint: Checkpoint = {
- *   checkpointVersion: 1, savedAtMs: Date.now(), state: tailer.state, files: tailer.positions(),
+ *   checkpointVersion: 2, savedAtMs: Date.now(), state: tailer.state, files: tailer.positions(),
  * };
  * ```
  */
@@ -101,15 +104,21 @@ export const IngestStateSchema = z.object({
   errorTypesFolded: count,
 });
 
+const FilePositionV1Schema = z.object({ ino: integer, dev: integer, offset: integer });
+
 /**
- * A file's saved position.
+ * A file's saved position, with the first bytes (base64) and size that tell the file again.
  *
  * @example
  * ```ts
- * FilePositionSchema.parse({ ino: 12, dev: 2049, offset: 0 });
+ * FilePositionSchema.parse({ ino: 12, dev: 2049, fingerprint: "e30K", offset: 0, size: 3 });
  * ```
  */
-export const FilePositionSchema = z.object({ ino: integer, dev: integer, offset: integer });
+export const FilePositionSchema = FilePositionV1Schema.extend({
+  fingerprint: z.string().max(128).regex(/^[A-Za-z0-9+/]*={0,2}$/, "must be base64"),
+  size: integer,
+  truncated: z.literal(true).optional(),
+});
 
 /**
  * The checkpoint file.
@@ -125,6 +134,16 @@ export const CheckpointSchema = z.object({
   state: IngestStateSchema,
   files: z.record(z.string().min(1), FilePositionSchema),
 });
+
+/** Version 1, read into a version 2 checkpoint: an empty fingerprint matches by inode alone. */
+const CheckpointV1Schema = CheckpointSchema.extend({
+  checkpointVersion: z.literal(1),
+  files: z.record(z.string().min(1), FilePositionV1Schema),
+}).transform((v1): z.infer<typeof CheckpointSchema> => ({
+  ...v1,
+  checkpointVersion: CHECKPOINT_VERSION,
+  files: Object.fromEntries(Object.entries(v1.files).map(([path, p]) => [path, { ...p, fingerprint: "", size: p.offset }])),
+}));
 
 /**
  * What {@linkcode readCheckpoint} found; `problem` says why a present file was not used.
@@ -145,8 +164,8 @@ export type ReadCheckpointResult =
  *
  * @example
  * ```ts
- * await writeCheckpoint("data/exporter.checkpoint.json", {
- *   checkpointVersion: 1, savedAtMs: Date.now(), state, files: tailer.positions(),
+ * await writeCheckpoint("data/exporter-checkpoint.json", {
+ *   checkpointVersion: 2, savedAtMs: Date.now(), state, files: tailer.positions(),
  * });
  * ```
  */
@@ -179,7 +198,7 @@ export async function writeCheckpoint(path: string, checkpoint: Checkpoint): Pro
  *
  * @example
  * ```ts
- * const { checkpoint, problem } = await readCheckpoint("data/exporter.checkpoint.json");
+ * const { checkpoint, problem } = await readCheckpoint("data/exporter-checkpoint.json");
  * const state = checkpoint?.state ?? createIngestState();
  * ```
  */
@@ -211,7 +230,9 @@ export function parseCheckpoint(text: string): ReadCheckpointResult {
   }
   const versionProblem = describeVersionMismatch(json);
   if (versionProblem !== undefined) return { checkpoint: undefined, problem: versionProblem };
-  const parsed = CheckpointSchema.safeParse(json);
+  const parsed = (json as { checkpointVersion?: unknown }).checkpointVersion === 1
+    ? CheckpointV1Schema.safeParse(json)
+    : CheckpointSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue && issue.path.length > 0 ? `${issue.path.join(".")}: ` : "";
@@ -226,8 +247,8 @@ function describeVersionMismatch(json: unknown): string | undefined {
   if (typeof json !== "object" || json === null) return undefined;
   const { checkpointVersion, state } = json as { checkpointVersion?: unknown; state?: unknown };
   if (checkpointVersion === undefined) return "checkpoint has no checkpointVersion";
-  if (checkpointVersion !== CHECKPOINT_VERSION) {
-    return `checkpoint version ${JSON.stringify(checkpointVersion)} is not supported (expected ${CHECKPOINT_VERSION})`;
+  if (!READABLE_VERSIONS.includes(checkpointVersion as number)) {
+    return `checkpoint version ${JSON.stringify(checkpointVersion)} is not supported (expected ${READABLE_VERSIONS.join(" or ")})`;
   }
   if (typeof state !== "object" || state === null || !("stateVersion" in state)) return undefined;
   if (state.stateVersion !== 1) {

@@ -1,5 +1,6 @@
 /**
- * The exporter (`etl-metrics`): tails `<data-dir>/logs/*.log`, folds every
+ * The exporter (`etl-metrics`): tails `<data-dir>/logs/*.log` and their
+ * rotations, folds every
  * line into the state, checkpoints it atomically, and serves `/metrics`,
  * `/health`, `/-/healthy`, `/-/ready` over that state.
  *
@@ -27,9 +28,8 @@ import type { Snapshot } from "../../lib/etl/snapshot.ts";
 import { createIngestState } from "../../lib/etl/state.ts";
 import { serveOrExit } from "../serve.ts";
 import { onShutdown, startWorker } from "../start.ts";
-import { bulkIngest } from "./bulk_ingest.ts";
 import { CHECKPOINT_VERSION, readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
-import { createTailer, type FilePosition, type Tailer } from "./tailer.ts";
+import { createTailer, type FilePosition } from "./tailer.ts";
 
 const EXPORTER_SETTINGS = {
   ...COMMON_SETTINGS,
@@ -50,7 +50,7 @@ const EXPORTER_SETTINGS = {
   pollMs: {
     env: "ETL_POLL_MS",
     flag: "poll-ms",
-    help: "How often the logs are read for new lines, in milliseconds.",
+    help: "How often the logs are read for new lines, in milliseconds, when the file system reports no change.",
     defaultText: "250",
     schema: z.coerce.number({ error: "must be a number" }).int().min(10).max(60_000).default(250),
   },
@@ -106,16 +106,22 @@ if (!settings.once) {
 const warnBadLine = (bad: { result: string; problem: string }, file: string): void => {
   badLineLog.warn("Skipped a {result} line in {file}: {problem}", { result: bad.result, file, problem: bad.problem });
 };
-/** Reads the backlog on every core; the tailer then resumes from the positions it returns. */
-const catchUp = (from: Record<string, FilePosition> | undefined) =>
-  bulkIngest({
-    dir: logDir,
-    state,
-    positions: from,
-    maxLineBytes: settings.maxLineBytes,
+// The one reader of the log directory: catch-up, --once and tailing.
+const tailer = createTailer({
+  dir: logDir,
+  state,
+  maxLineBytes: settings.maxLineBytes,
+  positions,
+  onLine: (outcome, file) => {
+    if (outcome.result !== "parsed" && outcome.result !== "blank") warnBadLine(outcome, file);
+  },
+  onError: (error, file) => log.error("Cannot read {file}: {error}", { file, error }),
+});
+/** Reads the backlog on every core. */
+const catchUp = () =>
+  tailer.catchUp({
     workers: settings.ingestWorkers,
     onBadLine: warnBadLine,
-    onError: (error, file) => log.error("Cannot read {file}: {error}", { file, error }),
     onFinish: ({ files, bytes, workers }) =>
       log.info("Read the backlog of {files} files, {megabytes} MB, with {workers} worker threads", {
         files,
@@ -123,19 +129,8 @@ const catchUp = (from: Record<string, FilePosition> | undefined) =>
         workers,
       }),
   });
-// Made after the catch-up, from the positions it reached; until then nothing is checkpointed.
-let tailer: Tailer | undefined;
-const makeTailer = (from: Record<string, FilePosition>): Tailer =>
-  createTailer({
-    dir: logDir,
-    state,
-    maxLineBytes: settings.maxLineBytes,
-    positions: from,
-    onLine: (outcome, file) => {
-      if (outcome.result !== "parsed" && outcome.result !== "blank") warnBadLine(outcome, file);
-    },
-    onError: (error, file) => log.error("Cannot read {file}: {error}", { file, error }),
-  });
+/** Until the catch-up ends the state runs ahead of the positions: nothing is checkpointed. */
+let caughtUp = false;
 
 let ready = false;
 const healthPolicy = { ...DEFAULT_HEALTH_POLICY, staleAfterMs: settings.staleAfterSeconds * 1000 };
@@ -146,14 +141,15 @@ const snapshot = (): Snapshot => ({
   ready,
   exporter: {
     checkpointSavedAtMs,
-    rotations: tailer?.stats.rotations ?? 0,
-    truncations: tailer?.stats.truncations ?? 0,
-    filesTailed: Object.keys(tailer?.positions() ?? {}).length,
+    rotations: tailer.stats.rotations,
+    truncations: tailer.stats.truncations,
+    lostBytes: tailer.stats.lostBytes,
+    filesTailed: tailer.fileCount,
   },
 });
 
 if (settings.once) {
-  await catchUp(undefined);
+  await catchUp();
   ready = true;
   const { body } = await renderMetrics({ ...snapshot(), exporter: undefined }, "text");
   process.stdout.write(body);
@@ -176,8 +172,8 @@ const server = await serveOrExit(app.fetch, { port: settings.exporterPort, hostn
 log.info("Exporter on http://{host}:{port}/ reading {logDir}", { host: settings.host, port: server.port, logDir });
 
 const saveCheckpoint = async () => {
-  // During the catch-up the state runs ahead of any positions there are: the old checkpoint stays.
-  if (tailer === undefined) return;
+  // During the catch-up the state runs ahead of its positions: the old checkpoint stays.
+  if (!caughtUp) return;
   const savedAtMs = Date.now();
   try {
     await writeCheckpoint(checkpointPath, { checkpointVersion: CHECKPOINT_VERSION, savedAtMs, state, files: tailer.positions() });
@@ -196,15 +192,15 @@ onShutdown(async () => {
   stop.abort();
   clearInterval(checkpointTimer);
   await tailing;
-  await tailer?.close();
+  await tailer.close();
   await saveCheckpoint();
   await server.close();
 });
 
 const catchUpStarted = performance.now();
-const caughtUp = await catchUp(positions);
-tailer = makeTailer(caughtUp);
-// Whatever arrived during the bulk read, and files it left to the tailer (rotated while we were down).
+await catchUp();
+caughtUp = true;
+// Whatever arrived during the bulk read.
 await tailer.poll();
 ready = true;
 log.info("Caught up with the logs in {seconds} s: {lines} lines", {
