@@ -26,7 +26,7 @@ function sample(): Checkpoint {
     checkpointVersion: CHECKPOINT_VERSION,
     savedAtMs: 1_790_000_000_000,
     state: recount(LINES, { maxLineBytes: 4096 }),
-    files: { "/var/log/etl/orders.log": { ino: 1234, dev: 2049, offset: 4096 } },
+    files: { "/var/log/etl/orders.log": { ino: 1234, dev: 2049, fingerprint: "eyJ2IjoxfQo=", offset: 4096, size: 4200 } },
   };
 }
 
@@ -86,6 +86,18 @@ describe("writeCheckpoint / readCheckpoint", () => {
     await expect(writeCheckpoint(join(dir, "missing", "c.json"), sample())).rejects.toMatchObject({ code: "ENOENT" });
   });
 
+  it("reads a version 1 checkpoint, its positions without fingerprint (matched by inode)", async () => {
+    const path = join(dir, "exporter-checkpoint.json");
+    const v1 = { ...sample(), checkpointVersion: 1, files: { "/var/log/etl/orders.log": { ino: 1234, dev: 2049, offset: 4096 } } };
+    writeFileSync(path, JSON.stringify(v1));
+    const { checkpoint, problem } = await readCheckpoint(path);
+    expect(problem).toBeUndefined();
+    expect(checkpoint).toEqual({
+      ...sample(),
+      files: { "/var/log/etl/orders.log": { ino: 1234, dev: 2049, fingerprint: "", offset: 4096, size: 4096 } },
+    });
+  });
+
   it("gives nothing, without a problem, for a missing file", async () => {
     expect(await readCheckpoint(join(dir, "none.json"))).toEqual({ checkpoint: undefined });
   });
@@ -94,7 +106,7 @@ describe("writeCheckpoint / readCheckpoint", () => {
     ["empty file", "", /not valid JSON/],
     ["cut short", JSON.stringify(sample()).slice(0, 100), /not valid JSON/],
     ["not an object", "[1,2]", /no checkpointVersion/],
-    ["newer version", JSON.stringify({ ...sample(), checkpointVersion: 2 }), /checkpoint version 2 is not supported/],
+    ["newer version", JSON.stringify({ ...sample(), checkpointVersion: 3 }), /checkpoint version 3 is not supported/],
     [
       "other state version",
       JSON.stringify({ ...sample(), state: { ...sample().state, stateVersion: 0 } }),
@@ -103,7 +115,7 @@ describe("writeCheckpoint / readCheckpoint", () => {
     ["no state", JSON.stringify({ ...sample(), state: undefined }), /checkpoint is invalid: state/],
     [
       "negative offset",
-      JSON.stringify({ ...sample(), files: { "a.log": { ino: 1, dev: 1, offset: -1 } } }),
+      JSON.stringify({ ...sample(), files: { "a.log": { ino: 1, dev: 1, fingerprint: "", offset: -1, size: 0 } } }),
       /checkpoint is invalid: files\.a\.log\.offset/,
     ],
     [

@@ -7,7 +7,7 @@
  * @example
  * ```ts
  * import { discoverLogFiles } from "./log_discovery.ts";
- * for (const file of await discoverLogFiles("data/logs")) console.log(file.path, file.ino, file.size);
+ * for (const file of (await discoverLogFiles("data/logs")) ?? []) console.log(file.path, file.ino, file.size);
  * ```
  * @module
  */
@@ -35,8 +35,8 @@ export interface FoundFile {
 
 /**
  * The regular files of `dir` that are read, each rotation set oldest first;
- * nothing when the directory does not exist yet (the writer makes it on its
- * first line). A file that vanishes between `readdir` and `stat` is left out;
+ * `undefined` when the directory does not exist (yet: the writer makes it on
+ * its first line; or a volume is not mounted), which says nothing of its files. A file that vanishes between `readdir` and `stat` is left out;
  * `onError` gets other per-file errors (the file is left out for this scan),
  * without it they reject.
  *
@@ -45,12 +45,15 @@ export interface FoundFile {
  * const files = await discoverLogFiles(dir, (error, path) => log.error("Cannot stat {path}", { path, error }));
  * ```
  */
-export async function discoverLogFiles(dir: string, onError?: (error: unknown, path: string) => void): Promise<FoundFile[]> {
+export async function discoverLogFiles(
+  dir: string,
+  onError?: (error: unknown, path: string) => void,
+): Promise<FoundFile[] | undefined> {
   let names: string[];
   try {
     names = await readdir(dir);
   } catch (error) {
-    if (isErrno(error, "ENOENT")) return [];
+    if (isErrno(error, "ENOENT")) return undefined;
     throw error;
   }
   const found: FoundFile[] = [];

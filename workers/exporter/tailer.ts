@@ -319,6 +319,7 @@ export class Tailer {
     if (this.#closed) throw new Error("Tailer is closed");
     this.#polls += 1;
     const found = await this.#guard(this.dir, () => discoverLogFiles(this.dir, this.#onError));
+    // No directory (or it could not be read): nothing is known of its files, so nothing changes.
     if (found === undefined) return;
     const order = await this.#identify(found);
     this.#settlePending();
