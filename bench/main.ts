@@ -16,6 +16,7 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import process from "node:process";
+import { measureIngestLatency } from "./ingest_latency.ts";
 
 const ROOT = process.cwd();
 const WORK = resolve(ROOT, ".bench");
@@ -133,6 +134,8 @@ if (hasMtail) {
 } else {
   note("mtail --one_shot", "not installed (apt-get install mtail)");
 }
+
+await measureIngestLatency({ root: ROOT, work: WORK, note });
 
 // 3a. RSS idle.
 const idleDir = join(WORK, "idle");
