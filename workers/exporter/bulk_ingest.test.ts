@@ -259,7 +259,7 @@ describe("catch-up", () => {
     const expected = recount(text, { maxLineBytes: 65_536 });
     const samples = counterSamples(node.stdout);
     expect(samples['etl_records_total{pipeline="etl"}']).toBe(expected.pipelines.etl!.recordsTotal);
-    expect(samples['etl_file_processing_duration_seconds_sum{pipeline="etl"}']).toBe(expected.pipelines.etl!.durationSumSeconds);
+    expect(samples['etl_file_processing_duration_seconds_sum{pipeline="etl"}']).toBe(expected.pipelines.etl!.durationSumUs / 1e6);
     expect(counterSamples(deno.stdout)).toEqual(samples);
     expect(counterSamples(single.stdout)).toEqual(samples);
   }, 60_000);

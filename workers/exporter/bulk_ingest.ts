@@ -297,7 +297,7 @@ class InOrderMerger {
       if (outcome.result === "too_long") this.#onBadLine?.(outcome, path);
       return;
     }
-    mergeState(this.#state, result.state, result.fileProcessed);
+    mergeState(this.#state, result.state);
     for (const line of result.badLines) this.#onBadLine?.(line, path);
   }
 }

@@ -86,9 +86,17 @@ describe("writeCheckpoint / readCheckpoint", () => {
     await expect(writeCheckpoint(join(dir, "missing", "c.json"), sample())).rejects.toMatchObject({ code: "ENOENT" });
   });
 
-  it("reads a version 1 checkpoint, its positions without fingerprint (matched by inode)", async () => {
+  it("reads a version 1 checkpoint: positions without fingerprint (matched by inode), durations made whole microseconds", async () => {
     const path = join(dir, "exporter-checkpoint.json");
-    const v1 = { ...sample(), checkpointVersion: 1, files: { "/var/log/etl/orders.log": { ino: 1234, dev: 2049, offset: 4096 } } };
+    // Version 1 kept durations as float seconds (sum) and milliseconds (window).
+    const state = sample().state as unknown as { stateVersion: number; pipelines: Record<string, Record<string, unknown>> };
+    state.stateVersion = 1;
+    for (const p of Object.values(state.pipelines)) {
+      p.durationSumSeconds = (p.durationSumUs as number) / 1e6;
+      delete p.durationSumUs;
+      p.window = (p.window as { durationUs: number }[]).map(({ durationUs, ...slot }) => ({ ...slot, durationMs: durationUs / 1000 }));
+    }
+    const v1 = { ...sample(), checkpointVersion: 1, state, files: { "/var/log/etl/orders.log": { ino: 1234, dev: 2049, offset: 4096 } } };
     writeFileSync(path, JSON.stringify(v1));
     const { checkpoint, problem } = await readCheckpoint(path);
     expect(problem).toBeUndefined();

@@ -23,7 +23,7 @@ import { open, readFile, rename, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import * as z from "zod";
 import { ErrorTypeSchema, PipelineNameSchema } from "../../lib/etl/events.ts";
-import { DURATION_BUCKETS_SECONDS, type IngestState, WINDOW_SECONDS } from "../../lib/etl/state.ts";
+import { DURATION_BUCKETS_SECONDS, durationUs, type IngestState, WINDOW_SECONDS } from "../../lib/etl/state.ts";
 import type { FilePosition } from "./tailer.ts";
 
 /**
@@ -65,7 +65,7 @@ const WindowSlotSchema = z.object({
   second: z.number().int(),
   records: count,
   files: count,
-  durationMs: count,
+  durationUs: integer,
 });
 
 const PipelineStateSchema = z.object({
@@ -82,7 +82,7 @@ const PipelineStateSchema = z.object({
   consecutiveFailures: count,
   // Lengths are checked because the reducer indexes these arrays by bucket and by second.
   durationBucketCounts: z.array(count).length(DURATION_BUCKETS_SECONDS.length + 1),
-  durationSumSeconds: count,
+  durationSumUs: integer,
   durationCount: count,
   window: z.array(WindowSlotSchema).length(WINDOW_SECONDS),
 });
@@ -97,7 +97,7 @@ const PipelineStateSchema = z.object({
  * ```
  */
 export const IngestStateSchema = z.object({
-  stateVersion: z.literal(1),
+  stateVersion: z.literal(2),
   pipelines: z.record(PipelineNameSchema, PipelineStateSchema),
   lines: z.object({ parsed: count, malformed: count, rejected: count, too_long: count }),
   bytesRead: count,
@@ -135,13 +135,40 @@ export const CheckpointSchema = z.object({
   files: z.record(z.string().min(1), FilePositionSchema),
 });
 
-/** Version 1, read into a version 2 checkpoint: an empty fingerprint matches by inode alone. */
+/** State version 1 kept durations as floating-point seconds (sum) and milliseconds (window). */
+const IngestStateV1Schema = IngestStateSchema.extend({
+  stateVersion: z.literal(1),
+  pipelines: z.record(
+    PipelineNameSchema,
+    PipelineStateSchema.omit({ durationSumUs: true, window: true }).extend({
+      durationSumSeconds: count,
+      window: z.array(WindowSlotSchema.omit({ durationUs: true }).extend({ durationMs: count })).length(WINDOW_SECONDS),
+    }),
+  ),
+});
+
+/**
+ * Version 1, read into a version 2 checkpoint: an empty fingerprint matches
+ * by inode alone; durations are rounded to whole microseconds.
+ */
 const CheckpointV1Schema = CheckpointSchema.extend({
   checkpointVersion: z.literal(1),
+  state: IngestStateV1Schema,
   files: z.record(z.string().min(1), FilePositionV1Schema),
 }).transform((v1): z.infer<typeof CheckpointSchema> => ({
   ...v1,
   checkpointVersion: CHECKPOINT_VERSION,
+  state: {
+    ...v1.state,
+    stateVersion: 2,
+    pipelines: Object.fromEntries(
+      Object.entries(v1.state.pipelines).map(([name, { durationSumSeconds, window, ...p }]) => [name, {
+        ...p,
+        durationSumUs: Math.round(durationSumSeconds * 1e6),
+        window: window.map(({ durationMs, ...slot }) => ({ ...slot, durationUs: durationUs(durationMs) })),
+      }]),
+    ),
+  },
   files: Object.fromEntries(Object.entries(v1.files).map(([path, p]) => [path, { ...p, fingerprint: "", size: p.offset }])),
 }));
 
@@ -251,8 +278,9 @@ function describeVersionMismatch(json: unknown): string | undefined {
     return `checkpoint version ${JSON.stringify(checkpointVersion)} is not supported (expected ${READABLE_VERSIONS.join(" or ")})`;
   }
   if (typeof state !== "object" || state === null || !("stateVersion" in state)) return undefined;
-  if (state.stateVersion !== 1) {
-    return `checkpoint state version ${JSON.stringify(state.stateVersion)} is not supported (expected 1)`;
+  // Each checkpoint version holds the state version of its time.
+  if (state.stateVersion !== checkpointVersion) {
+    return `checkpoint state version ${JSON.stringify(state.stateVersion)} is not supported (expected ${checkpointVersion})`;
   }
   return undefined;
 }
