@@ -58,6 +58,7 @@ export function mergeState(into: IngestState, later: IngestState): IngestState {
   into.lines.rejected += later.lines.rejected;
   into.lines.too_long += later.lines.too_long;
   into.bytesRead += later.bytesRead;
+  into.bytesLost += later.bytesLost;
   into.errorTypesFolded += later.errorTypesFolded;
   for (const name of Object.keys(later.pipelines)) {
     const next = later.pipelines[name]!;

@@ -21,8 +21,6 @@ export interface ExporterFacts {
   checkpointSavedAtMs: number | null;
   rotations: number;
   truncations: number;
-  /** Bytes of log files that left the directory before they were read to their end. */
-  lostBytes: number;
   filesTailed: number;
 }
 

@@ -85,6 +85,13 @@ export interface IngestState {
   pipelines: Record<string, PipelineState>;
   lines: Record<LineResult, number>;
   bytesRead: number;
+  /**
+   * Bytes of log files that left the directory (or were truncated in place
+   * without a copy) after the last complete line read from them, as far as
+   * the reader knew their size. Kept here, with the positions, so that a
+   * restart counts a loss exactly once.
+   */
+  bytesLost: number;
   /** Error types folded into `other` because a pipeline had too many distinct ones. */
   errorTypesFolded: number;
 }
@@ -103,6 +110,7 @@ export function createIngestState(): IngestState {
     pipelines: {},
     lines: { parsed: 0, malformed: 0, rejected: 0, too_long: 0 },
     bytesRead: 0,
+    bytesLost: 0,
     errorTypesFolded: 0,
   };
 }

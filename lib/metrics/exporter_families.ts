@@ -6,7 +6,7 @@
  * ```ts
  * import { exporterFamilies } from "./exporter_families.ts";
  * import { createIngestState } from "../etl/state.ts";
- * const facts = { checkpointSavedAtMs: null, rotations: 0, truncations: 0, lostBytes: 0, filesTailed: 1 };
+ * const facts = { checkpointSavedAtMs: null, rotations: 0, truncations: 0, filesTailed: 1 };
  * exporterFamilies(createIngestState(), facts, true, Date.now()).length; // 8
  * ```
  * @module
@@ -31,7 +31,7 @@ export function exporterFamilies(state: IngestState, facts: ExporterFacts, ready
     counterFamily(
       "etl_exporter_log_bytes_lost_total",
       "Bytes of log files that left the directory (or were truncated without a copy) before they were read to their end.",
-      [{ labels: {}, value: facts.lostBytes }],
+      [{ labels: {}, value: state.bytesLost }],
     ),
     counterFamily("etl_exporter_log_rotations_total", "Log files replaced, by kind: rename or truncate.", [
       { labels: { kind: "rename" }, value: facts.rotations },

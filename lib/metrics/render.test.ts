@@ -56,7 +56,7 @@ describe("renderMetrics", () => {
   });
 
   it("adds the exporter's own families when the snapshot has them", async () => {
-    const exporter = { checkpointSavedAtMs: T0 + 55_000, rotations: 2, truncations: 1, lostBytes: 0, filesTailed: 3 };
+    const exporter = { checkpointSavedAtMs: T0 + 55_000, rotations: 2, truncations: 1, filesTailed: 3 };
     const { body } = await renderMetrics({ state: sampleState(), nowMs: T0 + 60_000, ready: false, exporter }, "text");
     expect(valueOf(body, 'etl_exporter_log_lines_total{result="parsed"}')).toBe(4);
     expect(valueOf(body, 'etl_exporter_log_lines_total{result="malformed"}')).toBe(2);

@@ -101,6 +101,7 @@ export const IngestStateSchema = z.object({
   pipelines: z.record(PipelineNameSchema, PipelineStateSchema),
   lines: z.object({ parsed: count, malformed: count, rejected: count, too_long: count }),
   bytesRead: count,
+  bytesLost: count,
   errorTypesFolded: count,
 });
 
@@ -136,7 +137,7 @@ export const CheckpointSchema = z.object({
 });
 
 /** State version 1 kept durations as floating-point seconds (sum) and milliseconds (window). */
-const IngestStateV1Schema = IngestStateSchema.extend({
+const IngestStateV1Schema = IngestStateSchema.omit({ bytesLost: true }).extend({
   stateVersion: z.literal(1),
   pipelines: z.record(
     PipelineNameSchema,
@@ -161,6 +162,7 @@ const CheckpointV1Schema = CheckpointSchema.extend({
   state: {
     ...v1.state,
     stateVersion: 2,
+    bytesLost: 0,
     pipelines: Object.fromEntries(
       Object.entries(v1.state.pipelines).map(([name, { durationSumSeconds, window, ...p }]) => [name, {
         ...p,

@@ -143,7 +143,6 @@ const snapshot = (): Snapshot => ({
     checkpointSavedAtMs,
     rotations: tailer.stats.rotations,
     truncations: tailer.stats.truncations,
-    lostBytes: tailer.stats.lostBytes,
     filesTailed: tailer.fileCount,
   },
 });

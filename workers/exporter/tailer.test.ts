@@ -93,12 +93,15 @@ function summary(state: IngestState) {
   return { lines: state.lines, bytesRead: state.bytesRead, pipelines };
 }
 
-/** Each log's segments in order: the order the tailer reads them in. */
+/**
+ * Each log's segments in order: the order the tailer reads them in. Lost
+ * bytes (partial lines of removed files) are the rotation property's to check.
+ */
 function expectRecount(state: IngestState, logs: readonly Log[], maxLineBytes = MAX_LINE): void {
   const expected = recount(logs.flatMap((log) => log.segments), { maxLineBytes });
   expect(summary(state)).toEqual(summary(expected));
   // Same lines in the same order per pipeline: even the sliding window must agree.
-  expect(state).toEqual(expected);
+  expect({ ...state, bytesLost: 0 }).toEqual(expected);
 }
 
 /** A checkpoint exactly as the exporter takes one: state and positions at the same instant. */
@@ -423,7 +426,7 @@ describe("tailer restarted from a checkpoint", () => {
     log.events(4);
     const second = await restart();
     await second.poll();
-    expect(second.stats).toEqual({ rotations: 1, truncations: 0, restoreMisses: 0, lostBytes: 0 });
+    expect(second.stats).toEqual({ rotations: 1, truncations: 0, restoreMisses: 0 });
     expectRecount(second.state, [log]);
   });
 
@@ -475,7 +478,7 @@ describe("tailer restarted from a checkpoint", () => {
     const log = new Log(dir, "orders", tickingClock());
     const child = `
       import { createTailer } from "./workers/exporter/tailer.ts";
-      import { readCheckpoint, writeCheckpoint } from "./workers/exporter/checkpoint.ts";
+      import { CHECKPOINT_VERSION, readCheckpoint, writeCheckpoint } from "./workers/exporter/checkpoint.ts";
       import { createIngestState } from "./lib/etl/state.ts";
       const dir = ${JSON.stringify(dir)};
       const path = ${JSON.stringify(checkpointPath())};
@@ -484,7 +487,7 @@ describe("tailer restarted from a checkpoint", () => {
       console.log("ready");
       for (;;) {
         await tailer.poll();
-        await writeCheckpoint(path, { checkpointVersion: 1, savedAtMs: Date.now(), state: tailer.state, files: tailer.positions() });
+        await writeCheckpoint(path, { checkpointVersion: CHECKPOINT_VERSION, savedAtMs: Date.now(), state: tailer.state, files: tailer.positions() });
       }
     `;
     for (let life = 0; life < 4; life++) {

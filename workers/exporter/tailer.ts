@@ -26,7 +26,7 @@
  * truncation is held until it is clear whether it is one. What is lost (a
  * file that left the directory before it was read to its end, whose copy
  * never showed up, or that a checkpoint knew of and a restart cannot find) is
- * counted in {@linkcode TailerStats.lostBytes}, never silently.
+ * counted in `state.bytesLost` (`etl_exporter_log_bytes_lost_total`), never silently.
  *
  * The state and the positions move together: at every `await` inside a poll
  * the state holds exactly the lines before each file's committed offset, so
@@ -82,7 +82,7 @@ export interface FilePosition {
  *
  * @example
  * ```ts
- * const facts = { rotations: tailer.stats.rotations, lostBytes: tailer.stats.lostBytes };
+ * const facts = { rotations: tailer.stats.rotations, truncations: tailer.stats.truncations };
  * ```
  */
 export interface TailerStats {
@@ -90,10 +90,8 @@ export interface TailerStats {
   rotations: number;
   /** Files found truncated or rewritten in place; read again from 0. */
   truncations: number;
-  /** Saved positions whose file was nowhere in the directory on restore. */
+  /** Saved positions whose file was nowhere in the directory on restore (what they had not read is in `state.bytesLost`). */
   restoreMisses: number;
-  /** Bytes of files that left the directory (or were truncated without a copy) after their last complete line read. */
-  lostBytes: number;
 }
 
 /**
@@ -159,7 +157,7 @@ export class Tailer {
   readonly dir: string;
   readonly state: IngestState;
   readonly maxLineBytes: number;
-  readonly stats: TailerStats = { rotations: 0, truncations: 0, restoreMisses: 0, lostBytes: 0 };
+  readonly stats: TailerStats = { rotations: 0, truncations: 0, restoreMisses: 0 };
   readonly #buffer: Buffer;
   readonly #onLine: TailerOptions["onLine"];
   readonly #onError: TailerOptions["onError"];
@@ -513,7 +511,8 @@ export class Tailer {
   }
 
   #lose(bytes: number): void {
-    if (bytes > 0) this.stats.lostBytes += bytes;
+    // Into the state, with the positions: a checkpoint holds the loss and the position dropped together.
+    if (bytes > 0) this.state.bytesLost += bytes;
   }
 
   /** Reads a stream from its offset up to the size it has now. */
