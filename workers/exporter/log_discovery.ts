@@ -21,7 +21,7 @@ import { compareLogAge, logNameOf } from "../../lib/etl/rotation_set.ts";
  *
  * @example
  * ```ts
- * const file: FoundFile = { path: "data/logs/orders.log.1", set: "orders.log", dev: 65024, ino: 5308446, size: 4096 };
+ * const file: FoundFile = { path: "data/logs/orders.log.1", set: "orders.log", dev: 65024, ino: 5308446, size: 4096, changedMs: 0 };
  * ```
  */
 export interface FoundFile {
@@ -31,6 +31,8 @@ export interface FoundFile {
   dev: number;
   ino: number;
   size: number;
+  /** When its inode last changed (`ctimeMs`): a write, a rename, or a new file that reuses the inode. */
+  changedMs: number;
 }
 
 /**
@@ -70,7 +72,7 @@ export async function discoverLogFiles(
       onError(error, path);
       continue;
     }
-    if (info.isFile()) found.push({ path, set: logName.set, dev: info.dev, ino: info.ino, size: info.size });
+    if (info.isFile()) found.push({ path, set: logName.set, dev: info.dev, ino: info.ino, size: info.size, changedMs: info.ctimeMs });
   }
   return found;
 }

@@ -52,19 +52,29 @@ export class LogStream {
   readOffset = 0;
   /** Its size when last looked at. */
   knownSize: number;
+  /** Its inode's change time when last looked at (see `FoundFile.changedMs`). */
+  changedMs: number;
   readonly splitter: LineSplitter;
   /** Scans in a row that did not find it (a rename may race a scan). */
   absentScans = 0;
   /** Set while it may be a copy of that stream's file (copytruncate), not read until that is settled. */
   copyOf: LogStream | undefined;
 
-  private constructor(path: string, set: string, handle: FileHandle, dev: number, ino: number, size: number, head: Buffer, maxLineBytes: number) {
+  private constructor(
+    path: string,
+    set: string,
+    handle: FileHandle,
+    info: { dev: number; ino: number; size: number; ctimeMs: number },
+    head: Buffer,
+    maxLineBytes: number,
+  ) {
     this.path = path;
     this.set = set;
     this.handle = handle;
-    this.dev = dev;
-    this.ino = ino;
-    this.knownSize = size;
+    this.dev = info.dev;
+    this.ino = info.ino;
+    this.knownSize = info.size;
+    this.changedMs = info.ctimeMs;
     this.fingerprint = head;
     this.splitter = new LineSplitter(maxLineBytes);
   }
@@ -84,7 +94,7 @@ export class LogStream {
         return undefined;
       }
       const head = await readHead(handle);
-      return new LogStream(path, set, handle, info.dev, info.ino, info.size, head, maxLineBytes);
+      return new LogStream(path, set, handle, info, head, maxLineBytes);
     } catch (error) {
       await handle.close().catch(() => undefined);
       throw error;
@@ -132,6 +142,7 @@ export class LogStream {
     if (!truncated && head.length > this.fingerprint.length) this.fingerprint = head;
     if (truncated) this.fingerprint = head;
     this.knownSize = info.size;
+    this.changedMs = info.ctimeMs;
     return { size: info.size, linked: info.nlink > 0, truncated };
   }
 

@@ -184,6 +184,8 @@ export class Tailer {
     this.#onLine = options.onLine;
     this.#onError = options.onError;
     for (const [label, saved] of Object.entries(options.positions ?? {})) {
+      // An empty file was known by nothing: whatever has its inode now is new.
+      if (saved.size === 0 && saved.offset === 0) continue;
       this.#pending.push({
         label,
         dev: saved.dev,
@@ -325,8 +327,10 @@ export class Tailer {
     else for (const stream of order) await this.#guard(stream.path, () => this.#read(stream));
     this.#settleCopies();
     for (const stream of order) {
-      // A rotated file read to its end gives its handle back; it is opened again if it grows.
-      if (!stream.live && stream.handle !== undefined && stream.readOffset >= stream.knownSize) await stream.close();
+      // A rotated file read to its end gives its handle back (it is opened again if it grows),
+      // unless it is too short for its first bytes to tell it from a file that reuses its inode.
+      const idle = !stream.live && stream.readOffset >= stream.knownSize && stream.fingerprint.length >= FINGERPRINT_BYTES;
+      if (idle && stream.handle !== undefined) await stream.close();
     }
   }
 
@@ -360,16 +364,24 @@ export class Tailer {
     }
 
     const order: LogStream[] = [];
+    const news: FoundFile[] = [];
     for (const slot of slots) {
-      if (slot instanceof LogStream) {
-        const ok = await this.#guard(slot.path, () => this.#checkInPlace(slot, found));
-        if (ok !== false && this.#streams.has(`${slot.dev}:${slot.ino}`)) order.push(slot);
+      if (!(slot instanceof LogStream)) {
+        news.push(slot);
+        continue;
       }
+      const verdict = await this.#guard(slot.path, () => this.#checkInPlace(slot, found));
+      if (verdict === "same" && this.#streams.has(`${slot.dev}:${slot.ino}`)) order.push(slot);
+      if (verdict !== "replaced") continue;
+      // Deleted while its handle was closed, and its inode taken by a new file: that one is new.
+      this.stats.rotations += 1;
+      this.#lose(slot.knownSize - slot.committed);
+      this.#streams.delete(`${slot.dev}:${slot.ino}`);
+      news.push(found.find((file) => file.ino === slot.ino && file.dev === slot.dev)!);
     }
     // New files after the truncations are known: a copy finds its original's position.
     const fresh: LogStream[] = [];
-    for (const slot of slots) {
-      if (slot instanceof LogStream) continue;
+    for (const slot of news) {
       const stream = await this.#guard(slot.path, () => LogStream.open(slot.path, slot.set, this.maxLineBytes));
       if (stream !== undefined && !this.#streams.has(`${stream.dev}:${stream.ino}`)) fresh.push(stream);
       else await stream?.close();
@@ -388,9 +400,9 @@ export class Tailer {
    * a saved position of the same inode whose first bytes it carries (a file
    * renamed, or untouched, while the exporter was down). By fingerprint: any
    * waiting position whose first bytes it carries (the copy of a truncated
-   * file); else, starting like a live file being read, it is held as its
-   * possible copy; else it is read from 0. Only a file with a rotated name can
-   * be a copy.
+   * file); else, starting like the live file of its set, it is held as its
+   * possible copy (until that file is truncated, or read past the copy's
+   * end); else it is read from 0. Only a file with a rotated name can be a copy.
    */
   #startFrom(stream: LogStream, pass: "inode" | "fingerprint", fresh: readonly LogStream[]): void {
     // A copy has a rotated name; a new live file that starts like another is a new file.
@@ -415,11 +427,10 @@ export class Tailer {
       }
       return;
     } else if (!stream.live) {
-      for (const other of this.#streams.values()) {
-        // Only a file read before this scan (among new files none is known to be the original),
-        // and with a whole fingerprint: a few bytes in common say nothing.
-        if (!other.live || fresh.includes(other) || other.copyOf !== undefined || other.fingerprint.length < FINGERPRINT_BYTES) continue;
-        if (fingerprintMatches(stream.fingerprint, other.fingerprint)) {
+      // The live file of its own set, known or new: a copytruncate copies it before truncating it.
+      for (const other of [...this.#streams.values(), ...fresh]) {
+        if (other === stream || !other.live || other.set !== stream.set || other.copyOf !== undefined) continue;
+        if (other.fingerprint.length > 0 && fingerprintMatches(stream.fingerprint, other.fingerprint)) {
           stream.copyOf = other;
           break;
         }
@@ -449,17 +460,27 @@ export class Tailer {
   /**
    * Checks a known file in place: truncated or rewritten, its position waits
    * for a copy (or the copy already held) and it is read again from 0.
-   * Returns false when it could not be looked at now.
+   * "unknown" when it could not be looked at now; "replaced" when another
+   * file has its inode.
    */
-  async #checkInPlace(stream: LogStream, found: readonly FoundFile[]): Promise<boolean> {
+  async #checkInPlace(stream: LogStream, found: readonly FoundFile[]): Promise<"same" | "unknown" | "replaced"> {
+    let reopened = false;
     if (stream.handle === undefined) {
-      const size = found.find((file) => file.ino === stream.ino && file.dev === stream.dev)?.size ?? stream.knownSize;
-      if (size === stream.knownSize) return true;
-      if (!(await stream.reopen())) return false;
+      // Closed and unchanged since: not even a new file that reuses its inode (that would change ctime).
+      const file = found.find((file) => file.ino === stream.ino && file.dev === stream.dev);
+      if (file === undefined || (file.size === stream.knownSize && file.changedMs === stream.changedMs)) return "same";
+      if (!(await stream.reopen())) return "unknown";
+      reopened = true;
     }
     const before = { fingerprint: stream.fingerprint, committed: stream.committed, size: stream.knownSize };
     const { truncated } = await stream.look();
-    if (!truncated) return true;
+    if (!truncated) return "same";
+    if (reopened) {
+      // Not held open, so its inode may have been freed and reused: another file, not a truncation.
+      stream.knownSize = before.size;
+      await stream.close();
+      return "replaced";
+    }
     // From here to restart() without an await: positions() shows either the old offset or 0 with the copy's.
     this.stats.truncations += 1;
     const copy = [...this.#streams.values()].find((other) => other.copyOf === stream);
@@ -480,30 +501,44 @@ export class Tailer {
     }
     for (const other of this.#streams.values()) if (other.copyOf === stream) other.copyOf = undefined;
     stream.restart();
-    return true;
+    return "same";
   }
 
-  /** Positions that waited a scan for their file in vain: what they had not read is lost. */
+  /** Positions that waited a scan for their file in vain: what they had not read is lost, unless a copy holds it. */
   #settlePending(): void {
     const kept: PendingPosition[] = [];
+    const lost: PendingPosition[] = [];
     for (const p of this.#pending) {
       if (p.poll === this.#polls) {
         kept.push(p);
         continue;
       }
       if (p.byInode) this.stats.restoreMisses += 1;
+      // Its bytes are still here when a file being read starts like it and is as long (a copy of it).
+      const copied = p.fingerprint.length > 0 &&
+        [...this.#streams.values()].some((s) => s.knownSize >= p.size && fingerprintMatches(s.fingerprint, p.fingerprint));
+      if (copied) continue;
+      // A file and its copy (saved while the copy was held) are the same bytes, lost once.
+      const same = lost.find((q) => q.fingerprint.equals(p.fingerprint) && q.offset === p.offset);
+      if (same !== undefined) {
+        this.#lose(p.size - same.size);
+        same.size = Math.max(same.size, p.size);
+        continue;
+      }
+      lost.push({ ...p });
       this.#lose(p.size - p.offset);
     }
     this.#pending = kept;
   }
 
-  /** Held copies whose original has been read past their end: nothing in them is new. */
+  /** Held copies whose original has been read (to a line's end) past their end: nothing in them is new. */
   #settleCopies(): void {
     for (const stream of this.#streams.values()) {
       const original = stream.copyOf;
       if (original === undefined) continue;
       const gone = !this.#streams.has(`${original.dev}:${original.ino}`);
-      if (gone || original.readOffset >= stream.knownSize) {
+      // Committed, not merely read: a partial line of the original may still end in the copy only.
+      if (gone || original.committed >= stream.knownSize) {
         stream.copyOf = undefined;
         stream.readOffset = stream.knownSize;
       }
