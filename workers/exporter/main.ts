@@ -15,18 +15,12 @@ import { join } from "node:path";
 import process from "node:process";
 import { getLogger } from "@logtape/logtape";
 import type { Metric } from "prom-client";
-// Their own modules, not prom-client's index (which adds the Summary, the Pushgateway and
-// the cluster aggregator): see lib/metrics/prom_client_modules.d.ts.
-import collectDefaultMetrics from "prom-client/lib/defaultMetrics.js";
-import Registry from "prom-client/lib/registry.js";
 import * as z from "zod";
-import { createApp } from "../../handlers/app.ts";
 import { DEFAULT_HEALTH_POLICY } from "../../lib/etl/health.ts";
 import { renderMetrics } from "../../lib/metrics/render.ts";
 import { COMMON_SETTINGS, type SettingsSpec } from "../../lib/config/settings.ts";
 import type { Snapshot } from "../../lib/etl/snapshot.ts";
 import { createIngestState } from "../../lib/etl/state.ts";
-import { serveOrExit } from "../serve.ts";
 import { onShutdown, startWorker } from "../start.ts";
 import { CHECKPOINT_VERSION, readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
 import { createTailer, type FilePosition } from "./tailer.ts";
@@ -155,6 +149,15 @@ if (settings.once) {
   process.exit(0);
 }
 
+// Loaded only to serve: `--once` (and its peak memory) does without the server and prom-client.
+// Their own modules, not prom-client's index (which adds the Summary, the Pushgateway and
+// the cluster aggregator): see lib/metrics/prom_client_modules.d.ts.
+const [{ default: collectDefaultMetrics }, { default: Registry }, { createApp }, { serveOrExit }] = await Promise.all([
+  import("prom-client/lib/defaultMetrics.js"),
+  import("prom-client/lib/registry.js"),
+  import("../../handlers/app.ts"),
+  import("../serve.ts"),
+]);
 const processRegistry = new Registry();
 collectDefaultMetrics({ register: processRegistry });
 const app = createApp({
