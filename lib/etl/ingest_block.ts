@@ -77,8 +77,8 @@ export interface IngestBlockOptions {
 
 /**
  * Splits `bytes` into lines, ingests each complete one into a fresh state
- * (a line longer than `maxLineBytes` counts as `too_long`) and records what
- * a merge needs. Pure: the same bytes always give the same result.
+ * (a line longer than `maxLineBytes` counts as `too_long`) and describes the
+ * first bad lines. Pure: the same bytes always give the same result.
  *
  * @example
  * ```ts

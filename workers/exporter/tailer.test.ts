@@ -109,6 +109,13 @@ function snapshot(tailer: Tailer): Checkpoint {
   return { checkpointVersion: CHECKPOINT_VERSION, savedAtMs: Date.now(), state: tailer.state, files: tailer.positions() };
 }
 
+/** Resolves once `done()` holds; fails after 5 s. */
+async function waitUntil(done: () => boolean): Promise<void> {
+  for (const started = Date.now(); !done(); await new Promise((resolve) => setTimeout(resolve, 5))) {
+    if (Date.now() - started > 5_000) throw new Error("not within 5 s");
+  }
+}
+
 let dir: string;
 let tailers: Tailer[];
 
@@ -341,6 +348,27 @@ describe("tailer", () => {
     await new Promise((resolve) => setTimeout(resolve, 30));
     stop.abort();
     await running;
+    expectRecount(tailer.state, [log]);
+  });
+
+  it("is woken by the file system: a line shows long before the next poll", async () => {
+    const log = new Log(dir, "orders", tickingClock());
+    log.events(1);
+    const tailer = tail();
+    const stop = new AbortController();
+    // An hour between polls: only a change notification can read the next lines.
+    const running = tailer.run(stop.signal, 3_600_000);
+    try {
+      await waitUntil(() => tailer.state.lines.parsed === 1);
+      log.events(2);
+      await waitUntil(() => tailer.state.lines.parsed === 3);
+      log.rotate();
+      log.events(1);
+      await waitUntil(() => tailer.state.lines.parsed === 4);
+    } finally {
+      stop.abort();
+      await running;
+    }
     expectRecount(tailer.state, [log]);
   });
 
