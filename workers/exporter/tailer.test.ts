@@ -1022,7 +1022,14 @@ describe("reader property: rotation sets, copytruncate, deletion, SIGKILL", () =
         fc.constantFrom(7, 64, 1 << 20),
         (ops, maxLineBytes, chunkBytes) => runRotationScenario(ops, maxLineBytes, chunkBytes),
       ),
-      { numRuns: 150 },
+      {
+        numRuns: 150,
+        // Found by earlier runs: a held copy and its original, both saved, lost while down.
+        examples: [
+          [[{ kind: "partial", log: 0, cut: 0.05 }, { kind: "copytruncate", log: 0, pollBetween: true }, { kind: "checkpoint" }, { kind: "kill" }, { kind: "removeOldest", log: 0 }], 150, 7],
+          [[{ kind: "bad", log: 0, variant: "malformed" }, { kind: "truncate", log: 0 }, { kind: "rotate", log: 0, times: 1 }, { kind: "bad", log: 0, variant: "malformed" }, { kind: "removeOldest", log: 0 }, { kind: "kill" }, { kind: "copytruncate", log: 0, pollBetween: false }, { kind: "restore" }], 150, 7],
+        ],
+      },
     );
   }, 120_000);
 });

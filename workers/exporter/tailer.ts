@@ -421,8 +421,8 @@ export class Tailer {
       // Its inode, not its content: truncated (or the inode reused) while we were down.
       for (const p of this.#pending) {
         if (!p.byInode || p.ino !== stream.ino) continue;
+        // Its copy, if any, is here already (copied before truncating): no scan more to wait.
         p.byInode = false;
-        p.poll = this.#polls;
         this.stats.truncations += 1;
       }
       return;
