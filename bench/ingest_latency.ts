@@ -3,8 +3,8 @@
  * show on `/metrics`, for the exporter (woken by the file system) and for
  * Debian's mtail (its defaults) in the same run, on the same kind of log.
  *
- * Each sample appends one `file_processed` line, then asks `/metrics` in a
- * tight loop until `etl_files_total` has grown; samples are spaced by a
+ * Each sample appends one `file_processed` line, then asks `/metrics` every
+ * 2 ms until `etl_files_total` has grown; samples are spaced by a
  * random 20–80 ms so that they do not fall in step with a poll.
  *
  * @example
@@ -117,7 +117,8 @@ async function until(url: string, expected: number, timeoutMs: number): Promise<
   const deadline = performance.now() + timeoutMs;
   while ((await filesTotal(url)) < expected) {
     if (performance.now() > deadline) throw new Error(`${url} never counted ${expected} files`);
-    await new Promise((resolve) => setImmediate(resolve));
+    // A short pause, not a tight loop: scrapes must not starve the reader they measure.
+    await new Promise((resolve) => setTimeout(resolve, 2));
   }
 }
 
