@@ -577,11 +577,12 @@ export class Tailer {
   async #readBulk(order: readonly LogStream[], options: BulkReadOptions): Promise<void> {
     let backlog = 0;
     for (const stream of order) {
-      if (stream.copyOf === undefined && stream.handle === undefined && stream.readOffset < stream.knownSize) await stream.reopen();
-      if (stream.handle !== undefined && stream.copyOf === undefined) {
-        stream.knownSize = (await stream.handle.stat()).size;
-        backlog += Math.max(0, stream.knownSize - stream.readOffset);
-      }
+      if (stream.copyOf !== undefined) continue;
+      await this.#guard(stream.path, async () => {
+        if (stream.handle === undefined && stream.readOffset < stream.knownSize) await stream.reopen();
+        if (stream.handle !== undefined) stream.knownSize = (await stream.handle.stat()).size;
+      });
+      if (stream.handle !== undefined) backlog += Math.max(0, stream.knownSize - stream.readOffset);
     }
     const reader = await createBulkReader(this.state, this.maxLineBytes, backlog, options);
     try {
