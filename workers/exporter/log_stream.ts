@@ -16,6 +16,7 @@
  */
 import { Buffer } from "node:buffer";
 import { type FileHandle, open } from "node:fs/promises";
+import { basename } from "node:path";
 import { LineSplitter } from "../../lib/etl/line_splitter.ts";
 import { isErrno } from "./log_discovery.ts";
 
@@ -108,7 +109,7 @@ export class LogStream {
 
   /** Whether it is its set's live `<name>.log` (others are rotated, written no more as a rule). */
   get live(): boolean {
-    return this.path.endsWith(`/${this.set}`) || this.path === this.set;
+    return basename(this.path) === this.set;
   }
 
   /** Opens its file again by path; false if the path now holds another file. */
