@@ -18,6 +18,7 @@ import { join, resolve } from "node:path";
 import process from "node:process";
 import { boundedNumber, type SettingsSpec } from "../lib/config/settings.ts";
 import { settingsOrExit } from "../workers/start.ts";
+import { measureIngestLatency } from "./ingest_latency.ts";
 
 const ROOT = process.cwd();
 const WORK = resolve(ROOT, ".bench");
@@ -151,6 +152,8 @@ if (hasMtail) {
 } else {
   note("mtail --one_shot", "not installed (apt-get install mtail)");
 }
+
+await measureIngestLatency({ root: ROOT, work: WORK, note });
 
 // 3a. RSS idle.
 const idleDir = join(WORK, "idle");

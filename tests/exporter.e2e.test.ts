@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { appendFileSync, existsSync, readFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -161,6 +161,65 @@ describe("exporter serving", () => {
     }, 15_000, "catch-up after restart");
     expect(countersOf(await (await fetch(`${url}/metrics`)).text())).toEqual(expected);
   }, 90_000);
+
+  it("counts what a writer rotating by size many times a second wrote, while being SIGKILLed and restarted", async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    mkdirSync(join(dir, "logs"));
+    const log = join(dir, "logs/etl.log");
+    const port = await freePort();
+    const env = { EXPORTER_PORT: String(port), ETL_DATA_DIR: dir, ETL_CHECKPOINT_SECONDS: "0.1" };
+    const url = `http://127.0.0.1:${port}`;
+    // The writer's own counts, and a rotation (rename to etl.log.N, new etl.log) every 4 KB.
+    const wrote = { records: 0, files: 0, failures: 0, parsed: 0, malformed: 0, rejected: 0 };
+    let rotations = 0;
+    let writing = true;
+    const writer = (async () => {
+      for (let n = 0; writing; n++) {
+        let batch = "";
+        for (let i = 0; i < 10; i++, n++) {
+          const ts = new Date(Date.UTC(2026, 11, 1) + n).toISOString();
+          const records = n % 97;
+          wrote.records += records;
+          wrote.parsed += 1;
+          if (n % 7 === 3) {
+            wrote.failures += 1;
+            batch += JSON.stringify({ v: 1, ts, level: "error", event: "file_failed", pipeline: "etl", file: `f${n}`, error_type: "timeout", records, duration_ms: n / 3, message: "slow" }) + "\n";
+          } else {
+            wrote.files += 1;
+            batch += JSON.stringify({ v: 1, ts, level: "info", event: "file_processed", pipeline: "etl", file: `f${n}`, records, duration_ms: n / 7 }) + "\n";
+          }
+        }
+        appendFileSync(log, batch);
+        if (existsSync(log) && readFileSync(log).length > 4096) renameSync(log, `${log}.${++rotations}`);
+        await new Promise((r) => setTimeout(r, 2));
+      }
+    })();
+    try {
+      for (let life = 0; life < 3; life++) {
+        const exporter = startWorker("exporter", [], env);
+        workers.push(exporter);
+        await waitFor(async () => ((await fetch(`${url}/-/ready`).catch(() => undefined))?.status === 200 ? true : undefined), 15_000, "ready");
+        await new Promise((r) => setTimeout(r, 600 + 150 * life));
+        exporter.child.kill("SIGKILL");
+        await exporter.exited;
+        await new Promise((r) => setTimeout(r, 150));
+      }
+    } finally {
+      writing = false;
+      await writer;
+    }
+    expect(rotations).toBeGreaterThan(20);
+    const last = startWorker("exporter", [], env);
+    workers.push(last);
+    await waitFor(async () => {
+      const got = countersOf((await (await fetch(`${url}/metrics`).catch(() => undefined))?.text()) ?? "");
+      return got.parsed === wrote.parsed ? got : undefined;
+    }, 15_000, "every line counted");
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(countersOf(metrics)).toEqual(wrote);
+    expect(parseExposition(metrics).get("etl_exporter_log_bytes_lost_total")).toBe(0);
+  }, 60_000);
 
   it("starts before any log exists, creates its data folder and checkpoints", async () => {
     const dir = join(tempDir(), "not-yet");

@@ -45,7 +45,7 @@ describe("ingestBlock", () => {
         const k = cutAt % (lines.length + 1);
         const first = ingestBlock(encode(lines.slice(0, k).map((l) => l + "\n").join("")), 150);
         const second = ingestBlock(encode(lines.slice(k).map((l) => l + "\n").join("") + partial), 150);
-        const merged = mergeState(mergeState(createIngestState(), first.state, first.fileProcessed), second.state, second.fileProcessed);
+        const merged = mergeState(mergeState(createIngestState(), first.state), second.state);
         expect(merged).toEqual(expected);
       }),
       { numRuns: 300 },
@@ -71,15 +71,6 @@ describe("ingestBlock", () => {
     expect(state.lines.malformed).toBe(25);
     expect(badLines).toHaveLength(3);
     expect(badLines[0]).toMatchObject({ result: "malformed", problem: expect.stringContaining("not JSON") });
-  });
-
-  it("logs the file_processed events a merge replays, in order, with the second the reducer files them under", () => {
-    const line = (ms: number, duration: number) =>
-      JSON.stringify({ ts: new Date(T0 + ms).toISOString(), level: "info", event: "file_processed", pipeline: "etl", file: "f", records: 1, duration_ms: duration });
-    const text = [line(1500, 12.5), "{}", line(-T0 - 1, 3), line(0, 7)].join("\n") + "\n";
-    const { fileProcessed } = ingestBlock(encode(text), 1000);
-    const second = Math.floor(T0 / 1000);
-    expect(fileProcessed).toEqual({ etl: { durationMs: [12.5, 3, 7], seconds: [second + 1, -1, second] } });
   });
 
   it("reads a block that is a view into a larger buffer", () => {

@@ -19,7 +19,6 @@
  */
 import { ingestLine } from "./ingest.ts";
 import { LineSplitter } from "./line_splitter.ts";
-import type { FileProcessedLog } from "./merge_state.ts";
 import { createIngestState, type IngestState, type LineResult } from "./state.ts";
 
 /**
@@ -51,7 +50,7 @@ export interface BadLine {
  * @example
  * ```ts
  * const result: BlockResult = ingestBlock(bytes, 65536);
- * mergeState(state, result.state, result.fileProcessed);
+ * mergeState(state, result.state);
  * ```
  */
 export interface BlockResult {
@@ -59,8 +58,6 @@ export interface BlockResult {
   state: IngestState;
   /** Bytes up to and including the last newline; the rest is a partial line, not counted. */
   consumedBytes: number;
-  /** The `file_processed` events, for {@linkcode mergeState} to reproduce the sums exactly. */
-  fileProcessed: FileProcessedLog;
   /** The first bad lines, at most `maxBadLines` of them; the counters count them all. */
   badLines: BadLine[];
 }
@@ -80,8 +77,8 @@ export interface IngestBlockOptions {
 
 /**
  * Splits `bytes` into lines, ingests each complete one into a fresh state
- * (a line longer than `maxLineBytes` counts as `too_long`) and records what
- * a merge needs. Pure: the same bytes always give the same result.
+ * (a line longer than `maxLineBytes` counts as `too_long`) and describes the
+ * first bad lines. Pure: the same bytes always give the same result.
  *
  * @example
  * ```ts
@@ -92,21 +89,11 @@ export interface IngestBlockOptions {
 export function ingestBlock(bytes: Uint8Array, maxLineBytes: number, options: IngestBlockOptions = {}): BlockResult {
   const maxBadLines = options.maxBadLines ?? 10;
   const state = createIngestState();
-  const fileProcessed: FileProcessedLog = {};
   const badLines: BadLine[] = [];
   const splitter = new LineSplitter(maxLineBytes);
   const onLine = (line: string | null): void => {
     const outcome = ingestLine(state, line);
-    if (outcome.result === "parsed") {
-      const event = outcome.event;
-      if (event.event !== "file_processed") return;
-      const log = Object.hasOwn(fileProcessed, event.pipeline)
-        ? fileProcessed[event.pipeline]!
-        : (fileProcessed[event.pipeline] = { durationMs: [], seconds: [] });
-      log.durationMs.push(event.duration_ms);
-      // The same second the reducer files the event under.
-      log.seconds.push(Math.floor(Date.parse(event.ts) / 1000));
-    } else if (outcome.result !== "blank" && badLines.length < maxBadLines) {
+    if (outcome.result !== "parsed" && outcome.result !== "blank" && badLines.length < maxBadLines) {
       badLines.push({ result: outcome.result, problem: outcome.problem });
     }
   };
@@ -115,5 +102,5 @@ export function ingestBlock(bytes: Uint8Array, maxLineBytes: number, options: In
   }
   const consumedBytes = bytes.length - splitter.pendingBytes;
   state.bytesRead = consumedBytes;
-  return { state, consumedBytes, fileProcessed, badLines };
+  return { state, consumedBytes, badLines };
 }

@@ -59,35 +59,10 @@ export class LineSplitter {
 
   /** Feeds bytes; calls `onLine` for every line completed by them. */
   push(chunk: Uint8Array, onLine: LineHandler): void {
-    let bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    let start = 0;
-
-    if (this.#discarding) {
-      const nl = bytes.indexOf(NEWLINE);
-      if (nl === -1) {
-        this.#discardedBytes += bytes.length;
-        return;
-      }
-      this.#discarding = false;
-      this.#discardedBytes = 0;
-      onLine(null);
-      start = nl + 1;
-    } else if (this.#carry.length > 0) {
-      const nl = bytes.indexOf(NEWLINE);
-      if (nl === -1) {
-        this.#holdBack(Buffer.concat([this.#carry, bytes]));
-        return;
-      }
-      const line = Buffer.concat([this.#carry, bytes.subarray(0, nl)]);
-      this.#carry = Buffer.alloc(0);
-      this.#emit(line, 0, line.length, onLine);
-      start = nl + 1;
-    }
-
-    const lastNl = bytes.lastIndexOf(NEWLINE);
-    if (lastNl >= start) {
+    this.pushBytes(chunk, (run) => {
+      if (run === null) return onLine(null);
       // Decode all complete lines at once: far cheaper than one decode per line.
-      const text = decode(bytes.subarray(start, lastNl));
+      const text = decode(Buffer.from(run.buffer, run.byteOffset, run.byteLength - 1));
       let from = 0;
       for (;;) {
         const to = text.indexOf("\n", from);
@@ -96,12 +71,51 @@ export class LineSplitter {
         if (to === -1) break;
         from = to + 1;
       }
+    });
+  }
+
+  /**
+   * Feeds bytes without decoding them: calls `onRun` with each run of
+   * complete lines (newlines included; a view into `chunk` where it can be)
+   * or with `null` for a line over the limit that crossed a chunk boundary.
+   * `streamBytes` is how many bytes of the stream the call completes, for a
+   * reader that tracks its offset. Lines within one run are not checked
+   * against the limit: whoever decodes the run does that (as `push` does).
+   */
+  pushBytes(chunk: Uint8Array, onRun: (run: Uint8Array | null, streamBytes: number) => void): void {
+    const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    let start = 0;
+    if (this.#discarding) {
+      const nl = bytes.indexOf(NEWLINE);
+      if (nl === -1) {
+        this.#discardedBytes += bytes.length;
+        return;
+      }
+      const skipped = this.#discardedBytes + nl + 1;
+      this.#discarding = false;
+      this.#discardedBytes = 0;
+      onRun(null, skipped);
+      start = nl + 1;
+    } else if (this.#carry.length > 0) {
+      const nl = bytes.indexOf(NEWLINE);
+      if (nl === -1) {
+        this.#holdBack(Buffer.concat([this.#carry, bytes]));
+        return;
+      }
+      const carried = this.#carry;
+      this.#carry = Buffer.alloc(0);
+      const length = carried.length + nl;
+      if (length > this.maxLineBytes) onRun(null, length + 1);
+      else onRun(Buffer.concat([carried, bytes.subarray(0, nl + 1)]), length + 1);
+      start = nl + 1;
+    }
+    const lastNl = bytes.lastIndexOf(NEWLINE);
+    if (lastNl >= start) {
+      onRun(bytes.subarray(start, lastNl + 1), lastNl + 1 - start);
       start = lastNl + 1;
     }
-    if (start < bytes.length) {
-      bytes = bytes.subarray(start);
-      this.#holdBack(Buffer.from(bytes));
-    }
+    // A copy: the chunk's buffer is reused (or transferred) once this returns.
+    if (start < bytes.length) this.#holdBack(Buffer.from(bytes.subarray(start)));
   }
 
   #holdBack(partial: Buffer): void {
@@ -112,11 +126,6 @@ export class LineSplitter {
     } else {
       this.#carry = partial;
     }
-  }
-
-  #emit(bytes: Buffer, from: number, to: number, onLine: LineHandler): void {
-    if (to - from > this.maxLineBytes) onLine(null);
-    else onLine(decode(bytes.subarray(from, to)));
   }
 
   #emitText(line: string, onLine: LineHandler): void {

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { type EtlEvent, KNOWN_ERROR_TYPES } from "./events.ts";
-import { type FileProcessedLog, mergeState } from "./merge_state.ts";
+import { mergeState } from "./merge_state.ts";
 import { foldEvent, OVERFLOW_ERROR_TYPE } from "./reducer.ts";
 import { createIngestState, type IngestState, MAX_ERROR_TYPES, WINDOW_SECONDS } from "./state.ts";
 
@@ -51,21 +51,15 @@ function eventArb(errorTypes: readonly string[]): fc.Arbitrary<EtlEvent> {
 // Under the cap: the 5 known types, `other` and names that live on Object.prototype.
 const FEW_TYPES = [...KNOWN_ERROR_TYPES, OVERFLOW_ERROR_TYPE, "constructor", "to_string", "network_split"];
 
-/** The fold of a stretch, with its line counts, and the log a merge of it needs. */
-function fold(events: readonly EtlEvent[]): { state: IngestState; log: FileProcessedLog } {
+/** The fold of a stretch, with its line counts. */
+function fold(events: readonly EtlEvent[]): { state: IngestState } {
   const state = createIngestState();
-  const log: FileProcessedLog = {};
   for (const event of events) {
     foldEvent(state, event);
     state.lines.parsed += 1;
     state.bytesRead += 10;
-    if (event.event === "file_processed") {
-      const entry = Object.hasOwn(log, event.pipeline) ? log[event.pipeline]! : (log[event.pipeline] = { durationMs: [], seconds: [] });
-      entry.durationMs.push(event.duration_ms);
-      entry.seconds.push(Math.floor(Date.parse(event.ts) / 1000));
-    }
   }
-  return { state, log };
+  return { state };
 }
 
 /** Cuts `events` at the (sorted, clamped) points. */
@@ -81,12 +75,9 @@ function cut<T>(items: readonly T[], points: readonly number[]): T[][] {
   return pieces;
 }
 
-function mergeAll(pieces: readonly (readonly EtlEvent[])[], withLog: boolean): IngestState {
+function mergeAll(pieces: readonly (readonly EtlEvent[])[]): IngestState {
   const merged = createIngestState();
-  for (const piece of pieces) {
-    const { state, log } = fold(piece);
-    mergeState(merged, state, withLog ? log : undefined);
-  }
+  for (const piece of pieces) mergeState(merged, fold(piece).state);
   return merged;
 }
 
@@ -97,7 +88,7 @@ describe("mergeState", () => {
         const [a, b] = cut(events, [point % (events.length + 1)]);
         const { state } = fold(a!);
         const later = fold(b!);
-        expect(mergeState(state, later.state, later.log)).toEqual(fold(events).state);
+        expect(mergeState(state, later.state)).toEqual(fold(events).state);
       }),
       { numRuns: 500 },
     );
@@ -106,7 +97,7 @@ describe("mergeState", () => {
   it("merging the folds of k pieces in order gives the fold of the whole", () => {
     fc.assert(
       fc.property(fc.array(eventArb(FEW_TYPES), { maxLength: 300 }), fc.array(fc.nat({ max: 300 }), { maxLength: 8 }), (events, points) => {
-        const merged = mergeAll(cut(events, points), true);
+        const merged = mergeAll(cut(events, points));
         const whole = fold(events).state;
         expect(merged).toEqual(whole);
         // Same key order too, so the rendered metrics come out in the same order.
@@ -116,44 +107,19 @@ describe("mergeState", () => {
     );
   });
 
-  it("without the file_processed log, only the floating-point sums may differ, in the last bits", () => {
-    fc.assert(
-      fc.property(fc.array(eventArb(FEW_TYPES), { maxLength: 200 }), fc.array(fc.nat({ max: 200 }), { maxLength: 5 }), (events, points) => {
-        const merged = mergeAll(cut(events, points), false);
-        const whole = fold(events).state;
-        for (const name of Object.keys(whole.pipelines)) {
-          const p = merged.pipelines[name]!;
-          const q = whole.pipelines[name]!;
-          expect(p.durationSumSeconds).toBeCloseTo(q.durationSumSeconds, 3);
-          p.window.forEach((slot, i) => expect(slot.durationMs).toBeCloseTo(q.window[i]!.durationMs, 0));
-          p.durationSumSeconds = q.durationSumSeconds;
-          p.window.forEach((slot, i) => (slot.durationMs = q.window[i]!.durationMs));
-        }
-        expect(merged).toEqual(whole);
-      }),
-      { numRuns: 200 },
-    );
-  });
-
-  it("replays the later durations in order: float sums equal the sequential fold's, not merely close", () => {
+  it("adds durations exactly, in any grouping: they are whole microseconds", () => {
     const done = (ms: number): EtlEvent => ({
       ts: at(0), level: "info", event: "file_processed", pipeline: "etl", file: "f", records: 1, duration_ms: ms,
     });
-    // (0.1 + 0.2) + 0.3 !== 0.1 + (0.2 + 0.3): as seconds (100, 200, 300 ms) and as milliseconds.
-    for (const [ms, inSeconds] of [[100, true], [0.1, false]] as const) {
+    // In floating point (0.1 + 0.2) + 0.3 !== 0.1 + (0.2 + 0.3); as microseconds both are 600.
+    for (const [ms, us] of [[100, 600_000], [0.1, 600]] as const) {
       const a = [done(ms)];
       const b = [done(2 * ms), done(3 * ms)];
       const whole = fold([...a, ...b]).state.pipelines.etl!;
-      const later = fold(b);
-      const exact = mergeState(fold(a).state, later.state, later.log).pipelines.etl!;
-      const added = mergeState(fold(a).state, later.state).pipelines.etl!;
-      const slot = Math.floor(T0 / 1000) % WINDOW_SECONDS;
-      expect(exact).toEqual(whole);
-      // Adding the halves' sums would not do: the replay is what makes it exact.
-      const [sequential, byAdding] = inSeconds
-        ? [whole.durationSumSeconds, added.durationSumSeconds]
-        : [whole.window[slot]!.durationMs, added.window[slot]!.durationMs];
-      expect(byAdding).not.toBe(sequential);
+      const merged = mergeState(fold(a).state, fold(b).state).pipelines.etl!;
+      expect(merged).toEqual(whole);
+      expect(merged.durationSumUs).toBe(us);
+      expect(merged.window[Math.floor(T0 / 1000) % WINDOW_SECONDS]!.durationUs).toBe(us);
     }
   });
 
@@ -166,9 +132,9 @@ describe("mergeState", () => {
     const a = [event(0, 1), event(300_000, 2), event(300_500, 3)];
     const b = [event(300_900, 4), event(0, 5), event(600_000 - 1, 6)];
     const later = fold(b);
-    const merged = mergeState(fold(a).state, later.state, later.log);
+    const merged = mergeState(fold(a).state, later.state);
     const slot = merged.pipelines.etl!.window[second % WINDOW_SECONDS]!;
-    expect(slot).toEqual({ second: second + 300, records: 2 + 3 + 4, files: 3, durationMs: 0.1 + 0.1 + 0.1 });
+    expect(slot).toEqual({ second: second + 300, records: 2 + 3 + 4, files: 3, durationUs: 300 });
     expect(merged).toEqual(fold([...a, ...b]).state);
   });
 
@@ -187,7 +153,7 @@ describe("mergeState", () => {
       [[done(0)], []],
     ];
     for (const pieces of cases) {
-      expect(mergeAll(pieces, true).pipelines.etl!.consecutiveFailures).toBe(fold(pieces.flat()).state.pipelines.etl!.consecutiveFailures);
+      expect(mergeAll(pieces).pipelines.etl!.consecutiveFailures).toBe(fold(pieces.flat()).state.pipelines.etl!.consecutiveFailures);
     }
   });
 
@@ -195,7 +161,7 @@ describe("mergeState", () => {
     const many = Array.from({ length: MAX_ERROR_TYPES + 10 }, (_, i) => `type_${i}`);
     fc.assert(
       fc.property(fc.array(eventArb([...many, OVERFLOW_ERROR_TYPE]), { maxLength: 300 }), fc.array(fc.nat({ max: 300 }), { maxLength: 6 }), (events, points) => {
-        const merged = mergeAll(cut(events, points), true);
+        const merged = mergeAll(cut(events, points));
         const whole = fold(events).state;
         for (const name of Object.keys(whole.pipelines)) {
           const { errorsByType, ...rest } = merged.pipelines[name]!;
@@ -220,7 +186,7 @@ describe("mergeState", () => {
     });
     const fill = Array.from({ length: MAX_ERROR_TYPES - KNOWN_ERROR_TYPES.length }, (_, i) => failure(`type_${i}`));
     const later = fold([failure("late_one"), failure("late_one")]);
-    const merged = mergeState(fold(fill).state, later.state, later.log);
+    const merged = mergeState(fold(fill).state, later.state);
     expect(merged.pipelines.etl!.errorsByType[OVERFLOW_ERROR_TYPE]).toBe(2);
     expect(merged.errorTypesFolded).toBe(2);
     expect(merged).toEqual(fold([...fill, failure("late_one"), failure("late_one")]).state);
@@ -232,19 +198,10 @@ describe("mergeState", () => {
       error_type: "disk_full", message: "x",
     };
     const later = fold([event]);
-    const merged = mergeState(createIngestState(), later.state, later.log);
+    const merged = mergeState(createIngestState(), later.state);
     const before = structuredClone(merged);
     foldEvent(later.state, event);
     later.state.pipelines.etl!.durationBucketCounts[0] = 99;
     expect(merged).toEqual(before);
-  });
-
-  it("refuses a file_processed log that does not match the later state, before changing anything", () => {
-    const done: EtlEvent = { ts: at(0), level: "info", event: "file_processed", pipeline: "etl", file: "f", records: 1, duration_ms: 1 };
-    const into = fold([done]).state;
-    const before = structuredClone(into);
-    const later = fold([done, done]);
-    expect(() => mergeState(into, later.state, { etl: { durationMs: [1], seconds: [0] } })).toThrow(RangeError);
-    expect(into).toEqual(before);
   });
 });

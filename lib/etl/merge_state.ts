@@ -3,20 +3,14 @@
  * before it, so that a log can be folded in pieces (in parallel) and still
  * give the state of one fold from the start:
  *
- *     fold(a ++ b) == mergeState(fold(a), fold(b), fileProcessedLog(b))
+ *     fold(a ++ b) == mergeState(fold(a), fold(b))
  *
  * Counters add, times take their max (min for `firstEventMs`), and each
  * window slot keeps the later second, adding the two when both hold the
  * same one: a slot of a sequential fold ends as "the latest second seen at
  * its index, with the sum of the events of that second", which is what
- * this computes from the two halves.
- *
- * Floating-point addition is not associative: `durationSumSeconds`, and a
- * window slot's `durationMs` when durations are not whole milliseconds,
- * would differ from a sequential fold in the last bits if the halves' sums
- * were added. With the later stretch's `file_processed` durations
- * ({@linkcode FileProcessedLog}) the merge replays those additions in order
- * instead, so the result is bit for bit the sequential fold's.
+ * this computes from the two halves. Durations are whole microseconds in
+ * the state, so their sums add exactly, in any grouping.
  *
  * Limit: past {@linkcode MAX_ERROR_TYPES} distinct error types in a
  * pipeline, which types keep their own key and which fold into `other` can
@@ -41,24 +35,9 @@ import { OVERFLOW_ERROR_TYPE } from "./reducer.ts";
 import { type IngestState, MAX_ERROR_TYPES, type PipelineState, WINDOW_SECONDS, type WindowSlot } from "./state.ts";
 
 /**
- * The `file_processed` events of one stretch of lines, per pipeline and in
- * log order: their `duration_ms` and the epoch second of their `ts`
- * (`Math.floor(Date.parse(ts) / 1000)`). With it {@linkcode mergeState}
- * reproduces the sequential fold's floating-point sums exactly.
- *
- * @example
- * ```ts
- * const log: FileProcessedLog = { etl: { durationMs: [49200, 48100], seconds: [1795474418, 1795474418] } };
- * ```
- */
-export type FileProcessedLog = Record<string, { durationMs: number[]; seconds: number[] }>;
-
-/**
  * Folds `later`, the state of the lines that follow those of `into`, into
  * `into` (in place, like `foldEvent`) and returns it. `later` is only read;
- * nothing of it is shared with `into` afterwards. Pass `later`'s
- * {@linkcode FileProcessedLog} for sums equal bit for bit to a sequential
- * fold; without it they may differ in the last bits.
+ * nothing of it is shared with `into` afterwards.
  *
  * @example
  * ```ts
@@ -73,40 +52,24 @@ export type FileProcessedLog = Record<string, { durationMs: number[]; seconds: n
  * mergeState(a, b).pipelines.etl?.recordsTotal; // 20
  * ```
  */
-export function mergeState(into: IngestState, later: IngestState, log?: FileProcessedLog): IngestState {
-  // Checked before anything changes: a log of other lines would silently corrupt the sums.
-  for (const name of log === undefined ? [] : Object.keys(log)) {
-    const count = Object.hasOwn(later.pipelines, name) ? later.pipelines[name]!.durationCount : 0;
-    const { durationMs, seconds } = log![name]!;
-    if (durationMs.length !== count || seconds.length !== count) {
-      throw new RangeError(`the file_processed log of ${name} has ${durationMs.length} events where the state counts ${count}`);
-    }
-  }
+export function mergeState(into: IngestState, later: IngestState): IngestState {
   into.lines.parsed += later.lines.parsed;
   into.lines.malformed += later.lines.malformed;
   into.lines.rejected += later.lines.rejected;
   into.lines.too_long += later.lines.too_long;
   into.bytesRead += later.bytesRead;
+  into.bytesLost += later.bytesLost;
   into.errorTypesFolded += later.errorTypesFolded;
   for (const name of Object.keys(later.pipelines)) {
     const next = later.pipelines[name]!;
     // hasOwn: names like "constructor" are valid and must not reach Object.prototype.
-    if (Object.hasOwn(into.pipelines, name)) {
-      const events = log !== undefined && Object.hasOwn(log, name) ? log[name] : undefined;
-      mergePipeline(into, into.pipelines[name]!, next, events);
-    } else {
-      into.pipelines[name] = copyPipeline(next);
-    }
+    if (Object.hasOwn(into.pipelines, name)) mergePipeline(into, into.pipelines[name]!, next);
+    else into.pipelines[name] = copyPipeline(next);
   }
   return into;
 }
 
-function mergePipeline(
-  state: IngestState,
-  p: PipelineState,
-  q: PipelineState,
-  events: { durationMs: number[]; seconds: number[] } | undefined,
-): void {
+function mergePipeline(state: IngestState, p: PipelineState, q: PipelineState): void {
   p.recordsTotal += q.recordsTotal;
   p.failuresTotal += q.failuresTotal;
   p.startsTotal += q.startsTotal;
@@ -120,37 +83,18 @@ function mergePipeline(
   if (q.firstEventMs < p.firstEventMs) p.firstEventMs = q.firstEventMs;
   for (let i = 0; i < p.durationBucketCounts.length; i++) p.durationBucketCounts[i]! += q.durationBucketCounts[i]!;
   p.durationCount += q.durationCount;
+  p.durationSumUs += q.durationSumUs;
   mergeErrorTypes(state, p.errorsByType, q.errorsByType);
-
-  // Which slots held the same second in both halves, before any is changed.
-  const same: boolean[] = new Array(WINDOW_SECONDS);
   for (let i = 0; i < WINDOW_SECONDS; i++) {
     const mine = p.window[i]!;
     const theirs = q.window[i]!;
-    same[i] = mine.second === theirs.second;
     if (theirs.second > mine.second) {
       copySlotInto(mine, theirs);
-    } else if (same[i]) {
+    } else if (mine.second === theirs.second) {
       mine.records += theirs.records;
       mine.files += theirs.files;
-      if (events === undefined) mine.durationMs += theirs.durationMs;
+      mine.durationUs += theirs.durationUs;
     }
-  }
-
-  if (events === undefined) {
-    p.durationSumSeconds += q.durationSumSeconds;
-    return;
-  }
-  // Replays the additions the reducer would have made, in the same order.
-  const { durationMs, seconds } = events;
-  for (let i = 0; i < durationMs.length; i++) {
-    const ms = durationMs[i]!;
-    p.durationSumSeconds += ms / 1000;
-    const second = seconds[i]!;
-    if (second < 0) continue;
-    const index = second % WINDOW_SECONDS;
-    const slot = p.window[index]!;
-    if (same[index] && slot.second === second) slot.durationMs += ms;
   }
 }
 
@@ -183,7 +127,7 @@ function copySlotInto(target: WindowSlot, source: WindowSlot): void {
   target.second = source.second;
   target.records = source.records;
   target.files = source.files;
-  target.durationMs = source.durationMs;
+  target.durationUs = source.durationUs;
 }
 
 function copyPipeline(p: PipelineState): PipelineState {

@@ -23,6 +23,7 @@ import type { EtlEvent } from "./events.ts";
 import {
   createPipelineState,
   DURATION_BUCKETS_SECONDS,
+  durationUs,
   type IngestState,
   MAX_ERROR_TYPES,
   type PipelineState,
@@ -57,13 +58,14 @@ export function foldEvent(state: IngestState, event: EtlEvent): IngestState {
       if (pipeline.lastSuccessMs === null || tsMs > pipeline.lastSuccessMs) pipeline.lastSuccessMs = tsMs;
       const seconds = event.duration_ms / 1000;
       pipeline.durationBucketCounts[bucketIndex(seconds)]! += 1;
-      pipeline.durationSumSeconds += seconds;
+      const us = durationUs(event.duration_ms);
+      pipeline.durationSumUs += us;
       pipeline.durationCount += 1;
       const slot = windowSlot(pipeline, tsMs);
       if (slot) {
         slot.records += event.records;
         slot.files += 1;
-        slot.durationMs += event.duration_ms;
+        slot.durationUs += us;
       }
       break;
     }
@@ -115,6 +117,6 @@ function windowSlot(pipeline: PipelineState, tsMs: number): WindowSlot | undefin
   slot.second = second;
   slot.records = 0;
   slot.files = 0;
-  slot.durationMs = 0;
+  slot.durationUs = 0;
   return slot;
 }

@@ -18,6 +18,19 @@ import { KNOWN_ERROR_TYPES } from "./events.ts";
  */
 export const DURATION_BUCKETS_SECONDS: readonly number[] = [1, 2.5, 5, 10, 15, 20, 30, 45, 60, 90, 120, 300, 600];
 
+/**
+ * A duration of the log (`duration_ms`, possibly fractional) in the whole
+ * microseconds the state counts in.
+ *
+ * @example
+ * ```ts
+ * durationUs(12.5); // 12500
+ * ```
+ */
+export function durationUs(durationMs: number): number {
+  return Math.round(durationMs * 1000);
+}
+
 /** Seconds kept in the sliding window (the longest window any gauge reads). */
 export const WINDOW_SECONDS = 300;
 
@@ -29,9 +42,9 @@ export interface WindowSlot {
   /** Epoch second this slot holds; a slot whose second is out of range is empty. */
   second: number;
   records: number;
-  /** Successful files finished in this second, and their summed duration. */
+  /** Successful files finished in this second, and their summed duration in whole microseconds. */
   files: number;
-  durationMs: number;
+  durationUs: number;
 }
 
 /** What is known of one pipeline. Times are epoch milliseconds, `null` if never seen. */
@@ -51,7 +64,12 @@ export interface PipelineState {
   consecutiveFailures: number;
   /** Non-cumulative counts per bucket of {@linkcode DURATION_BUCKETS_SECONDS}, plus `+Inf` last. */
   durationBucketCounts: number[];
-  durationSumSeconds: number;
+  /**
+   * Durations in whole microseconds, so that sums are exact and the folds of
+   * pieces of a log add up to the fold of the whole (floating-point sums would
+   * depend on the order of the additions).
+   */
+  durationSumUs: number;
   durationCount: number;
   /** Ring of {@linkcode WINDOW_SECONDS} slots indexed by `second % WINDOW_SECONDS`. */
   window: WindowSlot[];
@@ -63,10 +81,17 @@ export type LineResult = "parsed" | "malformed" | "rejected" | "too_long";
 /** What the exporter has read, by result, and what it made of it. */
 export interface IngestState {
   /** Bumped when the shape of this state changes, so old checkpoints are not misread. */
-  stateVersion: 1;
+  stateVersion: 2;
   pipelines: Record<string, PipelineState>;
   lines: Record<LineResult, number>;
   bytesRead: number;
+  /**
+   * Bytes of log files that left the directory (or were truncated in place
+   * without a copy) after the last complete line read from them, as far as
+   * the reader knew their size. Kept here, with the positions, so that a
+   * restart counts a loss exactly once.
+   */
+  bytesLost: number;
   /** Error types folded into `other` because a pipeline had too many distinct ones. */
   errorTypesFolded: number;
 }
@@ -81,10 +106,11 @@ export interface IngestState {
  */
 export function createIngestState(): IngestState {
   return {
-    stateVersion: 1,
+    stateVersion: 2,
     pipelines: {},
     lines: { parsed: 0, malformed: 0, rejected: 0, too_long: 0 },
     bytesRead: 0,
+    bytesLost: 0,
     errorTypesFolded: 0,
   };
 }
@@ -102,7 +128,7 @@ export function createPipelineState(firstEventMs: number): PipelineState {
   const errorsByType: Record<string, number> = {};
   for (const type of KNOWN_ERROR_TYPES) errorsByType[type] = 0;
   const window: WindowSlot[] = [];
-  for (let i = 0; i < WINDOW_SECONDS; i++) window.push({ second: -1, records: 0, files: 0, durationMs: 0 });
+  for (let i = 0; i < WINDOW_SECONDS; i++) window.push({ second: -1, records: 0, files: 0, durationUs: 0 });
   return {
     recordsTotal: 0,
     filesTotal: 0,
@@ -115,7 +141,7 @@ export function createPipelineState(firstEventMs: number): PipelineState {
     lastSuccessMs: null,
     consecutiveFailures: 0,
     durationBucketCounts: new Array(DURATION_BUCKETS_SECONDS.length + 1).fill(0),
-    durationSumSeconds: 0,
+    durationSumUs: 0,
     durationCount: 0,
     window,
   };

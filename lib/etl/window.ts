@@ -15,7 +15,8 @@ import { type PipelineState, WINDOW_SECONDS } from "./state.ts";
 export interface WindowTotals {
   records: number;
   files: number;
-  durationMs: number;
+  /** Whole microseconds. */
+  durationUs: number;
 }
 
 /**
@@ -28,12 +29,12 @@ export function windowTotals(pipeline: PipelineState, nowMs: number, seconds: nu
   }
   const nowSecond = Math.floor(nowMs / 1000);
   const oldest = nowSecond - seconds + 1;
-  const totals: WindowTotals = { records: 0, files: 0, durationMs: 0 };
+  const totals: WindowTotals = { records: 0, files: 0, durationUs: 0 };
   for (const slot of pipeline.window) {
     if (slot.second >= oldest && slot.second <= nowSecond) {
       totals.records += slot.records;
       totals.files += slot.files;
-      totals.durationMs += slot.durationMs;
+      totals.durationUs += slot.durationUs;
     }
   }
   return totals;

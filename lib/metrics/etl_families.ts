@@ -52,14 +52,14 @@ export function etlFamilies(
     starts.push({ labels, value: p.startsTotal });
     rate.push({ labels, value: windowTotals(p, nowMs, RATE_WINDOW_SECONDS).records / RATE_WINDOW_SECONDS });
     const recent = windowTotals(p, nowMs, AVERAGE_WINDOW_SECONDS);
-    if (recent.files > 0) average.push({ labels, value: recent.durationMs / recent.files / 1000 });
+    if (recent.files > 0) average.push({ labels, value: recent.durationUs / recent.files / 1e6 });
     const successMs = p.lastSuccessMs ?? p.firstEventMs;
     sinceSuccess.push({ labels, value: Math.max(0, (nowMs - successMs) / 1000) });
     lastSuccess.push({ labels, value: successMs / 1000 });
     lastEvent.push({ labels, value: p.lastEventMs / 1000 });
     health.push({ labels, value: assessPipeline(p, nowMs, policy).healthy ? 1 : 0 });
     if (p.lastStartMs !== null) uptime.push({ labels, value: Math.max(0, (nowMs - p.lastStartMs) / 1000) });
-    durations.push({ labels, bucketCounts: p.durationBucketCounts, sum: p.durationSumSeconds, count: p.durationCount });
+    durations.push({ labels, bucketCounts: p.durationBucketCounts, sum: p.durationSumUs / 1e6, count: p.durationCount });
   }
 
   return [

@@ -7,7 +7,7 @@
  * import { exporterFamilies } from "./exporter_families.ts";
  * import { createIngestState } from "../etl/state.ts";
  * const facts = { checkpointSavedAtMs: null, rotations: 0, truncations: 0, filesTailed: 1 };
- * exporterFamilies(createIngestState(), facts, true, Date.now()).length; // 7
+ * exporterFamilies(createIngestState(), facts, true, Date.now()).length; // 8
  * ```
  * @module
  */
@@ -28,6 +28,11 @@ export function exporterFamilies(state: IngestState, facts: ExporterFacts, ready
       LINE_RESULTS.map((result) => ({ labels: { result }, value: state.lines[result] })),
     ),
     counterFamily("etl_exporter_log_bytes_total", "Bytes of log read.", [{ labels: {}, value: state.bytesRead }]),
+    counterFamily(
+      "etl_exporter_log_bytes_lost_total",
+      "Bytes of log files that left the directory (or were truncated without a copy) before they were read to their end.",
+      [{ labels: {}, value: state.bytesLost }],
+    ),
     counterFamily("etl_exporter_log_rotations_total", "Log files replaced, by kind: rename or truncate.", [
       { labels: { kind: "rename" }, value: facts.rotations },
       { labels: { kind: "truncate" }, value: facts.truncations },

@@ -4,7 +4,7 @@
  * workers or the positions it resumes from; and bulk catch-up followed by
  * the tailer must end where the tailer alone ends.
  */
-import { appendFileSync, linkSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync, truncateSync, writeFileSync } from "node:fs";
+import { appendFileSync, linkSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -13,9 +13,10 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type BadLine, ingestBlock } from "../../lib/etl/ingest_block.ts";
 import { recount } from "../../tools/recount.ts";
 import { createIngestState, type IngestState } from "../../lib/etl/state.ts";
-import { bulkIngest, type BulkIngestOptions } from "./bulk_ingest.ts";
+import type { BulkReadOptions } from "./bulk_ingest.ts";
 import { counterSamples, runWorker } from "../../tests/harness.ts";
 import type { IngestWorkerRequest } from "./ingest_thread.ts";
+import { FINGERPRINT_BYTES } from "./log_stream.ts";
 import { createTailer, type FilePosition } from "./tailer.ts";
 
 // Node cannot start a worker from TypeScript source: the tests use the bundle (built by the global setup).
@@ -48,30 +49,44 @@ function logText(count: number, seed = 0): string {
   return text;
 }
 
-async function bulk(options: Partial<BulkIngestOptions> & { state?: IngestState } = {}) {
+/** A catch-up, as the exporter starts with: the reader's poll, parsing on worker threads. */
+async function bulk(options: BulkReadOptions & { state?: IngestState; positions?: Record<string, FilePosition>; maxLineBytes?: number } = {}) {
   const state = options.state ?? createIngestState();
-  const positions = await bulkIngest({ dir, maxLineBytes: MAX, workerUrl: WORKER_URL, minWorkerBytes: 0, ...options, state });
-  return { state, positions };
+  const tailer = createTailer({ dir, state, positions: options.positions, maxLineBytes: options.maxLineBytes ?? MAX });
+  try {
+    await tailer.catchUp({ workerUrl: WORKER_URL, minWorkerBytes: 0, ...options });
+    return { state, positions: tailer.positions(), stats: tailer.stats };
+  } finally {
+    await tailer.close();
+  }
 }
 
 const position = (path: string, offset: number): FilePosition => {
-  const { ino, dev } = statSync(path);
-  return { ino, dev, offset };
+  const { ino, dev, size } = statSync(path);
+  const fingerprint = readFileSync(path).subarray(0, FINGERPRINT_BYTES).toString("base64");
+  return { ino, dev, fingerprint, offset, size };
 };
 
-describe("bulkIngest", () => {
-  it.each([0, 1, 2])("reads every *.log file in name order, as a recount does (%i workers)", async (workers) => {
+describe("catch-up", () => {
+  it.each([0, 1, 2])("reads every *.log file and its rotation set, oldest first, as a recount does (%i workers)", async (workers) => {
     const a = logText(300, 0);
     const b = logText(200, 1000) + '{"partial":';
     writeFileSync(join(dir, "b.log"), b);
     writeFileSync(join(dir, "a.log"), a);
-    writeFileSync(join(dir, "c.log.1"), logText(50));
+    const [c2, c1, c] = [logText(50, 2000), logText(60, 3000), logText(70, 4000)];
+    writeFileSync(join(dir, "c.log.1"), c1);
+    writeFileSync(join(dir, "c.log"), c);
+    writeFileSync(join(dir, "c.log.2"), c2);
+    writeFileSync(join(dir, "c.log.3.gz"), "compressed: already read as c.log.3\n");
     mkdirSync(join(dir, "d.log"));
     const { state, positions } = await bulk({ workers, chunkBytes: 4096 });
-    expect(state).toEqual(recount([a, b], { maxLineBytes: MAX }));
+    expect(state).toEqual(recount([a, b, c2, c1, c], { maxLineBytes: MAX }));
     expect(positions).toEqual({
       [join(dir, "a.log")]: position(join(dir, "a.log"), Buffer.byteLength(a)),
       [join(dir, "b.log")]: position(join(dir, "b.log"), Buffer.byteLength(b) - '{"partial":'.length),
+      [join(dir, "c.log.2")]: position(join(dir, "c.log.2"), Buffer.byteLength(c2)),
+      [join(dir, "c.log.1")]: position(join(dir, "c.log.1"), Buffer.byteLength(c1)),
+      [join(dir, "c.log")]: position(join(dir, "c.log"), Buffer.byteLength(c)),
     });
   });
 
@@ -123,46 +138,31 @@ describe("bulkIngest", () => {
     expect(second.state).toEqual(recount(part1 + "{\"half" + part2 + part3, { maxLineBytes: MAX }));
   });
 
-  it("leaves to the tailer what it cannot resume for sure, and ends where the tailer alone would", async () => {
+  it("resumes from a checkpoint whatever happened while down, exactly as a poll does", async () => {
     const [a, b, c, d] = ["a.log", "b.log", "c.log", "d.log"].map((name) => join(dir, name)) as [string, string, string, string];
     writeFileSync(a, logText(30, 0));
     writeFileSync(b, logText(30, 100));
     writeFileSync(c, logText(30, 200));
     writeFileSync(d, logText(30, 300));
-    const saved: Record<string, FilePosition> = {
-      // Spelled with another directory: matched by file name, as the tailer does.
-      [join("/elsewhere", "a.log")]: position(a, 500),
-      [b]: position(b, 300),
-      [c]: position(c, 200),
-      [join(dir, "gone.log")]: { ino: 1, dev: 1, offset: 10 },
-    };
-    // While down: b rotated to b.log.1 and a new b.log begun; c truncated; d moved to e.log.
+    const first = await bulk({ workers: 0 });
+    // While down: more lines everywhere; b rotated twice; c truncated; d moved to e.log.
+    for (const path of [a, b, c, d]) appendFileSync(path, logText(10, 600));
     renameSync(b, b + ".1");
     writeFileSync(b, logText(20, 500));
+    renameSync(b + ".1", b + ".2");
+    renameSync(b, b + ".1");
+    writeFileSync(b, logText(20, 700));
     truncateSync(c, 100);
     renameSync(d, join(dir, "e.log"));
-    const dSaved = position(join(dir, "e.log"), 700);
-    saved[d] = dSaved;
 
-    const tailerOnly = createIngestState();
-    const alone = createTailer({ dir, state: tailerOnly, positions: saved, maxLineBytes: MAX });
+    const alone = createTailer({ dir, state: structuredClone(first.state), positions: first.positions, maxLineBytes: MAX });
     await alone.poll();
     await alone.close();
-
-    const { state, positions } = await bulk({ positions: saved, workers: 2, chunkBytes: 256 });
-    // Only a.log was read here: the rest is in doubt.
-    expect(positions[b]).toEqual(saved[b]);
-    expect(positions[c]).toEqual(saved[c]);
-    expect(positions[d]).toEqual(dSaved);
-    expect(positions[join(dir, "gone.log")]).toEqual({ ino: 1, dev: 1, offset: 10 });
-    expect(positions[join(dir, "e.log")]).toBeUndefined();
-    expect(state.lines.parsed).toBeGreaterThan(0);
-    const tailer = createTailer({ dir, state, positions, maxLineBytes: MAX });
-    await tailer.poll();
-    await tailer.close();
-    expect(state).toEqual(tailerOnly);
-    expect(tailer.positions()).toEqual(alone.positions());
-    expect(tailer.stats).toEqual(alone.stats);
+    const caught = await bulk({ state: structuredClone(first.state), positions: first.positions, workers: 2, chunkBytes: 256 });
+    expect(caught.state).toEqual(alone.state);
+    expect(caught.positions).toEqual(alone.positions());
+    expect(caught.stats).toEqual(alone.stats);
+    expect(caught.stats).toMatchObject({ truncations: 1, restoreMisses: 0 });
   });
 
   it("reads a file and its hard link once", async () => {
@@ -230,8 +230,10 @@ describe("bulkIngest", () => {
 
   it("finds nothing in a directory that does not exist yet, and keeps the saved positions", async () => {
     rmSync(dir, { recursive: true });
-    const saved = { [join(dir, "a.log")]: { ino: 5, dev: 6, offset: 7 } };
-    expect((await bulk({ positions: saved })).positions).toEqual(saved);
+    const saved = { [join(dir, "a.log")]: { ino: 5, dev: 6, fingerprint: "e30K", offset: 7, size: 9 } };
+    const { positions, stats } = await bulk({ positions: saved });
+    expect(positions).toEqual(saved);
+    expect(stats.restoreMisses).toBe(0);
   });
 
   it("runs its workers under Deno from the sources and under Node from the bundle, with the same counters", async () => {
@@ -257,7 +259,7 @@ describe("bulkIngest", () => {
     const expected = recount(text, { maxLineBytes: 65_536 });
     const samples = counterSamples(node.stdout);
     expect(samples['etl_records_total{pipeline="etl"}']).toBe(expected.pipelines.etl!.recordsTotal);
-    expect(samples['etl_file_processing_duration_seconds_sum{pipeline="etl"}']).toBe(expected.pipelines.etl!.durationSumSeconds);
+    expect(samples['etl_file_processing_duration_seconds_sum{pipeline="etl"}']).toBe(expected.pipelines.etl!.durationSumUs / 1e6);
     expect(counterSamples(deno.stdout)).toEqual(samples);
     expect(counterSamples(single.stdout)).toEqual(samples);
   }, 60_000);

@@ -1,21 +1,14 @@
 /**
- * The exporter's catch-up: reads the backlog of the `*.log` files of a
- * directory on every core, before the {@linkcode Tailer} takes over.
- *
- * This thread reads each file in chunks, cut after their last newline (the
- * cut-off tail is carried into the next chunk), and hands the blocks of
- * complete lines to worker threads ({@link ./ingest_thread.ts}), reading
- * the next chunk while they parse. Each block is folded into a fresh state;
- * the results are merged into the caller's state strictly in file order
- * with {@linkcode mergeState}, so the state ends exactly as one sequential
- * read would leave it (what `recount` computes).
- *
- * Files are found as the tailer finds them; a file is read from its saved
- * position when that position's inode is the file's, else from 0. Whatever
- * is in doubt (a saved inode not at its path, a file now shorter than its
- * saved offset, a file replaced while opening it) is left alone, with its
- * saved position, for the tailer's own restore logic. Bytes after a
- * file's last newline (a partial line) are left for the tailer as well.
+ * The exporter's catch-up: reads the backlog of its log files on every core.
+ * The reader ({@link ./tailer.ts}) decides which files and from where; this
+ * reads each one's range in chunks, cuts them after their last complete line
+ * with the stream's own {@linkcode LineSplitter} (which carries a partial
+ * line, and skips an over-long one, into the next chunk), and hands the
+ * blocks of complete lines to worker threads ({@link ./ingest_thread.ts}),
+ * reading the next chunk while they parse. Each block is folded into a fresh
+ * state; the results are merged into the reader's state strictly in file
+ * order with {@linkcode mergeState}, so the state ends exactly as one
+ * sequential read would leave it (what `recount` computes).
  *
  * Small backlogs, `workers: 0`, and runtimes where a worker cannot start go
  * through the same blocks and merges in this thread.
@@ -23,17 +16,13 @@
  * @example
  * ```ts
  * import { createIngestState } from "../../lib/etl/state.ts";
- * import { bulkIngest } from "./bulk_ingest.ts";
  * import { createTailer } from "./tailer.ts";
- * const state = createIngestState();
- * const positions = await bulkIngest({ dir: "data/logs", state, maxLineBytes: 65536 });
- * const tailer = createTailer({ dir: "data/logs", state, positions, maxLineBytes: 65536 });
+ * const tailer = createTailer({ dir: "data/logs", state: createIngestState(), maxLineBytes: 65536 });
+ * await tailer.catchUp({ workers: 2 }); // reads through createBulkReader
  * ```
  * @module
  */
-import type { Stats } from "node:fs";
-import { type FileHandle, open, readdir, stat } from "node:fs/promises";
-import { basename, join } from "node:path";
+import { stat } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { ingestLine } from "../../lib/etl/ingest.ts";
@@ -41,25 +30,17 @@ import { type BadLine, type BlockResult, ingestBlock } from "../../lib/etl/inges
 import { mergeState } from "../../lib/etl/merge_state.ts";
 import type { IngestState } from "../../lib/etl/state.ts";
 import type { IngestWorkerReply, IngestWorkerRequest } from "./ingest_thread.ts";
-import type { FilePosition } from "./tailer.ts";
+import type { LogStream } from "./log_stream.ts";
 
 /**
- * Options of {@linkcode bulkIngest}.
+ * Options of a catch-up ({@linkcode createBulkReader}, `Tailer.catchUp`).
  *
  * @example
  * ```ts
- * const options: BulkIngestOptions = { dir: "data/logs", state: createIngestState(), maxLineBytes: 65536, workers: 2 };
+ * const options: BulkReadOptions = { workers: 2, minWorkerBytes: 1 << 20 };
  * ```
  */
-export interface BulkIngestOptions {
-  /** The directory whose `*.log` files are read (not recursively). */
-  dir: string;
-  /** Merged into in place; pass the state of the checkpoint the positions come from. */
-  state: IngestState;
-  /** Positions from a checkpoint; files without one are read from 0. */
-  positions?: Readonly<Record<string, FilePosition>>;
-  /** Longer lines are skipped and counted as `too_long`, never held in memory whole. */
-  maxLineBytes: number;
+export interface BulkReadOptions {
   /** Worker threads to parse with; 0 parses in this thread. Default 2. */
   workers?: number;
   /** Bytes read at a time, the size of a block of work. Default {@linkcode DEFAULT_BULK_CHUNK_BYTES}. */
@@ -78,17 +59,12 @@ export interface BulkIngestOptions {
   onBadLine?: (line: BadLine, file: string) => void;
   /** Default 10. */
   maxBadLinesPerBlock?: number;
-  /**
-   * Receives I/O errors of single files (or of the directory); the file is
-   * left, from the last line read, to the tailer. Without it they reject.
-   */
-  onError?: (error: unknown, file: string) => void;
   /** Told, at the end, what was read and by how many threads (e.g. for a log line). */
   onFinish?: (summary: BulkIngestSummary) => void;
 }
 
 /**
- * What {@linkcode bulkIngest} did.
+ * What a catch-up did.
  *
  * @example
  * ```ts
@@ -96,7 +72,7 @@ export interface BulkIngestOptions {
  * ```
  */
 export interface BulkIngestSummary {
-  /** Files read, from their position or from 0. */
+  /** Files with something new read. */
   files: number;
   /** Bytes of complete lines read. */
   bytes: number;
@@ -105,135 +81,111 @@ export interface BulkIngestSummary {
 }
 
 /**
- * The default of {@linkcode BulkIngestOptions.chunkBytes}.
+ * Reads ranges of streams into one state; see {@linkcode createBulkReader}.
  *
  * @example
  * ```ts
- * await bulkIngest({ dir, state, maxLineBytes, chunkBytes: DEFAULT_BULK_CHUNK_BYTES / 4 });
+ * const reader: BulkReader = await createBulkReader(state, 65536, backlog, { workers: 2 });
  * ```
  */
-export const DEFAULT_BULK_CHUNK_BYTES = 4 * 1024 * 1024;
+export interface BulkReader {
+  /** Reads `stream` from its `readOffset` to `end`; resolves once all of it is merged into the state. */
+  read(stream: LogStream, end: number): Promise<void>;
+  /** Stops the workers and reports to `onFinish`. */
+  close(): Promise<void>;
+}
 
 /**
- * The default of {@linkcode BulkIngestOptions.minWorkerBytes}.
+ * The default of {@linkcode BulkReadOptions.chunkBytes}.
  *
  * @example
  * ```ts
- * await bulkIngest({ dir, state, maxLineBytes, minWorkerBytes: DEFAULT_MIN_WORKER_BYTES * 2 });
+ * await tailer.catchUp({ chunkBytes: DEFAULT_BULK_CHUNK_BYTES / 4 });
+ * ```
+ */
+export const DEFAULT_BULK_CHUNK_BYTES = 1024 * 1024;
+
+/**
+ * The default of {@linkcode BulkReadOptions.minWorkerBytes}.
+ *
+ * @example
+ * ```ts
+ * await tailer.catchUp({ minWorkerBytes: DEFAULT_MIN_WORKER_BYTES * 2 });
  * ```
  */
 export const DEFAULT_MIN_WORKER_BYTES = 8 * 1024 * 1024;
 
+/**
+ * A worker's young generation. V8's default (tens of MB per thread) is what
+ * made `--once` peak at ~140 MB; parsing makes short-lived garbage only, and
+ * 2 MB cost no measurable time on the bench's log (peak RSS ~97 MB).
+ */
+const WORKER_YOUNG_GENERATION_MB = 2;
 /** A worker not loaded by then is given up (parsing goes on without it) rather than waited for. */
 const WORKER_START_TIMEOUT_MS = 10_000;
 /** More than the blocks ever in flight at once. */
 const BUFFERS_KEPT = 16;
 /** Blocks queued per worker: one being parsed, one waiting, so a worker never waits for this thread. */
 const BLOCKS_PER_WORKER = 2;
-const NEWLINE = 0x0a;
 
-/** A file to read from `start` to its end. */
-interface PlannedFile {
-  path: string;
-  ino: number;
-  dev: number;
-  start: number;
-  /** Its size: at the scan, then when opened (reading stops there, the tailer reads the rest). */
-  size: number;
-  /** The saved position it resumes from, if any. */
-  saved?: FilePosition;
-}
-
-/** A file being read; `offset` is after the last complete line merged so far. */
-interface OpenFile extends PlannedFile {
-  handle: FileHandle;
-  /** Set once the handle is being closed. */
-  closed: Promise<void> | undefined;
-  offset: number;
-  /** Blocks read but not merged yet; the handle stays open for a re-read until they are. */
-  unmerged: number;
-  readDone: boolean;
-}
-
-/** Complete lines of one file, `[start, end)`, the bytes from `start` on ending with a newline. */
+/** Complete lines of one stream, `[start, end)` of its file, or one over-long line skipped there. */
 interface Block {
   seq: number;
-  file: OpenFile;
+  stream: LogStream;
   start: number;
   end: number;
-  /** Dropped once sent to a worker (transferred). */
-  bytes: Uint8Array | undefined;
-  /** Length (newline included) of an over-long line that ended just before `start`, or 0. */
-  tooLongBefore: number;
+  /** The lines; `null` for a skipped over-long line; dropped once sent to a worker (transferred). */
+  bytes: Uint8Array | null | undefined;
 }
 
 /**
- * Reads every `*.log` file of `dir` from its position (or 0) to its current
- * end into `state`, parsing on `workers` threads, and returns the position
- * of every file: those read (after their last complete line) and the saved
- * ones left to the tailer. Pass them to `createTailer`.
+ * A reader of `backlog` bytes into `state`: on worker threads when the
+ * backlog is large enough and the worker module is there, else in this thread.
  *
  * @example
  * ```ts
- * const saved = await readCheckpoint(path);
- * const state = saved.checkpoint?.state ?? createIngestState();
- * const positions = await bulkIngest({ dir, state, positions: saved.checkpoint?.files, maxLineBytes: 65536 });
- * const tailer = createTailer({ dir, state, positions, maxLineBytes: 65536 });
+ * const reader = await createBulkReader(state, 65536, 200e6, { workers: 2 });
+ * await reader.read(stream, stream.knownSize);
+ * await reader.close();
  * ```
  */
-export async function bulkIngest(options: BulkIngestOptions): Promise<Record<string, FilePosition>> {
+export async function createBulkReader(
+  state: IngestState,
+  maxLineBytes: number,
+  backlog: number,
+  options: BulkReadOptions,
+): Promise<BulkReader> {
   const chunkBytes = options.chunkBytes ?? DEFAULT_BULK_CHUNK_BYTES;
   const workers = options.workers ?? 2;
   requireInteger("chunkBytes", chunkBytes, 1);
-  requireInteger("maxLineBytes", options.maxLineBytes, 1);
   requireInteger("workers", workers, 0);
-  const report = (error: unknown, file: string): void => {
-    if (options.onError === undefined) throw error;
-    options.onError(error, file);
-  };
-  const { planned, leftAlone } = await planFiles(options.dir, options.positions ?? {}, report);
-  const backlog = planned.reduce((sum, file) => sum + file.size - file.start, 0);
-
-  const merger = new InOrderMerger(options.state, options.onBadLine);
-  const parse = (bytes: Uint8Array): BlockResult =>
-    ingestBlock(bytes, options.maxLineBytes, { maxBadLines: options.maxBadLinesPerBlock });
-  // Room for a chunk and a carried partial line of usual length.
-  const buffers = new BufferPool(chunkBytes + Math.min(options.maxLineBytes, chunkBytes));
+  const merger = new InOrderMerger(state, options.onBadLine);
+  const parse = (bytes: Uint8Array): BlockResult => ingestBlock(bytes, maxLineBytes, { maxBadLines: options.maxBadLinesPerBlock });
+  const buffers = new BufferPool(chunkBytes);
   const workerUrl = options.workerUrl ?? defaultWorkerUrl();
   const useWorkers = workers > 0 && backlog >= (options.minWorkerBytes ?? DEFAULT_MIN_WORKER_BYTES) &&
     (await workerModuleExists(workerUrl));
   const executor: Executor = useWorkers
-    ? new WorkerPool(workerUrl, workers, merger, parse, buffers, {
-      maxLineBytes: options.maxLineBytes,
-      maxBadLines: options.maxBadLinesPerBlock,
-    })
+    ? new WorkerPool(workerUrl, workers, merger, parse, buffers, { maxLineBytes, maxBadLines: options.maxBadLinesPerBlock })
     : new LocalExecutor(merger, parse, buffers);
-
-  const positions: Record<string, FilePosition> = { ...leftAlone };
-  const opened: OpenFile[] = [];
-  try {
-    for (const plan of planned) {
-      const file = await openPlanned(plan).catch((error) => report(error, plan.path));
-      // Gone, replaced or unreadable since the scan: the tailer reads whatever is there now.
-      if (file === undefined) {
-        if (plan.saved !== undefined) positions[plan.path] = plan.saved;
-        continue;
+  const summary: BulkIngestSummary = { files: 0, bytes: 0, workers: 0 };
+  return {
+    async read(stream, end) {
+      const from = stream.committed;
+      try {
+        await readRange(stream, end, buffers, executor, merger, parse);
+      } finally {
+        await executor.drain();
       }
-      opened.push(file);
-      await readFile(file, chunkBytes, options.maxLineBytes, buffers, executor, merger, report);
-    }
-    await executor.drain();
-  } finally {
-    await executor.close();
-    for (const file of opened) await closeFile(file);
-  }
-  let bytes = 0;
-  for (const file of opened) {
-    positions[file.path] = { ino: file.ino, dev: file.dev, offset: file.offset };
-    bytes += file.offset - file.start;
-  }
-  options.onFinish?.({ files: opened.length, bytes, workers: executor.workersUsed });
-  return positions;
+      if (stream.committed > from) summary.files += 1;
+      summary.bytes += stream.committed - from;
+    },
+    async close() {
+      await executor.close();
+      summary.workers = executor.workersUsed;
+      options.onFinish?.(summary);
+    },
+  };
 }
 
 /** Where the worker's module is: next to this source under Deno or a test, next to the bundle in dist/. */
@@ -256,85 +208,51 @@ function requireInteger(name: string, value: number, min: number): void {
 }
 
 /**
- * Cuts one file into blocks of complete lines and submits them in order.
- * Memory stays bounded: the carry is at most `maxLineBytes`; a longer
- * partial line is skipped up to its newline and counted once.
+ * Cuts a stream's range into blocks of complete lines with its splitter and
+ * submits them in order. The line cut across a chunk boundary (a small copy)
+ * and over-long lines are merged here; the rest of each chunk goes to the
+ * executor in the chunk's own buffer.
  */
-async function readFile(
-  file: OpenFile,
-  chunkBytes: number,
-  maxLineBytes: number,
+async function readRange(
+  stream: LogStream,
+  end: number,
   buffers: BufferPool,
   executor: Executor,
   merger: InOrderMerger,
-  report: (error: unknown, file: string) => void,
+  parse: (bytes: Uint8Array) => BlockResult,
 ): Promise<void> {
-  let position = file.start;
-  let carry = new Uint8Array(0);
-  /** Bytes of an over-long line skipped so far, or -1 when not skipping one. */
-  let skipped = -1;
-  try {
-    while (position < file.size) {
-      const want = Math.min(chunkBytes, file.size - position);
-      const buffer = buffers.take(carry.length + want);
-      buffer.set(carry);
-      let bytesRead: number;
-      try {
-        ({ bytesRead } = await file.handle.read(buffer, carry.length, want, position));
-      } catch (error) {
-        buffers.give(buffer.buffer);
-        // What was submitted is merged and sets the offset the tailer resumes from.
-        report(error, file.path);
-        break;
-      }
-      if (bytesRead === 0) {
-        buffers.give(buffer.buffer);
-        break; // Shorter than it was: the tailer will see the truncation.
-      }
-      const data = buffer.subarray(0, carry.length + bytesRead);
-      const dataStart = position - carry.length;
-      position += bytesRead;
-
-      let from = 0;
-      let tooLongBefore = 0;
-      if (skipped >= 0) {
-        const newline = data.indexOf(NEWLINE);
-        if (newline === -1) {
-          skipped += data.length;
-          buffers.give(buffer.buffer);
-          continue;
-        }
-        tooLongBefore = skipped + newline + 1;
-        skipped = -1;
-        from = newline + 1;
-      }
-      const lastNewline = data.lastIndexOf(NEWLINE);
-      const end = lastNewline >= from ? lastNewline + 1 : from;
-      const tail = data.subarray(end);
-      if (tail.length > maxLineBytes) {
-        skipped = tail.length;
-        carry = new Uint8Array(0);
+  const handle = stream.handle!;
+  let cursor = stream.committed;
+  while (stream.readOffset < end) {
+    const buffer = buffers.take();
+    const want = Math.min(buffer.length, end - stream.readOffset);
+    let bytesRead: number;
+    try {
+      ({ bytesRead } = await handle.read(buffer, 0, want, stream.readOffset));
+    } catch (error) {
+      buffers.give(buffer.buffer);
+      throw error;
+    }
+    if (bytesRead === 0) {
+      buffers.give(buffer.buffer);
+      break; // Shorter than it was: the next poll sees the truncation.
+    }
+    stream.readOffset += bytesRead;
+    const blocks: Block[] = [];
+    stream.splitter.pushBytes(buffer.subarray(0, bytesRead), (run, streamBytes) => {
+      blocks.push({ seq: merger.nextSeq(), stream, start: cursor, end: cursor + streamBytes, bytes: run });
+      cursor += streamBytes;
+    });
+    let handedOver = false;
+    for (const block of blocks) {
+      if (block.bytes !== null && block.bytes!.buffer === buffer.buffer) {
+        handedOver = true;
+        await executor.submit(block);
       } else {
-        // A copy, taken before the chunk's buffer is transferred to a worker.
-        carry = tail.slice();
-      }
-      if (end > from || tooLongBefore > 0) {
-        file.unmerged += 1;
-        await executor.submit({
-          seq: merger.nextSeq(),
-          file,
-          start: dataStart + from,
-          end: dataStart + end,
-          bytes: data.subarray(from, end),
-          tooLongBefore,
-        });
-      } else {
-        buffers.give(buffer.buffer);
+        merger.add(block, block.bytes === null ? undefined : parse(block.bytes!));
       }
     }
-  } finally {
-    file.readDone = true;
-    merger.closeIfDone(file);
+    if (!handedOver) buffers.give(buffer.buffer);
   }
 }
 
@@ -352,12 +270,12 @@ interface Executor {
 /** Merges block results into the state in the order the blocks were read. */
 class InOrderMerger {
   readonly #state: IngestState;
-  readonly #onBadLine: BulkIngestOptions["onBadLine"];
-  readonly #waiting = new Map<number, { block: Block; result: BlockResult }>();
+  readonly #onBadLine: BulkReadOptions["onBadLine"];
+  readonly #waiting = new Map<number, { block: Block; result: BlockResult | undefined }>();
   #issued = 0;
   #merged = 0;
 
-  constructor(state: IngestState, onBadLine: BulkIngestOptions["onBadLine"]) {
+  constructor(state: IngestState, onBadLine: BulkReadOptions["onBadLine"]) {
     this.#state = state;
     this.#onBadLine = onBadLine;
   }
@@ -366,7 +284,8 @@ class InOrderMerger {
     return this.#issued++;
   }
 
-  add(block: Block, result: BlockResult): void {
+  /** Takes a block's result (`undefined` for a skipped over-long line) and merges every one now in order. */
+  add(block: Block, result: BlockResult | undefined): void {
     this.#waiting.set(block.seq, { block, result });
     for (let next = this.#waiting.get(this.#merged); next !== undefined; next = this.#waiting.get(this.#merged)) {
       this.#waiting.delete(this.#merged);
@@ -375,24 +294,17 @@ class InOrderMerger {
     }
   }
 
-  #merge(block: Block, result: BlockResult): void {
-    const { file } = block;
-    if (block.tooLongBefore > 0) {
+  #merge(block: Block, result: BlockResult | undefined): void {
+    const path = block.stream.path;
+    if (result === undefined) {
       // Counted as the splitter counts a line it skipped while streaming.
       const outcome = ingestLine(this.#state, null);
-      this.#state.bytesRead += block.tooLongBefore;
-      if (outcome.result === "too_long") this.#onBadLine?.(outcome, file.path);
+      this.#state.bytesRead += block.end - block.start;
+      if (outcome.result === "too_long") this.#onBadLine?.(outcome, path);
+      return;
     }
-    mergeState(this.#state, result.state, result.fileProcessed);
-    for (const line of result.badLines) this.#onBadLine?.(line, file.path);
-    file.offset = block.end;
-    file.unmerged -= 1;
-    this.closeIfDone(file);
-  }
-
-  /** Lets go of a file's handle once it is read and merged; a directory of many logs must not run out of descriptors. */
-  closeIfDone(file: OpenFile): void {
-    if (file.readDone && file.unmerged === 0) closeFile(file);
+    mergeState(this.#state, result.state);
+    for (const line of result.badLines) this.#onBadLine?.(line, path);
   }
 }
 
@@ -470,7 +382,7 @@ class WorkerPool implements Executor {
     for (let i = 0; i < count; i++) {
       let worker: Worker;
       try {
-        worker = new Worker(url);
+        worker = new Worker(url, { resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
       } catch {
         continue;
       }
@@ -549,8 +461,8 @@ class WorkerPool implements Executor {
     while (this.#orphans.length > 0) {
       const block = this.#orphans.shift()!;
       const bytes = new Uint8Array(block.end - block.start);
-      const { bytesRead } = await block.file.handle.read(bytes, 0, bytes.length, block.start);
-      if (bytesRead !== bytes.length) throw new Error(`${block.file.path} changed while it was read`);
+      const { bytesRead } = await block.stream.handle!.read(bytes, 0, bytes.length, block.start);
+      if (bytesRead !== bytes.length) throw new Error(`${block.stream.path} changed while it was read`);
       this.#merger.add(block, this.#parse(bytes));
     }
   }
@@ -611,107 +523,12 @@ class BufferPool {
     this.#size = size;
   }
 
-  /** A buffer of at least `bytes` bytes. */
-  take(bytes: number): Uint8Array {
-    if (bytes > this.#size) return new Uint8Array(bytes);
+  take(): Uint8Array {
     return new Uint8Array(this.#free.pop() ?? new ArrayBuffer(this.#size));
   }
 
   give(buffer: ArrayBufferLike): void {
-    // Others (a one-off for a long carry, one detached by a transfer) are left to the GC.
+    // Others (one detached by a transfer) are left to the GC.
     if (buffer.byteLength === this.#size && this.#free.length < BUFFERS_KEPT) this.#free.push(buffer as ArrayBuffer);
   }
-}
-
-/** What a scan decided: files to read, and saved positions left to the tailer. */
-async function planFiles(
-  dir: string,
-  saved: Readonly<Record<string, FilePosition>>,
-  report: (error: unknown, file: string) => void,
-): Promise<{ planned: PlannedFile[]; leftAlone: Record<string, FilePosition> }> {
-  const leftAlone: Record<string, FilePosition> = {};
-  for (const [path, position] of Object.entries(saved)) {
-    // Keyed by file name as the tailer keys them: the directory may be spelled differently after a restart.
-    leftAlone[join(dir, basename(path))] = { ...position };
-  }
-  const savedInos = new Set(Object.values(leftAlone).map((position) => position.ino));
-  const planned: PlannedFile[] = [];
-  const taken = new Set<string>();
-  let found = new Map<string, Stats>();
-  try {
-    found = await scan(dir);
-  } catch (error) {
-    report(error, dir);
-  }
-  for (const [path, info] of found) {
-    const id = `${info.dev}:${info.ino}`;
-    const position = Object.hasOwn(leftAlone, path) ? leftAlone[path] : undefined;
-    if (position !== undefined) {
-      // Inode only, as the tailer: device numbers of overlay and network filesystems can change.
-      if (position.ino !== info.ino || info.size < position.offset || taken.has(id)) continue;
-      delete leftAlone[path];
-      planned.push({ path, ino: info.ino, dev: info.dev, start: position.offset, size: info.size, saved: position });
-    } else {
-      // A saved file may have moved here while we were down: the tailer resolves those.
-      if (savedInos.has(info.ino) || taken.has(id)) continue;
-      planned.push({ path, ino: info.ino, dev: info.dev, start: 0, size: info.size });
-    }
-    // A hard link to a file already planned would count its lines twice.
-    taken.add(id);
-  }
-  return { planned, leftAlone };
-}
-
-/** The regular `*.log` files directly in the directory, by path, in name order (the tailer's order). */
-async function scan(dir: string): Promise<Map<string, Stats>> {
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch (error) {
-    // The directory may not exist yet: the writer creates it on its first line.
-    if (isErrno(error, "ENOENT")) return new Map();
-    throw error;
-  }
-  const found = new Map<string, Stats>();
-  for (const name of names.sort()) {
-    if (!name.endsWith(".log")) continue;
-    const path = join(dir, name);
-    try {
-      const info = await stat(path);
-      if (info.isFile()) found.set(path, info);
-    } catch (error) {
-      if (!isErrno(error, "ENOENT")) throw error;
-    }
-  }
-  return found;
-}
-
-/** Opens a planned file; `undefined` if it is gone or no longer the file planned. */
-async function openPlanned(plan: PlannedFile): Promise<OpenFile | undefined> {
-  let handle: FileHandle;
-  try {
-    handle = await open(plan.path, "r");
-  } catch (error) {
-    if (isErrno(error, "ENOENT")) return undefined;
-    throw error;
-  }
-  const info = await handle.stat().catch(async (error) => {
-    await handle.close().catch(() => undefined);
-    throw error;
-  });
-  // Replaced, or truncated below the saved offset, since the scan: the tailer sorts that out.
-  if (info.ino !== plan.ino || info.dev !== plan.dev || info.size < plan.start) {
-    await handle.close();
-    return undefined;
-  }
-  return { ...plan, handle, closed: undefined, size: info.size, offset: plan.start, unmerged: 0, readDone: false };
-}
-
-function closeFile(file: OpenFile): Promise<void> {
-  file.closed ??= file.handle.close().catch(() => undefined);
-  return file.closed;
-}
-
-function isErrno(error: unknown, code: string): boolean {
-  return typeof error === "object" && error !== null && (error as { code?: unknown }).code === code;
 }

@@ -26,7 +26,7 @@ function sample(): Checkpoint {
     checkpointVersion: CHECKPOINT_VERSION,
     savedAtMs: 1_790_000_000_000,
     state: recount(LINES, { maxLineBytes: 4096 }),
-    files: { "/var/log/etl/orders.log": { ino: 1234, dev: 2049, offset: 4096 } },
+    files: { "/var/log/etl/orders.log": { ino: 1234, dev: 2049, fingerprint: "eyJ2IjoxfQo=", offset: 4096, size: 4200 } },
   };
 }
 
@@ -86,6 +86,26 @@ describe("writeCheckpoint / readCheckpoint", () => {
     await expect(writeCheckpoint(join(dir, "missing", "c.json"), sample())).rejects.toMatchObject({ code: "ENOENT" });
   });
 
+  it("reads a version 1 checkpoint: positions without fingerprint (matched by inode), durations made whole microseconds", async () => {
+    const path = join(dir, "exporter-checkpoint.json");
+    // Version 1 kept durations as float seconds (sum) and milliseconds (window).
+    const state = sample().state as unknown as { stateVersion: number; pipelines: Record<string, Record<string, unknown>> };
+    state.stateVersion = 1;
+    for (const p of Object.values(state.pipelines)) {
+      p.durationSumSeconds = (p.durationSumUs as number) / 1e6;
+      delete p.durationSumUs;
+      p.window = (p.window as { durationUs: number }[]).map(({ durationUs, ...slot }) => ({ ...slot, durationMs: durationUs / 1000 }));
+    }
+    const v1 = { ...sample(), checkpointVersion: 1, state, files: { "/var/log/etl/orders.log": { ino: 1234, dev: 2049, offset: 4096 } } };
+    writeFileSync(path, JSON.stringify(v1));
+    const { checkpoint, problem } = await readCheckpoint(path);
+    expect(problem).toBeUndefined();
+    expect(checkpoint).toEqual({
+      ...sample(),
+      files: { "/var/log/etl/orders.log": { ino: 1234, dev: 2049, fingerprint: "", offset: 4096, size: 4096 } },
+    });
+  });
+
   it("gives nothing, without a problem, for a missing file", async () => {
     expect(await readCheckpoint(join(dir, "none.json"))).toEqual({ checkpoint: undefined });
   });
@@ -94,7 +114,7 @@ describe("writeCheckpoint / readCheckpoint", () => {
     ["empty file", "", /not valid JSON/],
     ["cut short", JSON.stringify(sample()).slice(0, 100), /not valid JSON/],
     ["not an object", "[1,2]", /no checkpointVersion/],
-    ["newer version", JSON.stringify({ ...sample(), checkpointVersion: 2 }), /checkpoint version 2 is not supported/],
+    ["newer version", JSON.stringify({ ...sample(), checkpointVersion: 3 }), /checkpoint version 3 is not supported/],
     [
       "other state version",
       JSON.stringify({ ...sample(), state: { ...sample().state, stateVersion: 0 } }),
@@ -103,7 +123,7 @@ describe("writeCheckpoint / readCheckpoint", () => {
     ["no state", JSON.stringify({ ...sample(), state: undefined }), /checkpoint is invalid: state/],
     [
       "negative offset",
-      JSON.stringify({ ...sample(), files: { "a.log": { ino: 1, dev: 1, offset: -1 } } }),
+      JSON.stringify({ ...sample(), files: { "a.log": { ino: 1, dev: 1, fingerprint: "", offset: -1, size: 0 } } }),
       /checkpoint is invalid: files\.a\.log\.offset/,
     ],
     [

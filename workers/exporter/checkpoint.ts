@@ -1,29 +1,29 @@
 /**
- * The exporter's checkpoint: the ingest state and the tailer's file
+ * The exporter's checkpoint: the ingest state and the reader's file
  * positions, saved together in one file so that a restart resumes exactly
  * where the saved state stops (no line lost, none counted twice).
  *
- * Writes are atomic (temp file, fsync, rename, fsync of the directory), so
+ * Writes are atomic (`writeFileAtomic`: temp file, fsync, rename, fsync of the directory), so
  * a crash leaves either the previous checkpoint or the new one. A file that
  * cannot be used is reported, not thrown: the exporter starts over from zero.
  *
  * @example
  * ```ts
  * import { readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
- * const { checkpoint, problem } = await readCheckpoint("data/exporter.checkpoint.json");
+ * const { checkpoint, problem } = await readCheckpoint("data/exporter-checkpoint.json");
  * if (problem) console.warn(`starting from zero: ${problem}`);
  * // ... tail for a while, then, between two reads of the state:
- * await writeCheckpoint("data/exporter.checkpoint.json", {
- *   checkpointVersion: 1, savedAtMs: Date.now(), state: tailer.state, files: tailer.positions(),
+ * await writeCheckpoint("data/exporter-checkpoint.json", {
+ *   checkpointVersion: 2, savedAtMs: Date.now(), state: tailer.state, files: tailer.positions(),
  * });
  * ```
  * @module
  */
-import { open, readFile, rename, unlink } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { readFile } from "node:fs/promises";
+import { writeFileAtomic } from "../atomic_write.ts";
 import * as z from "zod";
 import { ErrorTypeSchema, PipelineNameSchema } from "../../lib/etl/events.ts";
-import { DURATION_BUCKETS_SECONDS, type IngestState, WINDOW_SECONDS } from "../../lib/etl/state.ts";
+import { DURATION_BUCKETS_SECONDS, durationUs, type IngestState, WINDOW_SECONDS } from "../../lib/etl/state.ts";
 import type { FilePosition } from "./tailer.ts";
 
 /**
@@ -34,7 +34,10 @@ import type { FilePosition } from "./tailer.ts";
  * const checkpoint: Checkpoint = { checkpointVersion: CHECKPOINT_VERSION, savedAtMs: Date.now(), state, files: {} };
  * ```
  */
-export const CHECKPOINT_VERSION = 1;
+export const CHECKPOINT_VERSION = 2;
+
+/** Versions still read: version 1 saved positions without fingerprint and size (taken as unknown). */
+const READABLE_VERSIONS: readonly number[] = [1, CHECKPOINT_VERSION];
 
 /**
  * What is saved: the state and, by path, where each file's reading stands.
@@ -43,7 +46,7 @@ export const CHECKPOINT_VERSION = 1;
  * @example
  * ```ts
  * const checkpoint: Checkpoint = {
- *   checkpointVersion: 1, savedAtMs: Date.now(), state: tailer.state, files: tailer.positions(),
+ *   checkpointVersion: 2, savedAtMs: Date.now(), state: tailer.state, files: tailer.positions(),
  * };
  * ```
  */
@@ -62,7 +65,7 @@ const WindowSlotSchema = z.object({
   second: z.number().int(),
   records: count,
   files: count,
-  durationMs: count,
+  durationUs: integer,
 });
 
 const PipelineStateSchema = z.object({
@@ -79,7 +82,7 @@ const PipelineStateSchema = z.object({
   consecutiveFailures: count,
   // Lengths are checked because the reducer indexes these arrays by bucket and by second.
   durationBucketCounts: z.array(count).length(DURATION_BUCKETS_SECONDS.length + 1),
-  durationSumSeconds: count,
+  durationSumUs: integer,
   durationCount: count,
   window: z.array(WindowSlotSchema).length(WINDOW_SECONDS),
 });
@@ -94,22 +97,29 @@ const PipelineStateSchema = z.object({
  * ```
  */
 export const IngestStateSchema = z.object({
-  stateVersion: z.literal(1),
+  stateVersion: z.literal(2),
   pipelines: z.record(PipelineNameSchema, PipelineStateSchema),
   lines: z.object({ parsed: count, malformed: count, rejected: count, too_long: count }),
   bytesRead: count,
+  bytesLost: count,
   errorTypesFolded: count,
 });
 
+const FilePositionV1Schema = z.object({ ino: integer, dev: integer, offset: integer });
+
 /**
- * A file's saved position.
+ * A file's saved position, with the first bytes (base64) and size that tell the file again.
  *
  * @example
  * ```ts
- * FilePositionSchema.parse({ ino: 12, dev: 2049, offset: 0 });
+ * FilePositionSchema.parse({ ino: 12, dev: 2049, fingerprint: "e30K", offset: 0, size: 3 });
  * ```
  */
-export const FilePositionSchema = z.object({ ino: integer, dev: integer, offset: integer });
+export const FilePositionSchema = FilePositionV1Schema.extend({
+  fingerprint: z.string().max(128).regex(/^[A-Za-z0-9+/]*={0,2}$/, "must be base64"),
+  size: integer,
+  truncated: z.literal(true).optional(),
+});
 
 /**
  * The checkpoint file.
@@ -125,6 +135,44 @@ export const CheckpointSchema = z.object({
   state: IngestStateSchema,
   files: z.record(z.string().min(1), FilePositionSchema),
 });
+
+/** State version 1 kept durations as floating-point seconds (sum) and milliseconds (window). */
+const IngestStateV1Schema = IngestStateSchema.omit({ bytesLost: true }).extend({
+  stateVersion: z.literal(1),
+  pipelines: z.record(
+    PipelineNameSchema,
+    PipelineStateSchema.omit({ durationSumUs: true, window: true }).extend({
+      durationSumSeconds: count,
+      window: z.array(WindowSlotSchema.omit({ durationUs: true }).extend({ durationMs: count })).length(WINDOW_SECONDS),
+    }),
+  ),
+});
+
+/**
+ * Version 1, read into a version 2 checkpoint: an empty fingerprint matches
+ * by inode alone; durations are rounded to whole microseconds.
+ */
+const CheckpointV1Schema = CheckpointSchema.extend({
+  checkpointVersion: z.literal(1),
+  state: IngestStateV1Schema,
+  files: z.record(z.string().min(1), FilePositionV1Schema),
+}).transform((v1): z.infer<typeof CheckpointSchema> => ({
+  ...v1,
+  checkpointVersion: CHECKPOINT_VERSION,
+  state: {
+    ...v1.state,
+    stateVersion: 2,
+    bytesLost: 0,
+    pipelines: Object.fromEntries(
+      Object.entries(v1.state.pipelines).map(([name, { durationSumSeconds, window, ...p }]) => [name, {
+        ...p,
+        durationSumUs: Math.round(durationSumSeconds * 1e6),
+        window: window.map(({ durationMs, ...slot }) => ({ ...slot, durationUs: durationUs(durationMs) })),
+      }]),
+    ),
+  },
+  files: Object.fromEntries(Object.entries(v1.files).map(([path, p]) => [path, { ...p, fingerprint: "", size: p.offset }])),
+}));
 
 /**
  * What {@linkcode readCheckpoint} found; `problem` says why a present file was not used.
@@ -145,30 +193,13 @@ export type ReadCheckpointResult =
  *
  * @example
  * ```ts
- * await writeCheckpoint("data/exporter.checkpoint.json", {
- *   checkpointVersion: 1, savedAtMs: Date.now(), state, files: tailer.positions(),
+ * await writeCheckpoint("data/exporter-checkpoint.json", {
+ *   checkpointVersion: 2, savedAtMs: Date.now(), state, files: tailer.positions(),
  * });
  * ```
  */
 export async function writeCheckpoint(path: string, checkpoint: Checkpoint): Promise<void> {
-  const text = JSON.stringify(checkpoint);
-  const dir = dirname(path);
-  // In the same directory, so the rename cannot cross filesystems.
-  const temp = join(dir, `.${basename(path)}.${crypto.randomUUID()}.tmp`);
-  try {
-    const handle = await open(temp, "wx");
-    try {
-      await handle.writeFile(text, "utf8");
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, path);
-  } catch (error) {
-    await unlink(temp).catch(() => undefined);
-    throw error;
-  }
-  await syncDirectory(dir);
+  await writeFileAtomic(path, JSON.stringify(checkpoint));
 }
 
 /**
@@ -179,7 +210,7 @@ export async function writeCheckpoint(path: string, checkpoint: Checkpoint): Pro
  *
  * @example
  * ```ts
- * const { checkpoint, problem } = await readCheckpoint("data/exporter.checkpoint.json");
+ * const { checkpoint, problem } = await readCheckpoint("data/exporter-checkpoint.json");
  * const state = checkpoint?.state ?? createIngestState();
  * ```
  */
@@ -211,7 +242,9 @@ export function parseCheckpoint(text: string): ReadCheckpointResult {
   }
   const versionProblem = describeVersionMismatch(json);
   if (versionProblem !== undefined) return { checkpoint: undefined, problem: versionProblem };
-  const parsed = CheckpointSchema.safeParse(json);
+  const parsed = (json as { checkpointVersion?: unknown }).checkpointVersion === 1
+    ? CheckpointV1Schema.safeParse(json)
+    : CheckpointSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue && issue.path.length > 0 ? `${issue.path.join(".")}: ` : "";
@@ -226,26 +259,13 @@ function describeVersionMismatch(json: unknown): string | undefined {
   if (typeof json !== "object" || json === null) return undefined;
   const { checkpointVersion, state } = json as { checkpointVersion?: unknown; state?: unknown };
   if (checkpointVersion === undefined) return "checkpoint has no checkpointVersion";
-  if (checkpointVersion !== CHECKPOINT_VERSION) {
-    return `checkpoint version ${JSON.stringify(checkpointVersion)} is not supported (expected ${CHECKPOINT_VERSION})`;
+  if (!READABLE_VERSIONS.includes(checkpointVersion as number)) {
+    return `checkpoint version ${JSON.stringify(checkpointVersion)} is not supported (expected ${READABLE_VERSIONS.join(" or ")})`;
   }
   if (typeof state !== "object" || state === null || !("stateVersion" in state)) return undefined;
-  if (state.stateVersion !== 1) {
-    return `checkpoint state version ${JSON.stringify(state.stateVersion)} is not supported (expected 1)`;
+  // Each checkpoint version holds the state version of its time.
+  if (state.stateVersion !== checkpointVersion) {
+    return `checkpoint state version ${JSON.stringify(state.stateVersion)} is not supported (expected ${checkpointVersion})`;
   }
   return undefined;
-}
-
-/** Makes the rename durable; some platforms refuse to fsync a directory, which is fine there. */
-async function syncDirectory(dir: string): Promise<void> {
-  let handle;
-  try {
-    handle = await open(dir, "r");
-    await handle.sync();
-  } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    if (code !== "EISDIR" && code !== "EPERM" && code !== "EINVAL") throw error;
-  } finally {
-    await handle?.close();
-  }
 }

@@ -1,5 +1,6 @@
 /**
- * The exporter (`etl-metrics`): tails `<data-dir>/logs/*.log`, folds every
+ * The exporter (`etl-metrics`): tails `<data-dir>/logs/*.log` and their
+ * rotations, folds every
  * line into the state, checkpoints it atomically, and serves `/metrics`,
  * `/health`, `/-/healthy`, `/-/ready` over that state.
  *
@@ -14,23 +15,16 @@ import { join } from "node:path";
 import process from "node:process";
 import { getLogger } from "@logtape/logtape";
 import type { Metric } from "prom-client";
-// Their own modules, not prom-client's index (which adds the Summary, the Pushgateway and
-// the cluster aggregator): see lib/metrics/prom_client_modules.d.ts.
-import collectDefaultMetrics from "prom-client/lib/defaultMetrics.js";
-import Registry from "prom-client/lib/registry.js";
 import * as z from "zod";
-import { createApp } from "../../handlers/app.ts";
 import { DEFAULT_HEALTH_POLICY } from "../../lib/etl/health.ts";
 import { renderMetrics } from "../../lib/metrics/render.ts";
 import { boundedNumber, COMMON_SETTINGS, type SettingsSpec } from "../../lib/config/settings.ts";
 import type { Snapshot } from "../../lib/etl/snapshot.ts";
 import { createIngestState } from "../../lib/etl/state.ts";
 import { counted } from "../logging.ts";
-import { serveOrExit } from "../serve.ts";
 import { onShutdown, settingAsGiven, startWorker } from "../start.ts";
-import { bulkIngest } from "./bulk_ingest.ts";
 import { CHECKPOINT_VERSION, readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
-import { createTailer, type FilePosition, type Tailer } from "./tailer.ts";
+import { createTailer, type FilePosition } from "./tailer.ts";
 
 const EXPORTER_SETTINGS = {
   ...COMMON_SETTINGS,
@@ -51,7 +45,7 @@ const EXPORTER_SETTINGS = {
   pollMs: {
     env: "ETL_POLL_MS",
     flag: "poll-ms",
-    help: "How often the logs are read for new lines, in milliseconds.",
+    help: "How often the logs are read for new lines, in milliseconds, when the file system reports no change.",
     defaultText: "250",
     schema: boundedNumber(10, 60_000, { integer: true }).default(250),
   },
@@ -107,16 +101,22 @@ if (!settings.once) {
 const warnBadLine = (bad: { result: string; problem: string }, file: string): void => {
   badLineLog.warn("Skipped a {result} line in {file}: {problem}", { result: bad.result, file, problem: bad.problem });
 };
-/** Reads the backlog on every core; the tailer then resumes from the positions it returns. */
-const catchUp = (from: Record<string, FilePosition> | undefined) =>
-  bulkIngest({
-    dir: logDir,
-    state,
-    positions: from,
-    maxLineBytes: settings.maxLineBytes,
+// The one reader of the log directory: catch-up, --once and tailing.
+const tailer = createTailer({
+  dir: logDir,
+  state,
+  maxLineBytes: settings.maxLineBytes,
+  positions,
+  onLine: (outcome, file) => {
+    if (outcome.result !== "parsed" && outcome.result !== "blank") warnBadLine(outcome, file);
+  },
+  onError: (error, file) => log.error("Cannot read {file}: {error}", { file, error }),
+});
+/** Reads the backlog on every core. */
+const catchUp = () =>
+  tailer.catchUp({
     workers: settings.ingestWorkers,
     onBadLine: warnBadLine,
-    onError: (error, file) => log.error("Cannot read {file}: {error}", { file, error }),
     onFinish: ({ files, bytes, workers }) =>
       log.info("Read the backlog of {fileCount}, {megabytes} MB, with {threads}", {
         files,
@@ -126,19 +126,8 @@ const catchUp = (from: Record<string, FilePosition> | undefined) =>
         threads: counted(workers, "worker thread"),
       }),
   });
-// Made after the catch-up, from the positions it reached; until then nothing is checkpointed.
-let tailer: Tailer | undefined;
-const makeTailer = (from: Record<string, FilePosition>): Tailer =>
-  createTailer({
-    dir: logDir,
-    state,
-    maxLineBytes: settings.maxLineBytes,
-    positions: from,
-    onLine: (outcome, file) => {
-      if (outcome.result !== "parsed" && outcome.result !== "blank") warnBadLine(outcome, file);
-    },
-    onError: (error, file) => log.error("Cannot read {file}: {error}", { file, error }),
-  });
+/** Until the catch-up ends the state runs ahead of the positions: nothing is checkpointed. */
+let caughtUp = false;
 
 let ready = false;
 const healthPolicy = { ...DEFAULT_HEALTH_POLICY, staleAfterMs: settings.staleAfterSeconds * 1000 };
@@ -149,20 +138,29 @@ const snapshot = (): Snapshot => ({
   ready,
   exporter: {
     checkpointSavedAtMs,
-    rotations: tailer?.stats.rotations ?? 0,
-    truncations: tailer?.stats.truncations ?? 0,
-    filesTailed: Object.keys(tailer?.positions() ?? {}).length,
+    rotations: tailer.stats.rotations,
+    truncations: tailer.stats.truncations,
+    filesTailed: tailer.fileCount,
   },
 });
 
 if (settings.once) {
-  await catchUp(undefined);
+  await catchUp();
   ready = true;
   const { body } = await renderMetrics({ ...snapshot(), exporter: undefined }, "text");
   process.stdout.write(body);
   process.exit(0);
 }
 
+// Loaded only to serve: `--once` (and its peak memory) does without the server and prom-client.
+// Their own modules, not prom-client's index (which adds the Summary, the Pushgateway and
+// the cluster aggregator): see lib/metrics/prom_client_modules.d.ts.
+const [{ default: collectDefaultMetrics }, { default: Registry }, { createApp }, { serveOrExit }] = await Promise.all([
+  import("prom-client/lib/defaultMetrics.js"),
+  import("prom-client/lib/registry.js"),
+  import("../../handlers/app.ts"),
+  import("../serve.ts"),
+]);
 const processRegistry = new Registry();
 collectDefaultMetrics({ register: processRegistry });
 const app = createApp({
@@ -182,8 +180,8 @@ const server = await serveOrExit(app.fetch, { port: settings.exporterPort, hostn
 log.info("Exporter on http://{host}:{port}/ reading {logDir}", { host: settings.host, port: server.port, logDir });
 
 const saveCheckpoint = async () => {
-  // During the catch-up the state runs ahead of any positions there are: the old checkpoint stays.
-  if (tailer === undefined) return;
+  // During the catch-up the state runs ahead of its positions: the old checkpoint stays.
+  if (!caughtUp) return;
   const savedAtMs = Date.now();
   try {
     await writeCheckpoint(checkpointPath, { checkpointVersion: CHECKPOINT_VERSION, savedAtMs, state, files: tailer.positions() });
@@ -202,15 +200,15 @@ onShutdown(async () => {
   stop.abort();
   clearInterval(checkpointTimer);
   await tailing;
-  await tailer?.close();
+  await tailer.close();
   await saveCheckpoint();
   await server.close();
 });
 
 const catchUpStarted = performance.now();
-const caughtUp = await catchUp(positions);
-tailer = makeTailer(caughtUp);
-// Whatever arrived during the bulk read, and files it left to the tailer (rotated while we were down).
+await catchUp();
+caughtUp = true;
+// Whatever arrived during the bulk read.
 await tailer.poll();
 ready = true;
 log.info("Caught up with the logs in {seconds} s (lines: {lines})", {
