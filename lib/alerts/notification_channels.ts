@@ -274,3 +274,20 @@ export function pagerdutyExample() {
     ],
   };
 }
+
+/**
+ * Checks the SMTP password file's text. Alertmanager 0.25 sends
+ * `auth_password_file` verbatim, a final newline included (the test proved
+ * it: the login fails), so a file written by `echo` must be refused here.
+ *
+ * @example
+ * ```ts
+ * smtpPasswordProblem("s3cret\n"); // "ends with a newline: …"
+ * smtpPasswordProblem("s3cret"); // undefined
+ * ```
+ */
+export function smtpPasswordProblem(text: string): string | undefined {
+  if (text === "") return "is empty";
+  if (/[\r\n]$/.test(text)) return "ends with a newline: Alertmanager 0.25 would send it as part of the password (write it with printf '%s')";
+  return undefined;
+}
