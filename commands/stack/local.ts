@@ -11,11 +11,12 @@ import process from "node:process";
 import { curlExample, DEFAULT_SECRETS_DIR, STACK_CREDENTIALS } from "../../lib/secrets/secrets_layout.ts";
 import { ensureStackSecrets } from "../secrets/store.ts";
 import { DEFAULT_PORTS, haveServerBinaries, INSTALL_HINT, startNativeStack } from "./native.ts";
+import { channelsFromEnv, NOTIFICATION_HELP } from "./notification_env.ts";
 
 const RUN_DIR = ".stack";
 
 if (process.argv.includes("--help")) {
-  process.stdout.write("Usage: npm run stack:local\nStarts the native stack on 127.0.0.1 (ports 8000, 8083, 9090, 9093, 9095); Ctrl-C stops it.\n");
+  process.stdout.write(`Usage: npm run stack:local\nStarts the native stack on 127.0.0.1 (ports 8000, 8083, 9090, 9093, 9095); Ctrl-C stops it.\n\n${NOTIFICATION_HELP}\n`);
   process.exit(0);
 }
 if (!haveServerBinaries()) {
@@ -23,12 +24,17 @@ if (!haveServerBinaries()) {
   process.exit(1);
 }
 
+const notifications = channelsFromEnv(process.env, process.cwd());
+if (!notifications.ok) {
+  process.stderr.write(`stack:local: ${notifications.message}\n`);
+  process.exit(1);
+}
 const secretsDir = process.env.ETL_SECRETS_DIR ?? DEFAULT_SECRETS_DIR;
 await ensureStackSecrets(secretsDir);
 process.stderr.write("Starting simulator, exporter, receiver, Alertmanager and Prometheus…\n");
 let stack;
 try {
-  stack = await startNativeStack({ root: ".", runDir: RUN_DIR, secretsDir, ports: DEFAULT_PORTS, keepData: true });
+  stack = await startNativeStack({ root: ".", runDir: RUN_DIR, secretsDir, ports: DEFAULT_PORTS, keepData: true, channels: notifications.channels });
 } catch (error) {
   process.stderr.write(`stack:local could not start: ${(error as Error).message}\n`);
   process.exit(1);

@@ -24,6 +24,7 @@ import { join, resolve } from "node:path";
 import process from "node:process";
 import { parse, stringify } from "yaml";
 import { type AlertmanagerTiming, renderAlertmanagerConfig } from "../../lib/alerts/alertmanager_config.ts";
+import type { NotificationChannels } from "../../lib/alerts/notification_channels.ts";
 import { type AlertParams, alertRulesYaml, PRODUCTION_ALERT_PARAMS } from "../../lib/alerts/rules.ts";
 import { withoutFinalNewline } from "../../lib/secrets/dev_credentials.ts";
 import { portOf, type StackService } from "../../lib/stack/compose_settings.ts";
@@ -67,6 +68,8 @@ export interface NativeStackOptions {
   scrapeInterval?: string;
   evaluationInterval?: string;
   alertmanagerTiming?: Partial<AlertmanagerTiming>;
+  /** E-mail and Slack beside the webhook (lib/alerts/notification_channels.ts); none by default. */
+  channels?: NotificationChannels;
   /** More scrape jobs for tests (e.g. one with a wrong password). */
   extraScrapeJobs?: Record<string, unknown>[];
   /** More environment for the exporter (e.g. a shorter staleness limit). */
@@ -138,6 +141,7 @@ export function assembleConfig(options: NativeStackOptions): { prometheusDir: st
       receiverUrl: `http://127.0.0.1:${ports.receiver}/webhook`,
       receiverPasswordFile: join(secretsDir, "receiver_password"),
       timing: options.alertmanagerTiming,
+      channels: options.channels,
     }),
   );
   return { prometheusDir, alertmanagerFile };
