@@ -23,9 +23,11 @@ import { createApp } from "../../handlers/app.ts";
 import { DEFAULT_HEALTH_POLICY } from "../../lib/etl/health.ts";
 import { renderMetrics } from "../../lib/metrics/render.ts";
 import { COMMON_SETTINGS, type SettingsSpec } from "../../lib/config/settings.ts";
+import { TLS_SETTINGS } from "../../lib/config/tls_settings.ts";
 import type { Snapshot } from "../../lib/etl/snapshot.ts";
 import { createIngestState } from "../../lib/etl/state.ts";
 import { serveOrExit } from "../serve.ts";
+import { readTlsOrExit } from "../tls.ts";
 import { onShutdown, startWorker } from "../start.ts";
 import { bulkIngest } from "./bulk_ingest.ts";
 import { CHECKPOINT_VERSION, readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
@@ -33,6 +35,7 @@ import { createTailer, type FilePosition, type Tailer } from "./tailer.ts";
 
 const EXPORTER_SETTINGS = {
   ...COMMON_SETTINGS,
+  ...TLS_SETTINGS,
   once: {
     flag: "once",
     help: "Read the logs present from the start, print the metrics, exit 0 (no server, no checkpoint).",
@@ -78,6 +81,7 @@ const EXPORTER_SETTINGS = {
 } satisfies SettingsSpec;
 
 const settings = await startWorker(EXPORTER_SETTINGS, "Usage: exporter [flags]");
+const tls = readTlsOrExit(settings);
 const log = getLogger(["etl", "exporter"]);
 const badLineLog = getLogger(["etl", "ingest", "bad-line"]);
 const logDir = join(settings.dataDir, "logs");
@@ -172,8 +176,8 @@ const app = createApp({
     (metric) => (metric as unknown as { name: string }).name !== "nodejs_eventloop_lag_seconds",
   ),
 });
-const server = await serveOrExit(app.fetch, { port: settings.exporterPort, hostname: settings.host, setting: "EXPORTER_PORT" });
-log.info("Exporter on http://{host}:{port}/ reading {logDir}", { host: settings.host, port: server.port, logDir });
+const server = await serveOrExit(app.fetch, { port: settings.exporterPort, hostname: settings.host, setting: "EXPORTER_PORT", tls });
+log.info(`Exporter on ${tls ? "https" : "http"}://{host}:{port}/ reading {logDir}`, { host: settings.host, port: server.port, logDir });
 
 const saveCheckpoint = async () => {
   // During the catch-up the state runs ahead of any positions there are: the old checkpoint stays.

@@ -19,8 +19,10 @@ import { summarizeWebhook } from "../../lib/receiver/alertmanager_webhook.ts";
 import { createCredentialVerifier } from "../../lib/auth/credential_verifier.ts";
 import { createNotificationRing, type Notification, type NotificationStore } from "../../lib/receiver/notification_ring.ts";
 import { COMMON_SETTINGS, type SettingsSpec } from "../../lib/config/settings.ts";
+import { TLS_SETTINGS } from "../../lib/config/tls_settings.ts";
 import { resolveCredential } from "../credentials.ts";
 import { serveOrExit } from "../serve.ts";
+import { readTlsOrExit } from "../tls.ts";
 import { onShutdown, startWorker } from "../start.ts";
 
 const RECEIVER_SETTINGS = {
@@ -54,13 +56,15 @@ const RECEIVER_SETTINGS = {
     defaultText: "<data-dir>/notifications.jsonl",
     schema: z.string().min(1).optional(),
   },
+  ...TLS_SETTINGS,
   logLevel: COMMON_SETTINGS.logLevel,
 } satisfies SettingsSpec;
 
 const settings = await startWorker(RECEIVER_SETTINGS, "Usage: receiver [flags]");
+const tls = readTlsOrExit(settings);
 const log = getLogger(["etl", "receiver"]);
 const file = settings.notificationsFile === "off" ? null : (settings.notificationsFile ?? join(settings.dataDir, "notifications.jsonl"));
-const url = `http://${settings.host}:${settings.receiverPort}`;
+const url = `${tls ? "https" : "http"}://${settings.host}:${settings.receiverPort}`;
 
 const credential = await resolveCredential({
   user: settings.receiverUser,
@@ -79,7 +83,7 @@ if (file !== null) {
 const store = fileBackedStore(file);
 const app = createWebhookReceiverApp({ store, auth: basicAuth(verifier, { realm: "etl-receiver" }) });
 
-const server = await serveOrExit(app.fetch, { port: settings.receiverPort, hostname: settings.host, setting: "RECEIVER_PORT" });
+const server = await serveOrExit(app.fetch, { port: settings.receiverPort, hostname: settings.host, setting: "RECEIVER_PORT", tls });
 log.info("Receiver on http://{host}:{port}/ (POST /webhook as {user}; notifications appended to {file})", {
   host: settings.host,
   port: server.port,

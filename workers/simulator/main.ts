@@ -27,9 +27,11 @@ import { CONTROL_PATH, createControlApp, type ScenarioControl } from "../../hand
 import { createCredentialVerifier } from "../../lib/auth/credential_verifier.ts";
 import { PipelineNameSchema } from "../../lib/etl/events.ts";
 import { COMMON_SETTINGS, type SettingsSpec } from "../../lib/config/settings.ts";
+import { TLS_SETTINGS } from "../../lib/config/tls_settings.ts";
 import { DEFAULT_PROFILE, PipelinesConfigSchema, type Profile, type Scenario, ScenarioSchema } from "../../lib/simulator/profile.ts";
 import { resolveCredential, resolveMetricsCredential } from "../credentials.ts";
 import { serveOrExit } from "../serve.ts";
+import { readTlsOrExit } from "../tls.ts";
 import { onShutdown, startWorker } from "../start.ts";
 import { createSimulation, type Simulation } from "./simulation.ts";
 
@@ -39,6 +41,7 @@ const RUNTIME_CRASH_MS = 1_000;
 
 const SIMULATOR_SETTINGS = {
   ...COMMON_SETTINGS,
+  ...TLS_SETTINGS,
   events: {
     flag: "events",
     help: "Write this many events as fast as possible, then exit (load generation).",
@@ -101,6 +104,7 @@ const SIMULATOR_SETTINGS = {
 } satisfies SettingsSpec;
 
 const settings = await startWorker(SIMULATOR_SETTINGS, "Usage: simulator [flags]");
+const tls = readTlsOrExit(settings);
 const log = getLogger(["etl", "simulator"]);
 
 const profiles = loadProfiles(settings.pipelines, settings.pipelinesConfig);
@@ -171,7 +175,7 @@ const app = createApp({
 app.route("/", createControlApp({ control, auth: basicAuth(controlVerifier, { realm: "etl-simulator-control" }) }));
 
 simulation.start();
-const server = await serveOrExit(app.fetch, { port: settings.simulatorPort, hostname: settings.host, setting: "SIMULATOR_PORT" });
+const server = await serveOrExit(app.fetch, { port: settings.simulatorPort, hostname: settings.host, setting: "SIMULATOR_PORT", tls });
 log.info("Simulator on http://{host}:{port}/ (pipelines {pipelines}, seed {seed}, speed {speed}, scenario {scenario})", {
   host: settings.host,
   port: server.port,
