@@ -62,6 +62,8 @@ export interface AlertmanagerOptions {
   receiverPasswordFile: string;
   /** Basic-auth user; `alertmanager` by default. */
   receiverUser?: string;
+  /** CA file the receiver's certificate must chain to (an `https:` receiver URL). */
+  receiverCaFile?: string | undefined;
   /** Production timings where not given (the live test shortens them). */
   timing?: Partial<AlertmanagerTiming> | undefined;
   /**
@@ -214,6 +216,7 @@ export function alertmanagerConfig(options: AlertmanagerOptions) {
           send_resolved: true,
           http_config: {
             basic_auth: { username: options.receiverUser ?? "alertmanager", password_file: options.receiverPasswordFile },
+            ...(options.receiverCaFile ? { tls_config: { ca_file: options.receiverCaFile } } : {}),
           },
         },
       ],

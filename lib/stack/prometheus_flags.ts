@@ -47,6 +47,8 @@ export interface AlertmanagerPaths {
   configFile: string;
   dataDir: string;
   listenAddress: string;
+  /** `--web.config.file` (TLS), when it serves HTTPS. */
+  webConfigFile?: string;
 }
 
 /** Alertmanager's flags; gossip is off (`--cluster.listen-address=`): a single instance. */
@@ -55,6 +57,7 @@ export function alertmanagerFlags(paths: AlertmanagerPaths): string[] {
     `--config.file=${paths.configFile}`,
     `--storage.path=${paths.dataDir}`,
     `--web.listen-address=${paths.listenAddress}`,
+    ...(paths.webConfigFile ? [`--web.config.file=${paths.webConfigFile}`] : []),
     "--cluster.listen-address=",
     "--data.retention=120h",
   ];
