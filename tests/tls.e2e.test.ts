@@ -7,6 +7,8 @@
 import { join } from "node:path";
 import { readFileSync } from "node:fs";
 import { request } from "node:https";
+import { X509Certificate } from "node:crypto";
+import { httpGet } from "../commands/stack/https_get.ts";
 import { connect } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureStackSecrets } from "../commands/secrets/store.ts";
@@ -99,6 +101,12 @@ describe.each(["node", "deno"] as const)("HTTPS on %s", (runtime) => {
     expect(plain).not.toBe(200);
     expect(await tlsVersion(port, "TLSv1.2")).toBe("TLSv1.2");
     expect(await tlsVersion(port, "TLSv1.3")).toBe("TLSv1.3");
+    if (name === "exporter") {
+      // It exports the expiry of the certificate it serves.
+      const metrics = await httpGet(`https://127.0.0.1:${port}/metrics`, { ca: readFileSync(join(secrets, "ca.crt"), "utf8") });
+      const expiry = Date.parse(new X509Certificate(readFileSync(join(secrets, files.cert))).validTo) / 1000;
+      expect(metrics.body).toContain(`\netl_tls_certificate_expiry_timestamp_seconds ${expiry}\n`);
+    }
     await stopWorker(worker);
   }, 60_000);
 });

@@ -70,6 +70,12 @@ describe.skipIf(!available && !required)("the native stack over HTTPS", () => {
     expect(targets.data.activeTargets.map((t) => t.scrapeUrl.slice(0, 8))).toEqual(Array(4).fill("https://"));
     const ams = JSON.parse((await readonly("/api/v1/alertmanagers")).body) as { data: { activeAlertmanagers: { url: string }[] } };
     expect(ams.data.activeAlertmanagers[0]!.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/api\/v2\/alerts$/);
+    // The exporter's certificate expiry reaches Prometheus, and the rule that reads it is loaded.
+    const expiry = JSON.parse((await readonly("/api/v1/query?query=etl_tls_certificate_expiry_timestamp_seconds")).body) as { data: { result: { value: [number, string] }[] } };
+    const days = (Number(expiry.data.result[0]!.value[1]) * 1000 - Date.now()) / 86_400_000;
+    expect(days).toBeGreaterThan(364);
+    expect(days).toBeLessThan(366);
+    expect((await readonly("/api/v1/rules?type=alert")).body).toContain('"name":"EtlCertificateExpiringSoon"');
   }, 60_000);
 
   it("refuses plain HTTP and a client trusting another CA, on every server", async () => {

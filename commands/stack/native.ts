@@ -25,6 +25,7 @@ import process from "node:process";
 import { parse, stringify } from "yaml";
 import { type AlertmanagerTiming, renderAlertmanagerConfig } from "../../lib/alerts/alertmanager_config.ts";
 import type { NotificationChannels } from "../../lib/alerts/notification_channels.ts";
+import { certificateRulesYaml } from "../../lib/alerts/certificate_rules.ts";
 import { type AlertParams, alertRulesYaml, PRODUCTION_ALERT_PARAMS } from "../../lib/alerts/rules.ts";
 import { CA_CERT_FILE, serverFiles, TLS_SERVICES, type TlsService } from "../../lib/secrets/certificates.ts";
 import { SECRET_FILE_MODE, withoutFinalNewline } from "../../lib/secrets/dev_credentials.ts";
@@ -136,6 +137,7 @@ export function assembleConfig(options: NativeStackOptions): {
   config.scrape_configs.push(...(options.extraScrapeJobs ?? []));
   writeFileSync(join(prometheusDir, "prometheus.yml"), stringify(options.tls ? httpsPrometheusConfig(config, `secrets/${CA_CERT_FILE}`) : config));
   writeFileSync(join(prometheusDir, "rules/etl-alerts.yml"), alertRulesYaml(options.alertParams ?? PRODUCTION_ALERT_PARAMS));
+  writeFileSync(join(prometheusDir, "rules/etl-certificates.yml"), certificateRulesYaml());
   const targets = renderTargetFiles({
     "etl-metrics": `127.0.0.1:${ports.exporter}`,
     "etl-simulator": `127.0.0.1:${ports.simulator}`,

@@ -28,6 +28,7 @@ import type { Snapshot } from "../../lib/etl/snapshot.ts";
 import { createIngestState } from "../../lib/etl/state.ts";
 import { serveOrExit } from "../serve.ts";
 import { readTlsOrExit } from "../tls.ts";
+import { certificateExpiryMetric } from "./certificate_expiry.ts";
 import { onShutdown, startWorker } from "../start.ts";
 import { bulkIngest } from "./bulk_ingest.ts";
 import { CHECKPOINT_VERSION, readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
@@ -172,9 +173,12 @@ const app = createApp({
   source: snapshot,
   // nodejs_eventloop_lag_seconds waits a full event-loop turn on every scrape, which under
   // load is what made the p99 latency; its percentiles (nodejs_eventloop_lag_p99_seconds …) stay.
-  processMetrics: (processRegistry.getMetricsAsArray() as unknown as Metric[]).filter(
-    (metric) => (metric as unknown as { name: string }).name !== "nodejs_eventloop_lag_seconds",
-  ),
+  processMetrics: [
+    ...(processRegistry.getMetricsAsArray() as unknown as Metric[]).filter(
+      (metric) => (metric as unknown as { name: string }).name !== "nodejs_eventloop_lag_seconds",
+    ),
+    ...(tls ? [certificateExpiryMetric(tls.cert)] : []),
+  ],
 });
 const server = await serveOrExit(app.fetch, { port: settings.exporterPort, hostname: settings.host, setting: "EXPORTER_PORT", tls });
 log.info(`Exporter on ${tls ? "https" : "http"}://{host}:{port}/ reading {logDir}`, { host: settings.host, port: server.port, logDir });
