@@ -17,7 +17,7 @@
  */
 import "reflect-metadata"; // @peculiar/x509 needs a Reflect polyfill, loaded before it
 import * as x509 from "@peculiar/x509";
-import { mkdir, readFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import {
   CA_CERT_FILE,
@@ -34,6 +34,7 @@ import {
   type TlsService,
 } from "../../lib/secrets/certificates.ts";
 import { SECRET_DIR_MODE, writeSecretFile } from "../../lib/secrets/dev_credentials.ts";
+import { readIfPresent } from "./store.ts";
 
 x509.cryptoProvider.set(globalThis.crypto);
 const ALGORITHM = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as const;
@@ -57,15 +58,6 @@ export interface CertificateSummary {
   caFile: string;
   ca: CertificateOutcome;
   servers: Array<{ service: TlsService; certFile: string; keyFile: string; outcome: CertificateOutcome; reason?: string; notAfter: Date }>;
-}
-
-async function readIfPresent(file: string): Promise<string | null> {
-  try {
-    return await readFile(file, "utf8");
-  } catch (error) {
-    if ((error as { code?: unknown }).code === "ENOENT") return null;
-    throw new Error(`cannot read ${file}: ${(error as Error).message}`, { cause: error });
-  }
 }
 
 const serial = () => Array.from(globalThis.crypto.getRandomValues(new Uint8Array(16)), (b, i) => (i === 0 ? b & 0x7f : b).toString(16).padStart(2, "0")).join("");

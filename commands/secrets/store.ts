@@ -123,7 +123,8 @@ function shouldRotate(rotate: StackSecretsOptions["rotate"], name: CredentialNam
   return rotate === true || (Array.isArray(rotate) && rotate.includes(name));
 }
 
-async function readIfPresent(file: string): Promise<string | null> {
+/** The file's text, or null when it does not exist; other read errors name the file. */
+export async function readIfPresent(file: string): Promise<string | null> {
   try {
     return await readFile(file, "utf8");
   } catch (error) {
