@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AlertName, alertParamsForSpeed } from "../lib/alerts/rules.ts";
 import { haveServerBinaries, INSTALL_HINT, type NativeStack, type StackPorts } from "../commands/stack/native.ts";
 import { cleanup, freePort, startTestStack, tempDir, waitFor } from "./harness.ts";
-import { makeTestTls, type SlackSink, type SmtpSink, startSlackSink, startSmtpSink } from "./notification_sinks.ts";
+import { makeTestTls, type SlackSink, type SmtpSink, startSlackSink, startSmtpSink } from "../tools/alerts/notification_sinks.ts";
 
 const SPEED = 10;
 const SCRAPE_SECONDS = 1;

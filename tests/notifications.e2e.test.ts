@@ -15,7 +15,7 @@ import { renderAlertmanagerConfig } from "../lib/alerts/alertmanager_config.ts";
 import { NO_CHANNELS, notificationChannels, smtpPasswordProblem } from "../lib/alerts/notification_channels.ts";
 import { ALERTMANAGER_BINARY, haveServerBinaries, INSTALL_HINT } from "../commands/stack/native.ts";
 import { cleanup, freePort, tempDir, waitFor } from "./harness.ts";
-import { makeTestTls, type SlackSink, type SmtpSink, startSlackSink, startSmtpSink } from "./notification_sinks.ts";
+import { makeTestTls, type SlackSink, type SmtpSink, startSlackSink, startSmtpSink } from "../tools/alerts/notification_sinks.ts";
 
 const available = haveServerBinaries();
 const required = process.env.CI === "true";
