@@ -12,7 +12,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { renderAlertmanagerConfig } from "../lib/alerts/alertmanager_config.ts";
-import { makeTestTls, startSlackSink, startSmtpSink } from "../tools/alerts/notification_sinks.ts";
+import { startNotificationSinks } from "../tools/alerts/notification_sinks.ts";
 
 const freePort = () =>
   new Promise<number>((done) => {
@@ -25,26 +25,12 @@ const freePort = () =>
 /** Milliseconds from each POST to the e-mail and to the Slack message, in order. */
 export async function measureNotificationLatency(dir: string, count: number): Promise<{ emailMs: number[]; slackMs: number[] }> {
   mkdirSync(dir, { recursive: true });
-  const tls = makeTestTls(dir, "smtp");
-  const smtp = await startSmtpSink({ tls, user: "alertmanager", password: "bench-password", port: await freePort() });
-  const slack = await startSlackSink(await freePort());
-  writeFileSync(join(dir, "smtp_password"), "bench-password");
-  writeFileSync(join(dir, "slack_webhook_url"), slack.url);
+  const { smtp, slack, channels, close } = await startNotificationSinks(dir, { smtp: await freePort(), slack: await freePort() });
   writeFileSync(join(dir, "receiver_password"), "unused");
   writeFileSync(join(dir, "alertmanager.yml"), renderAlertmanagerConfig({
     receiverUrl: new URL("/webhook", slack.url).href,
     receiverPasswordFile: join(dir, "receiver_password"),
-    channels: {
-      email: {
-        to: ["oncall@example.org"],
-        smarthost: `127.0.0.1:${smtp.port}`,
-        from: "alertmanager@example.org",
-        auth: { username: "alertmanager", passwordFile: join(dir, "smtp_password") },
-        requireTls: true,
-        caFile: tls.caFile,
-      },
-      slack: { webhookUrlFile: join(dir, "slack_webhook_url") },
-    },
+    channels,
     timing: { criticalGroupWait: "0s", criticalGroupInterval: "1s", warningGroupWait: "0s", warningGroupInterval: "1s" },
   }));
   const port = await freePort();
@@ -88,7 +74,6 @@ export async function measureNotificationLatency(dir: string, count: number): Pr
   } finally {
     am.kill("SIGTERM");
     await new Promise((r) => (am.exitCode !== null ? r(null) : am.once("exit", r)));
-    await smtp.close();
-    await slack.close();
+    await close();
   }
 }

@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AlertName, alertParamsForSpeed } from "../lib/alerts/rules.ts";
 import { haveServerBinaries, INSTALL_HINT, type NativeStack, type StackPorts } from "../commands/stack/native.ts";
 import { cleanup, freePort, startTestStack, tempDir, waitFor } from "./harness.ts";
-import { makeTestTls, type SlackSink, type SmtpSink, startSlackSink, startSmtpSink } from "../tools/alerts/notification_sinks.ts";
+import { type NotificationSinks, type SlackSink, type SmtpSink, startNotificationSinks } from "../tools/alerts/notification_sinks.ts";
 
 const SPEED = 10;
 const SCRAPE_SECONDS = 1;
@@ -33,6 +33,7 @@ const basic = (user: string, pw: string) => ({ authorization: `Basic ${btoa(`${u
 const readonly = () => basic("readonly", password("prometheus_readonly_password"));
 const delays: Record<string, { firedAfterS: number; resolvedAfterS?: number; emailAfterS?: number; slackAfterS?: number }> = {};
 // E-mail and Slack ride along: the same alerts, through Prometheus, must reach them too.
+let sinks: NotificationSinks;
 let smtp: SmtpSink;
 let slack: SlackSink;
 
@@ -83,11 +84,8 @@ describe.skipIf(!available && !required)("alerting against real Prometheus and A
     dirs.push(wrongPasswordDir);
     const wrongPasswordFile = join(wrongPasswordDir, "wrong_password");
     writeFileSync(wrongPasswordFile, "not-the-password");
-    const tls = makeTestTls(wrongPasswordDir, "smtp");
-    smtp = await startSmtpSink({ tls, user: "alertmanager", password: "smtp-test-password", port: await freePort() });
-    slack = await startSlackSink(await freePort());
-    writeFileSync(join(wrongPasswordDir, "smtp_password"), "smtp-test-password");
-    writeFileSync(join(wrongPasswordDir, "slack_webhook_url"), slack.url);
+    sinks = await startNotificationSinks(wrongPasswordDir, { smtp: await freePort(), slack: await freePort() });
+    ({ smtp, slack } = sinks);
     let runDir: string;
     ({ stack, secretsDir, runDir } = await startTestStack("etl-stack-", {
       speed: SPEED,
@@ -99,17 +97,7 @@ describe.skipIf(!available && !required)("alerting against real Prometheus and A
         criticalGroupWait: "1s", criticalGroupInterval: "2s", criticalRepeatInterval: "1h",
         warningGroupWait: "1s", warningGroupInterval: "2s", warningRepeatInterval: "1h",
       },
-      channels: {
-        email: {
-          to: ["etl-oncall@example.org"],
-          smarthost: `127.0.0.1:${smtp.port}`,
-          from: "alertmanager@example.org",
-          auth: { username: "alertmanager", passwordFile: join(wrongPasswordDir, "smtp_password") },
-          requireTls: true,
-          caFile: tls.caFile,
-        },
-        slack: { webhookUrlFile: join(wrongPasswordDir, "slack_webhook_url") },
-      },
+      channels: sinks.channels,
       exporterEnv: { ETL_STALE_AFTER_SECONDS: String(STALE_AFTER_SECONDS), ETL_POLL_MS: "100" },
       // The same simulator, scraped with a wrong password: must be down.
       extraScrapeJobs: (stackPorts: StackPorts) => [{
@@ -123,8 +111,7 @@ describe.skipIf(!available && !required)("alerting against real Prometheus and A
 
   afterAll(async () => {
     await stack?.stop();
-    await smtp?.close();
-    await slack?.close();
+    await sinks?.close();
     cleanup(dirs);
     if (Object.keys(delays).length > 0) console.log(`alert delays at speed ${SPEED}: ${JSON.stringify(delays)}`);
   }, 60_000);

@@ -12,6 +12,7 @@ import { createServer } from "node:http";
 import { join } from "node:path";
 import { type AddressObject, simpleParser } from "mailparser";
 import { SMTPServer } from "smtp-server";
+import type { NotificationChannels } from "../../lib/alerts/notification_channels.ts";
 
 /** A CA and a server certificate for 127.0.0.1 signed by it, in PEM files. */
 export interface TestTls {
@@ -145,4 +146,40 @@ export async function startSlackSink(port: number): Promise<SlackSink> {
   });
   await new Promise<void>((ok) => server.listen(port, "127.0.0.1", () => ok()));
   return { url: `http://127.0.0.1:${port}${path}`, messages, others, close: () => new Promise((done) => server.close(() => done())) };
+}
+
+/** Both sinks, and the channels that point Alertmanager at them (secrets in files under `dir`). */
+export interface NotificationSinks {
+  smtp: SmtpSink;
+  slack: SlackSink;
+  tls: TestTls;
+  channels: NotificationChannels;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the SMTP sink (STARTTLS and AUTH as user `alertmanager`) and the
+ * Slack sink on the given ports, and writes the password and webhook-URL
+ * files the returned channels name.
+ */
+export async function startNotificationSinks(dir: string, ports: { smtp: number; slack: number }): Promise<NotificationSinks> {
+  const password = "smtp-test-password";
+  const tls = makeTestTls(dir, "smtp");
+  const smtp = await startSmtpSink({ tls, user: "alertmanager", password, port: ports.smtp });
+  const slack = await startSlackSink(ports.slack);
+  // No final newline: Alertmanager 0.25 sends auth_password_file verbatim.
+  writeFileSync(join(dir, "smtp_password"), password);
+  writeFileSync(join(dir, "slack_webhook_url"), slack.url);
+  const channels: NotificationChannels = {
+    email: {
+      to: ["etl-oncall@example.org"],
+      smarthost: `127.0.0.1:${smtp.port}`,
+      from: "alertmanager@example.org",
+      auth: { username: "alertmanager", passwordFile: join(dir, "smtp_password") },
+      requireTls: true,
+      caFile: tls.caFile,
+    },
+    slack: { webhookUrlFile: join(dir, "slack_webhook_url") },
+  };
+  return { smtp, slack, tls, channels, close: async () => void (await Promise.all([smtp.close(), slack.close()])) };
 }
