@@ -84,6 +84,11 @@ describe("runSecretsCli", () => {
 
   it("answers 2 and the usage on bad flags, 0 and the usage on --help", async () => {
     const bad = capture();
+    const badName = capture();
+    const never = join(root, "never");
+    expect(await runSecretsCli(["--dir", never], { ETL_TLS_EXTRA_NAMES: "bad name" }, badName.io)).toBe(2);
+    await expect(stat(never)).rejects.toMatchObject({ code: "ENOENT" }); // nothing written
+    expect(badName.err.join("")).toBe('secrets: ETL_TLS_EXTRA_NAMES: "bad name" is neither a host name nor an IP address\n');
     expect(await runSecretsCli(["--rotate", "root"], {}, bad.io)).toBe(2);
     expect(bad.err.join("")).toContain('unknown credential "root"');
     expect(bad.err.join("")).toContain(SECRETS_USAGE);

@@ -23,7 +23,7 @@ import {
   isCredentialName,
   SECRETS_DIR_ENV,
 } from "../../lib/secrets/secrets_layout.ts";
-import { TLS_EXTRA_NAMES_ENV } from "../../lib/secrets/certificates.ts";
+import { parseExtraNames, TLS_EXTRA_NAMES_ENV } from "../../lib/secrets/certificates.ts";
 import { ensureCertificates, formatCertificateSummary } from "./ca.ts";
 import { ensureStackSecrets, type StackSecretsOptions, type StackSecretsSummary } from "./store.ts";
 
@@ -50,7 +50,7 @@ of expiry; $${TLS_EXTRA_NAMES_ENV} adds names (comma-separated) to each.
   --rotate-certificates  renew every server certificate now (a bare --rotate does too)
   -h, --help      show this text
 
-Exit codes: 0 done, 2 bad flags, 1 the secrets could not be read or written.
+Exit codes: 0 done, 2 bad flags or $${TLS_EXTRA_NAMES_ENV}, 1 the secrets could not be read or written.
 `;
 
 /**
@@ -204,6 +204,12 @@ export async function runSecretsCli(
   if (args.help) {
     io.out(SECRETS_USAGE);
     return 0;
+  }
+  try {
+    parseExtraNames(env[TLS_EXTRA_NAMES_ENV]); // a bad name stops the run before anything is written
+  } catch (error) {
+    io.err(`secrets: ${(error as Error).message}\n`);
+    return 2;
   }
   try {
     const summary = await ensureStackSecrets(args.dir, { rotate: args.rotate, ...options });
