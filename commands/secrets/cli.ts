@@ -3,7 +3,7 @@
  * {@linkcode ensureStackSecrets}. Kept apart from `commands/secrets/main.ts` so the
  * tests can run it in-process with their own argv, environment and output.
  *
- * Exit codes: 0 done, 2 bad flags, 1 the secrets could not be read or written.
+ * Exit codes: 0 done, 2 bad flags or ETL_TLS_EXTRA_NAMES, 1 the secrets could not be read or written.
  *
  * @example
  * ```ts
