@@ -6,7 +6,9 @@
  *    against Debian's `mtail --one_shot` counting the same things;
  * 2. restart catch-up time after 1M and after 2M events of history;
  * 3. the exporter's RSS idle and after the log;
- * 4. `/metrics` requests/s and p99 latency under 50 concurrent connections (wrk).
+ * 4. `/metrics` requests/s and p99 latency under 50 concurrent connections (wrk);
+ * 5. alert notification latency through a real Alertmanager: posted alert to
+ *    e-mail (SMTP on loopback, STARTTLS and AUTH) and to a Slack-style webhook.
  *
  * Results go to stdout and to `.bench/results.md`.
  *
@@ -19,6 +21,7 @@ import process from "node:process";
 import { boundedNumber, type SettingsSpec } from "../lib/config/settings.ts";
 import { settingsOrExit } from "../workers/start.ts";
 import { measureIngestLatency } from "./ingest_latency.ts";
+import { measureNotificationLatency } from "./notification_latency.ts";
 
 const ROOT = process.cwd();
 const WORK = resolve(ROOT, ".bench");
@@ -42,6 +45,7 @@ const USAGE = "Usage: npm run bench [-- flags]\n  Measures the exporter against 
 const { events: EVENTS, repeats: REPEATS } = settingsOrExit(BENCH_SETTINGS, USAGE).values;
 const DENO = join(ROOT, "node_modules/.bin/deno");
 const PORT = 18_583;
+const NOTIFICATIONS = Number(process.env.BENCH_NOTIFICATIONS ?? 10);
 
 const results: [string, string][] = [];
 const note = (name: string, value: string) => {
@@ -202,6 +206,16 @@ for (const round of [1, 2]) {
   } else {
     await stop(restarted.child);
   }
+}
+
+// 5. Notification latency (needs Debian's prometheus-alertmanager).
+if (spawnSync("prometheus-alertmanager", ["--version"]).status === 0) {
+  const { emailMs, slackMs } = await measureNotificationLatency(join(WORK, "notifications"), NOTIFICATIONS);
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  note(`alert posted to Alertmanager → e-mail (STARTTLS + AUTH), median / max of ${NOTIFICATIONS}`, `${fmt(median(emailMs))} ms / ${fmt(Math.max(...emailMs))} ms`);
+  note(`alert posted to Alertmanager → Slack webhook, median / max of ${NOTIFICATIONS}`, `${fmt(median(slackMs))} ms / ${fmt(Math.max(...slackMs))} ms`);
+} else {
+  note("notification latency", "skipped: apt-get install prometheus-alertmanager");
 }
 
 const table = ["| measure | result |", "|---|---|", ...results.map(([k, v]) => `| ${k} | ${v} |`)].join("\n");

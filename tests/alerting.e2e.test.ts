@@ -15,7 +15,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AlertName, alertParamsForSpeed } from "../lib/alerts/rules.ts";
 import { haveServerBinaries, INSTALL_HINT, type NativeStack, type StackPorts } from "../commands/stack/native.ts";
-import { cleanup, startTestStack, tempDir, waitFor } from "./harness.ts";
+import { cleanup, freePort, startTestStack, tempDir, waitFor } from "./harness.ts";
+import { type NotificationSinks, type SlackSink, type SmtpSink, startNotificationSinks } from "../tools/alerts/notification_sinks.ts";
 
 const SPEED = 10;
 const SCRAPE_SECONDS = 1;
@@ -30,7 +31,11 @@ let secretsDir: string;
 const password = (name: string) => readFileSync(join(secretsDir, name), "utf8").trim();
 const basic = (user: string, pw: string) => ({ authorization: `Basic ${btoa(`${user}:${pw}`)}` });
 const readonly = () => basic("readonly", password("prometheus_readonly_password"));
-const delays: Record<string, { firedAfterS: number; resolvedAfterS?: number }> = {};
+const delays: Record<string, { firedAfterS: number; resolvedAfterS?: number; emailAfterS?: number; slackAfterS?: number }> = {};
+// E-mail and Slack ride along: the same alerts, through Prometheus, must reach them too.
+let sinks: NotificationSinks;
+let smtp: SmtpSink;
+let slack: SlackSink;
 
 interface Notification {
   receivedAt: string;
@@ -79,6 +84,8 @@ describe.skipIf(!available && !required)("alerting against real Prometheus and A
     dirs.push(wrongPasswordDir);
     const wrongPasswordFile = join(wrongPasswordDir, "wrong_password");
     writeFileSync(wrongPasswordFile, "not-the-password");
+    sinks = await startNotificationSinks(wrongPasswordDir, { smtp: await freePort(), slack: await freePort() });
+    ({ smtp, slack } = sinks);
     let runDir: string;
     ({ stack, secretsDir, runDir } = await startTestStack("etl-stack-", {
       speed: SPEED,
@@ -90,6 +97,7 @@ describe.skipIf(!available && !required)("alerting against real Prometheus and A
         criticalGroupWait: "1s", criticalGroupInterval: "2s", criticalRepeatInterval: "1h",
         warningGroupWait: "1s", warningGroupInterval: "2s", warningRepeatInterval: "1h",
       },
+      channels: sinks.channels,
       exporterEnv: { ETL_STALE_AFTER_SECONDS: String(STALE_AFTER_SECONDS), ETL_POLL_MS: "100" },
       // The same simulator, scraped with a wrong password: must be down.
       extraScrapeJobs: (stackPorts: StackPorts) => [{
@@ -103,6 +111,7 @@ describe.skipIf(!available && !required)("alerting against real Prometheus and A
 
   afterAll(async () => {
     await stack?.stop();
+    await sinks?.close();
     cleanup(dirs);
     if (Object.keys(delays).length > 0) console.log(`alert delays at speed ${SPEED}: ${JSON.stringify(delays)}`);
   }, 60_000);
@@ -163,6 +172,16 @@ describe.skipIf(!available && !required)("alerting against real Prometheus and A
     await setScenario(scenario);
     const firedAt = await waitNotification(alert, "firing", provokedAt, 240_000);
     delays[scenario] = { firedAfterS: (firedAt - provokedAt) / 1000 };
+    const mail = await waitFor(() => smtp.mails.find((m) => m.receivedAt >= provokedAt && m.subject.startsWith(`[FIRING] ${alert} pipeline `)), 30_000, `${alert} e-mail`);
+    const posted = await waitFor(
+      () => slack.messages.find((m) => m.receivedAt >= provokedAt && m.body.attachments[0]!.title.startsWith(`[FIRING] ${alert} pipeline `)),
+      30_000,
+      `${alert} Slack message`,
+    );
+    expect(mail.text).toContain(`${alert} (pipeline `);
+    expect(posted.body.attachments[0]!.color).toBe("danger");
+    delays[scenario]!.emailAfterS = (mail.receivedAt - provokedAt) / 1000;
+    delays[scenario]!.slackAfterS = (posted.receivedAt - provokedAt) / 1000;
     const calmedAt = Date.now();
     await setScenario("normal");
     const resolvedAt = await waitNotification(alert, "resolved", calmedAt, 240_000);

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { ensureCertificates } from "../commands/secrets/ca.ts";
 import { ensureStackSecrets } from "../commands/secrets/store.ts";
 import { type NativeStack, type NativeStackOptions, type StackPorts, startNativeStack } from "../commands/stack/native.ts";
 
@@ -127,7 +128,7 @@ export function cleanup(dirs: string[]): void {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
-/** A native stack for a test: fresh secrets (bcrypt cost 4, for speed) and free ports in a temporary folder. */
+/** A native stack for a test: fresh secrets (bcrypt cost 4, for speed; the local CA with `tls`) and free ports in a temporary folder. */
 export async function startTestStack(
   prefix: string,
   options: Omit<NativeStackOptions, "root" | "runDir" | "secretsDir" | "ports" | "extraScrapeJobs"> & {
@@ -138,6 +139,7 @@ export async function startTestStack(
   const runDir = tempDir(prefix);
   const secretsDir = join(runDir, "secrets");
   await ensureStackSecrets(secretsDir, { cost: 4 });
+  if (options.tls) await ensureCertificates(secretsDir);
   const ports: StackPorts = {
     exporter: await freePort(),
     simulator: await freePort(),

@@ -10,13 +10,14 @@
  * ```
  * @module
  */
+import { createServer as createHttpsServer } from "node:https";
 import process from "node:process";
 import { serve as serveNode } from "@hono/node-server";
 
 /** The parts of Deno's API used here (so Node's type check knows them). */
 interface DenoServe {
   serve(
-    options: { port: number; hostname: string; onListen?: (addr: { port: number }) => void; signal?: AbortSignal },
+    options: { port: number; hostname: string; onListen?: (addr: { port: number }) => void; signal?: AbortSignal; cert?: string; key?: string },
     handler: (request: Request) => Response | Promise<Response>,
   ): { finished: Promise<void>; shutdown(): Promise<void> };
 }
@@ -28,10 +29,21 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** Where and how to listen. */
+export interface ServeOptions {
+  port: number;
+  hostname: string;
+  /**
+   * PEM certificate and key: HTTPS only, TLS 1.2 or newer, no plain
+   * listener. (Deno's TLS, rustls, speaks nothing older than 1.2.)
+   */
+  tls?: { cert: string; key: string } | undefined;
+}
+
 /** Starts listening; resolves once the port is bound, rejects when it cannot be (port taken). */
 export function serveFetch(
   fetch: (request: Request) => Response | Promise<Response>,
-  options: { port: number; hostname: string },
+  options: ServeOptions,
 ): Promise<RunningServer> {
   const deno = (globalThis as { Deno?: DenoServe }).Deno;
   if (deno) {
@@ -41,6 +53,7 @@ export function serveFetch(
           {
             port: options.port,
             hostname: options.hostname,
+            ...(options.tls ? { cert: options.tls.cert, key: options.tls.key } : {}),
             onListen: (addr) => resolve({ port: addr.port, close: () => server.shutdown() }),
           },
           fetch,
@@ -51,7 +64,10 @@ export function serveFetch(
     });
   }
   return new Promise((resolve, reject) => {
-    const server = serveNode({ fetch, port: options.port, hostname: options.hostname }, (info) => {
+    const tls = options.tls
+      ? { createServer: createHttpsServer, serverOptions: { cert: options.tls.cert, key: options.tls.key, minVersion: "TLSv1.2" as const } }
+      : {};
+    const server = serveNode({ fetch, port: options.port, hostname: options.hostname, ...tls }, (info) => {
       resolve({
         port: info.port,
         close: () =>
@@ -78,7 +94,7 @@ export function serveFetch(
  */
 export async function serveOrExit(
   fetch: (request: Request) => Response | Promise<Response>,
-  options: { port: number; hostname: string; portSetting: string; hostSetting: string },
+  options: ServeOptions & { portSetting: string; hostSetting: string },
 ): Promise<RunningServer> {
   try {
     return await serveFetch(fetch, options);

@@ -8,6 +8,7 @@ import process from "node:process";
 import * as z from "zod";
 import { ALERTMANAGER_PATH, COMPOSE_ALERTMANAGER_OPTIONS, renderAlertmanagerConfig } from "../../lib/alerts/alertmanager_config.ts";
 import { RULES_TEST_PATH, ruleTestsYaml } from "../../tools/alerts/rule_tests.ts";
+import { CERTIFICATE_RULES_PATH, CERTIFICATE_RULES_TEST_PATH, certificateRulesYaml, certificateRuleTestsYaml } from "../../lib/alerts/certificate_rules.ts";
 import { type AlertParams, alertParamsForSpeed, alertRulesYaml, PRODUCTION_ALERT_PARAMS, RULES_PATH } from "../../lib/alerts/rules.ts";
 import { boundedNumber, type SettingsSpec } from "../../lib/config/settings.ts";
 import { settingsOrExit } from "../../workers/start.ts";
@@ -75,6 +76,8 @@ if (speed === undefined) {
     write(RULES_PATH, alertRulesYaml(params));
     write(RULES_TEST_PATH, await ruleTestsYaml(params));
     write(ALERTMANAGER_PATH, renderAlertmanagerConfig(COMPOSE_ALERTMANAGER_OPTIONS));
+    write(CERTIFICATE_RULES_PATH, certificateRulesYaml());
+    write(CERTIFICATE_RULES_TEST_PATH, certificateRuleTestsYaml());
   } else {
     mkdirSync(settings.out, { recursive: true });
     write(join(settings.out, "etl-alerts.yml"), alertRulesYaml(params));

@@ -23,7 +23,7 @@ afterAll(async () => {
 
 describe("parseSecretsArgs", () => {
   it("defaults to ./secrets, then ETL_SECRETS_DIR, then --dir", () => {
-    expect(parseSecretsArgs([], {})).toEqual({ dir: "secrets", rotate: false, help: false });
+    expect(parseSecretsArgs([], {})).toEqual({ dir: "secrets", rotate: false, rotateCertificates: false, help: false });
     expect(parseSecretsArgs([], { ETL_SECRETS_DIR: "/run/s" }).dir).toBe("/run/s");
     expect(parseSecretsArgs([], { ETL_SECRETS_DIR: "" }).dir).toBe("secrets");
     expect(parseSecretsArgs(["--dir", "x"], { ETL_SECRETS_DIR: "/run/s" }).dir).toBe("x");
@@ -32,7 +32,8 @@ describe("parseSecretsArgs", () => {
 
   it("rotates all with a bare --rotate, named ones otherwise", () => {
     expect(parseSecretsArgs(["--rotate"], {}).rotate).toBe(true);
-    expect(parseSecretsArgs(["--rotate", "--dir", "x"], {})).toEqual({ dir: "x", rotate: true, help: false });
+    expect(parseSecretsArgs(["--rotate", "--dir", "x"], {})).toEqual({ dir: "x", rotate: true, rotateCertificates: true, help: false });
+    expect(parseSecretsArgs(["--rotate-certificates"], {})).toEqual({ dir: "secrets", rotate: false, rotateCertificates: true, help: false });
     expect(parseSecretsArgs(["--rotate", "control", "--rotate=grafana_admin", "--rotate", "control"], {}).rotate).toEqual([
       "control",
       "grafana_admin",
@@ -83,6 +84,11 @@ describe("runSecretsCli", () => {
 
   it("answers 2 and the usage on bad flags, 0 and the usage on --help", async () => {
     const bad = capture();
+    const badName = capture();
+    const never = join(root, "never");
+    expect(await runSecretsCli(["--dir", never], { ETL_TLS_EXTRA_NAMES: "bad name" }, badName.io)).toBe(2);
+    await expect(stat(never)).rejects.toMatchObject({ code: "ENOENT" }); // nothing written
+    expect(badName.err.join("")).toBe('secrets: ETL_TLS_EXTRA_NAMES: "bad name" is neither a host name nor an IP address\n');
     expect(await runSecretsCli(["--rotate", "root"], {}, bad.io)).toBe(2);
     expect(bad.err.join("")).toContain('unknown credential "root"');
     expect(bad.err.join("")).toContain(SECRETS_USAGE);
@@ -142,7 +148,8 @@ describe("commands/secrets/main.ts as a process", () => {
     expect(result.status).toBe(0);
     expect(result.stdout).toContain("Reference (created): secrets/CREDENTIALS.md");
     expect((await stat(join(root, "secrets"))).mode & 0o777).toBe(0o700);
-    expect((await readdir(join(root, "secrets"))).length).toBe(11);
+    expect((await readdir(join(root, "secrets"))).length).toBe(14); // 11 credential files, ca.crt, ca.key, tls/
+    expect(result.stdout).toContain("Local CA secrets/ca.crt: created");
     const reference = await readFile(join(root, "secrets/CREDENTIALS.md"), "utf8");
     expect(reference).toContain('curl -u "metrics:$(cat secrets/metrics_password)"');
   });
@@ -168,6 +175,7 @@ describe("commands/secrets/main.ts as a process", () => {
     });
     expect(deno.stderr).toBe("");
     expect(deno.status).toBe(0);
-    expect((await readdir(dir)).length).toBe(11);
+    expect((await readdir(dir)).length).toBe(14);
+    expect((await readdir(join(dir, "tls"))).length).toBe(12); // the X.509 work runs on Deno's WebCrypto too
   }, 60_000);
 });

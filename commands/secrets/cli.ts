@@ -3,7 +3,7 @@
  * {@linkcode ensureStackSecrets}. Kept apart from `commands/secrets/main.ts` so the
  * tests can run it in-process with their own argv, environment and output.
  *
- * Exit codes: 0 done, 2 bad flags, 1 the secrets could not be read or written.
+ * Exit codes: 0 done, 2 bad flags or ETL_TLS_EXTRA_NAMES, 1 the secrets could not be read or written.
  *
  * @example
  * ```ts
@@ -23,6 +23,8 @@ import {
   isCredentialName,
   SECRETS_DIR_ENV,
 } from "../../lib/secrets/secrets_layout.ts";
+import { parseExtraNames, TLS_EXTRA_NAMES_ENV } from "../../lib/secrets/certificates.ts";
+import { ensureCertificates, formatCertificateSummary } from "./ca.ts";
 import { ensureStackSecrets, type StackSecretsOptions, type StackSecretsSummary } from "./store.ts";
 
 /**
@@ -33,19 +35,22 @@ import { ensureStackSecrets, type StackSecretsOptions, type StackSecretsSummary 
  * console.log(SECRETS_USAGE);
  * ```
  */
-export const SECRETS_USAGE = `Usage: npm run secrets -- [--dir DIR] [--rotate [NAME]]...
+export const SECRETS_USAGE = `Usage: npm run secrets -- [--dir DIR] [--rotate [NAME]]... [--rotate-certificates]
 
 Creates every credential of the stack in DIR (mode 0700, files 0600), with
 random passwords: existing passwords are kept, and hashes, prometheus-web.yml
-and CREDENTIALS.md are brought in line with them.
+and CREDENTIALS.md are brought in line with them. Also a local CA (ca.crt,
+ca.key) and a server certificate per service (tls/), renewed within 30 days
+of expiry; $${TLS_EXTRA_NAMES_ENV} adds names (comma-separated) to each.
 
   --dir DIR       the secrets folder (default: $${SECRETS_DIR_ENV}, else ./${DEFAULT_SECRETS_DIR})
   --rotate        replace every password
   --rotate NAME   replace one password; repeatable. NAME is one of:
                   ${CREDENTIAL_NAMES.join(", ")}
+  --rotate-certificates  renew every server certificate now (a bare --rotate does too)
   -h, --help      show this text
 
-Exit codes: 0 done, 2 bad flags, 1 the secrets could not be read or written.
+Exit codes: 0 done, 2 bad flags or $${TLS_EXTRA_NAMES_ENV}, 1 the secrets could not be read or written.
 `;
 
 /**
@@ -53,12 +58,14 @@ Exit codes: 0 done, 2 bad flags, 1 the secrets could not be read or written.
  *
  * @example
  * ```ts
- * const parsed: SecretsArgs = { dir: "secrets", rotate: ["control"], help: false };
+ * const parsed: SecretsArgs = { dir: "secrets", rotate: ["control"], rotateCertificates: false, help: false };
  * ```
  */
 export interface SecretsArgs {
   dir: string;
   rotate: boolean | CredentialName[];
+  /** Renew the server certificates now. */
+  rotateCertificates: boolean;
   help: boolean;
 }
 
@@ -82,7 +89,7 @@ export class UsageError extends Error {
  * @example
  * ```ts
  * parseSecretsArgs(["--rotate", "control", "--dir", "/tmp/s"], {});
- * // { dir: "/tmp/s", rotate: ["control"], help: false }
+ * // { dir: "/tmp/s", rotate: ["control"], rotateCertificates: false, help: false }
  * parseSecretsArgs([], { ETL_SECRETS_DIR: "/run/s" }).dir; // "/run/s"
  * ```
  */
@@ -91,6 +98,7 @@ export function parseSecretsArgs(argv: readonly string[], env: Readonly<Record<s
   let rotateAll = false;
   const names: CredentialName[] = [];
   let help = false;
+  let rotateCertificates = false;
 
   const rotateName = (name: string) => {
     if (!isCredentialName(name)) {
@@ -112,6 +120,8 @@ export function parseSecretsArgs(argv: readonly string[], env: Readonly<Record<s
         throw new UsageError("--dir needs a folder");
       }
       dir = value;
+    } else if (flag === "--rotate-certificates" && inline === undefined) {
+      rotateCertificates = true;
     } else if (flag === "--rotate") {
       if (inline !== undefined) rotateName(inline);
       else if (argv[i + 1] !== undefined && !argv[i + 1]!.startsWith("-")) rotateName(argv[++i]!);
@@ -124,6 +134,7 @@ export function parseSecretsArgs(argv: readonly string[], env: Readonly<Record<s
   return {
     dir: dir ?? (fromEnv !== undefined && fromEnv !== "" ? fromEnv : DEFAULT_SECRETS_DIR),
     rotate: rotateAll ? true : names.length > 0 ? names : false,
+    rotateCertificates: rotateCertificates || rotateAll,
     help,
   };
 }
@@ -195,8 +206,16 @@ export async function runSecretsCli(
     return 0;
   }
   try {
+    parseExtraNames(env[TLS_EXTRA_NAMES_ENV]); // a bad name stops the run before anything is written
+  } catch (error) {
+    io.err(`secrets: ${(error as Error).message}\n`);
+    return 2;
+  }
+  try {
     const summary = await ensureStackSecrets(args.dir, { rotate: args.rotate, ...options });
     io.out(formatSecretsSummary(summary));
+    const certificates = await ensureCertificates(args.dir, { rotate: args.rotateCertificates, extraNames: env[TLS_EXTRA_NAMES_ENV] });
+    io.out(formatCertificateSummary(certificates));
     return 0;
   } catch (error) {
     io.err(`secrets: ${(error as Error).message}\n`);

@@ -19,17 +19,22 @@
  * @module
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import process from "node:process";
 import { parse, stringify } from "yaml";
 import { type AlertmanagerTiming, renderAlertmanagerConfig } from "../../lib/alerts/alertmanager_config.ts";
+import type { NotificationChannels } from "../../lib/alerts/notification_channels.ts";
+import { certificateRulesYaml } from "../../lib/alerts/certificate_rules.ts";
 import { type AlertParams, alertRulesYaml, PRODUCTION_ALERT_PARAMS } from "../../lib/alerts/rules.ts";
+import { CA_CERT_FILE, serverFiles, TLS_SERVICES, type TlsService } from "../../lib/secrets/certificates.ts";
+import { PROMETHEUS_WEB_CONFIG_FILE } from "../../lib/secrets/secrets_layout.ts";
 import type { StackService } from "../../lib/stack/compose_project.ts";
 import { portOf } from "../../lib/stack/published_ports.ts";
 import { alertmanagerFlags, prometheusFlags } from "../../lib/stack/prometheus_flags.ts";
 import { renderTargetFiles } from "../../lib/stack/targets.ts";
-import { readPassword } from "../../workers/secret_files.ts";
+import { httpsPrometheusConfig, httpsWebConfig } from "../../lib/stack/tls_mode.ts";
+import { readPassword, SECRET_FILE_MODE } from "../../workers/secret_files.ts";
 import { ProcessGroup } from "./processes.ts";
 
 /** Ports of the native stack. */
@@ -68,12 +73,20 @@ export interface NativeStackOptions {
   scrapeInterval?: string;
   evaluationInterval?: string;
   alertmanagerTiming?: Partial<AlertmanagerTiming>;
+  /** E-mail and Slack beside the webhook (lib/alerts/notification_channels.ts); none by default. */
+  channels?: NotificationChannels;
   /** More scrape jobs for tests (e.g. one with a wrong password). */
   extraScrapeJobs?: Record<string, unknown>[];
   /** More environment for the exporter (e.g. a shorter staleness limit). */
   exporterEnv?: Record<string, string>;
   /** Keep data from an earlier run in `runDir` (default: start clean). */
   keepData?: boolean;
+  /**
+   * Everything over HTTPS with the local CA of `secretsDir` (`npm run
+   * secrets` makes it): the workers, Prometheus, Alertmanager, and every
+   * connection between them. Plain HTTP by default.
+   */
+  tls?: boolean;
 }
 
 /** A running native stack. */
@@ -97,7 +110,11 @@ export function haveServerBinaries(): boolean {
 }
 
 /** Writes the configuration folders of Prometheus and Alertmanager under `runDir`. */
-export function assembleConfig(options: NativeStackOptions): { prometheusDir: string; alertmanagerFile: string } {
+export function assembleConfig(options: NativeStackOptions): {
+  prometheusDir: string;
+  alertmanagerFile: string;
+  webConfigs: { prometheus: string; alertmanager?: string };
+} {
   const runDir = resolve(options.runDir);
   const root = resolve(options.root);
   const secretsDir = resolve(options.secretsDir);
@@ -117,8 +134,9 @@ export function assembleConfig(options: NativeStackOptions): { prometheusDir: st
   }
   if (options.evaluationInterval) config.global.evaluation_interval = options.evaluationInterval;
   config.scrape_configs.push(...(options.extraScrapeJobs ?? []));
-  writeFileSync(join(prometheusDir, "prometheus.yml"), stringify(config));
+  writeFileSync(join(prometheusDir, "prometheus.yml"), stringify(options.tls ? httpsPrometheusConfig(config, `secrets/${CA_CERT_FILE}`) : config));
   writeFileSync(join(prometheusDir, "rules/etl-alerts.yml"), alertRulesYaml(options.alertParams ?? PRODUCTION_ALERT_PARAMS));
+  writeFileSync(join(prometheusDir, "rules/etl-certificates.yml"), certificateRulesYaml());
   const targets = renderTargetFiles({
     "etl-metrics": `127.0.0.1:${ports.exporter}`,
     "etl-simulator": `127.0.0.1:${ports.simulator}`,
@@ -131,15 +149,32 @@ export function assembleConfig(options: NativeStackOptions): { prometheusDir: st
   const alertmanagerDir = join(runDir, "alertmanager");
   mkdirSync(alertmanagerDir, { recursive: true });
   const alertmanagerFile = join(alertmanagerDir, "alertmanager.yml");
+  const tlsFiles = (service: TlsService) => {
+    const f = serverFiles(service);
+    return { certFile: join(secretsDir, f.cert), keyFile: join(secretsDir, f.key) };
+  };
+  let webConfigs: { prometheus: string; alertmanager?: string } = { prometheus: join(secretsDir, PROMETHEUS_WEB_CONFIG_FILE) };
+  if (options.tls) {
+    for (const file of [CA_CERT_FILE, ...TLS_SERVICES.flatMap((s) => Object.values(serverFiles(s)))]) {
+      if (!existsSync(join(secretsDir, file))) throw new Error(`${join(secretsDir, file)} is missing: run npm run secrets`);
+    }
+    const users = parse(readFileSync(webConfigs.prometheus, "utf8")) as Record<string, unknown>;
+    webConfigs = { prometheus: join(prometheusDir, "web.yml"), alertmanager: join(alertmanagerDir, "web.yml") };
+    // The copy holds bcrypt hashes: it gets the secrets' file mode.
+    writeFileSync(webConfigs.prometheus, stringify(httpsWebConfig(users, tlsFiles("prometheus"))), { mode: SECRET_FILE_MODE });
+    writeFileSync(webConfigs.alertmanager!, stringify(httpsWebConfig({}, tlsFiles("alertmanager"))));
+  }
   writeFileSync(
     alertmanagerFile,
     renderAlertmanagerConfig({
-      receiverUrl: `http://127.0.0.1:${ports.receiver}/webhook`,
+      receiverUrl: `${options.tls ? "https" : "http"}://127.0.0.1:${ports.receiver}/webhook`,
+      receiverCaFile: options.tls ? join(secretsDir, CA_CERT_FILE) : undefined,
       receiverPasswordFile: join(secretsDir, "receiver_password"),
       timing: options.alertmanagerTiming,
+      channels: options.channels,
     }),
   );
-  return { prometheusDir, alertmanagerFile };
+  return { prometheusDir, alertmanagerFile, webConfigs };
 }
 
 /** Starts everything and waits until each part answers its readiness probe. */
@@ -151,20 +186,28 @@ export async function startNativeStack(options: NativeStackOptions): Promise<Nat
   if (!options.keepData) rmSync(join(runDir, "data"), { recursive: true, force: true });
   const dataDir = join(runDir, "data");
   mkdirSync(dataDir, { recursive: true });
-  const { prometheusDir, alertmanagerFile } = assembleConfig(options);
+  const { prometheusDir, alertmanagerFile, webConfigs } = assembleConfig(options);
   const group = new ProcessGroup(join(runDir, "logs"));
   const host = "127.0.0.1";
+  const scheme = options.tls ? "https" : "http";
+  const ca = options.tls ? readFileSync(join(secretsDir, CA_CERT_FILE), "utf8") : undefined;
   const urls = {
-    exporter: `http://${host}:${ports.exporter}`,
-    simulator: `http://${host}:${ports.simulator}`,
-    receiver: `http://${host}:${ports.receiver}`,
-    prometheus: `http://${host}:${ports.prometheus}`,
-    alertmanager: `http://${host}:${ports.alertmanager}`,
+    exporter: `${scheme}://${host}:${ports.exporter}`,
+    simulator: `${scheme}://${host}:${ports.simulator}`,
+    receiver: `${scheme}://${host}:${ports.receiver}`,
+    prometheus: `${scheme}://${host}:${ports.prometheus}`,
+    alertmanager: `${scheme}://${host}:${ports.alertmanager}`,
+  };
+  const tlsEnv = (service: TlsService): Record<string, string> => {
+    if (!options.tls) return {};
+    const f = serverFiles(service);
+    return { ETL_TLS_CERT_FILE: join(secretsDir, f.cert), ETL_TLS_KEY_FILE: join(secretsDir, f.key) };
   };
   const common = { ETL_HOST: host, ETL_DATA_DIR: join(dataDir, "etl"), ETL_LOG_LEVEL: "info" };
   const workerEnv: Record<string, Record<string, string>> = {
     simulator: {
       ...common,
+      ...tlsEnv("etl-simulator"),
       SIMULATOR_PORT: String(ports.simulator),
       ETL_METRICS_PASSWORD_FILE: join(secretsDir, "metrics_password.bcrypt"),
       ETL_CONTROL_PASSWORD_FILE: join(secretsDir, "control_password.bcrypt"),
@@ -172,9 +215,10 @@ export async function startNativeStack(options: NativeStackOptions): Promise<Nat
       ...(options.seed !== undefined ? { ETL_SEED: String(options.seed) } : {}),
       ...(options.scenario ? { ETL_SCENARIO: options.scenario } : {}),
     },
-    exporter: { ...common, EXPORTER_PORT: String(ports.exporter), ...options.exporterEnv },
+    exporter: { ...common, ...tlsEnv("etl-metrics"), EXPORTER_PORT: String(ports.exporter), ...options.exporterEnv },
     receiver: {
       ...common,
+      ...tlsEnv("etl-alert-receiver"),
       RECEIVER_PORT: String(ports.receiver),
       ETL_RECEIVER_PASSWORD_FILE: join(secretsDir, "receiver_password.bcrypt"),
       ETL_DATA_DIR: join(dataDir, "receiver"),
@@ -183,7 +227,7 @@ export async function startNativeStack(options: NativeStackOptions): Promise<Nat
   const startWorker = async (name: "simulator" | "exporter" | "receiver") => {
     group.start(name, process.execPath, [join(root, `dist/${name}.mjs`)], workerEnv[name]);
     const port = ports[name];
-    await group.waitHttp(name, `http://${host}:${port}/-/healthy`);
+    await group.waitHttp(name, `${scheme}://${host}:${port}/-/healthy`, undefined, undefined, ca);
   };
 
   try {
@@ -194,18 +238,19 @@ export async function startNativeStack(options: NativeStackOptions): Promise<Nat
       configFile: alertmanagerFile,
       dataDir: join(dataDir, "alertmanager"),
       listenAddress: `${host}:${ports.alertmanager}`,
+      ...(webConfigs.alertmanager ? { webConfigFile: webConfigs.alertmanager } : {}),
     }));
-    await group.waitHttp(ALERTMANAGER_BINARY, `${urls.alertmanager}/-/ready`);
+    await group.waitHttp(ALERTMANAGER_BINARY, `${urls.alertmanager}/-/ready`, undefined, undefined, ca);
     group.start(PROMETHEUS_BINARY, PROMETHEUS_BINARY, prometheusFlags({
       configFile: join(prometheusDir, "prometheus.yml"),
-      webConfigFile: join(secretsDir, "prometheus-web.yml"),
+      webConfigFile: webConfigs.prometheus,
       dataDir: join(dataDir, "prometheus"),
       listenAddress: `${host}:${ports.prometheus}`,
     }));
     await group.waitHttp(PROMETHEUS_BINARY, `${urls.prometheus}/-/ready`, {
       user: "readonly",
       password: await readPassword(join(secretsDir, "prometheus_readonly_password"), { what: "readonly password" }),
-    });
+    }, undefined, ca);
   } catch (error) {
     await group.stopAll();
     throw error;

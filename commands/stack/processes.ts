@@ -18,6 +18,7 @@ import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { basicAuthorization } from "../../lib/auth/basic_authorization.ts";
+import { httpGet } from "./https_get.ts";
 
 /** A process of the group. */
 export interface Managed {
@@ -72,7 +73,7 @@ export class ProcessGroup {
   }
 
   /** Polls `url` until it answers 2xx; fails if the process exits first or after `timeoutMs`. */
-  async waitHttp(name: string, url: string, auth?: ProbeAuth, timeoutMs = 30_000): Promise<void> {
+  async waitHttp(name: string, url: string, auth?: ProbeAuth, timeoutMs = 30_000, ca?: string): Promise<void> {
     const managed = this.#processes.get(name);
     const deadline = Date.now() + timeoutMs;
     const headers: Record<string, string> = auth ? { authorization: basicAuthorization(auth.user, auth.password) } : {};
@@ -81,9 +82,8 @@ export class ProcessGroup {
     for (;;) {
       if (exited) throw new Error(`${name} exited before it was ready; see ${managed?.logFile}`);
       try {
-        const response = await fetch(url, { headers });
-        await response.body?.cancel();
-        if (response.ok) return;
+        const response = await httpGet(url, { headers, ca });
+        if (response.status >= 200 && response.status < 300) return;
       } catch {
         // Not listening yet.
       }

@@ -42,9 +42,9 @@ function uncommentExamples(text: string): string {
   return text
     .split("\n")
     .flatMap((line) => {
-      const m = /^ {2}# (.*)$/.exec(line);
+      const m = /^ {4}# (.*)$/.exec(line);
       if (!m) return [line];
-      return /^[-\s]/.test(m[1]!) ? [`  ${m[1]}`] : [];
+      return /^([-\s]|\w+_configs:)/.test(m[1]!) ? [`    ${m[1]}`] : [];
     })
     .join("\n");
 }
@@ -106,16 +106,16 @@ describe("the Alertmanager configuration", () => {
     expect(health!.equal).toEqual(["job", "pipeline"]);
   });
 
-  it("ships the e-mail and Slack receivers as comments that uncomment to the enabled rendering", () => {
+  it("ships the e-mail, Slack and PagerDuty integrations as comments that uncomment to the enabled rendering", () => {
     const committed = readFileSync(ALERTMANAGER_PATH, "utf8");
-    expect(committed).toContain("  # - name: etl-email");
-    expect(committed).toContain("  # - name: etl-slack");
+    for (const kind of ["email", "slack", "pagerduty"]) expect(committed).toContain(`    # ${kind}_configs:`);
     expect(uncommentExamples(committed)).toBe(
       uncommentExamples(renderAlertmanagerConfig({ ...COMPOSE_ALERTMANAGER_OPTIONS, exampleReceivers: "enabled" })),
     );
     const enabled = parse(renderAlertmanagerConfig({ ...COMPOSE_ALERTMANAGER_OPTIONS, exampleReceivers: "enabled" }));
-    expect(enabled.receivers.map((r: { name: string }) => r.name)).toEqual(["etl-webhook", "etl-email", "etl-slack"]);
-    expect(JSON.stringify(enabled.receivers)).toMatch(/auth_password_file.*api_url_file/);
+    expect(enabled.receivers.map((r: { name: string }) => r.name)).toEqual(["etl-webhook"]);
+    expect(Object.keys(enabled.receivers[0])).toEqual(["name", "webhook_configs", "email_configs", "slack_configs", "pagerduty_configs"]);
+    expect(JSON.stringify(enabled.receivers)).toMatch(/auth_password_file.*api_url_file.*routing_key_file/);
   });
 });
 
@@ -127,9 +127,9 @@ describe.skipIf(!hasAmtool && !requireRealTools)(`amtool check-config (needs amt
     expect(run.status).toBe(0);
   });
 
-  it("passes with the ready-to-fill receivers enabled, and on a native rendering", () => {
+  it("passes with the ready-to-fill integrations enabled, and on a native rendering", () => {
     const enabled = checkConfig(renderAlertmanagerConfig({ ...COMPOSE_ALERTMANAGER_OPTIONS, exampleReceivers: "enabled" }));
-    expect(enabled.stdout).toContain("3 receivers");
+    expect(enabled.stdout).toContain("1 receivers");
     expect(enabled.status).toBe(0);
     const native = checkConfig(
       renderAlertmanagerConfig({ receiverUrl: "http://127.0.0.1:9095/webhook", receiverPasswordFile: "/tmp/pw", timing: { criticalGroupWait: "1s" } }),

@@ -13,7 +13,8 @@
  * and repeat every 4 h. Inhibition (see {@linkcode inhibitRules}): a scrape
  * target down silences the pipeline alerts that follow from it, and a
  * failed health check silences the warnings it explains for its pipeline.
- * E-mail and Slack receivers are written as comments, ready to fill.
+ * E-mail and Slack join the webhook in that receiver when their settings
+ * are given (`channels`); otherwise they are written as comments.
  *
  * @example
  * ```ts
@@ -23,6 +24,7 @@
  * @module
  */
 import { parseDuration } from "./duration.ts";
+import { EXAMPLE_CHANNELS, type NotificationChannels, notificationIntegrations, pagerdutyExample } from "./notification_channels.ts";
 import { ALERT_NAMES, type AlertName, PRODUCTION_ALERT_PARAMS, toYaml } from "./rules.ts";
 
 /**
@@ -60,13 +62,18 @@ export interface AlertmanagerOptions {
   receiverPasswordFile: string;
   /** Basic-auth user; `alertmanager` by default. */
   receiverUser?: string;
+  /** CA file the receiver's certificate must chain to (an `https:` receiver URL). */
+  receiverCaFile?: string | undefined;
   /** Production timings where not given (the live test shortens them). */
   timing?: Partial<AlertmanagerTiming> | undefined;
   /**
-   * The e-mail and Slack receivers: `"commented"` (default, as shipped) or
-   * `"enabled"` (so a test can check them with amtool).
+   * The example e-mail, Slack and PagerDuty integrations: `"commented"`
+   * (default, as shipped, unless `channels` is given) or `"enabled"` (so a
+   * test can check them with amtool).
    */
   exampleReceivers?: "commented" | "enabled";
+  /** E-mail and Slack, from the settings of lib/alerts/notification_channels.ts; they join the webhook. */
+  channels?: NotificationChannels | undefined;
 }
 
 /**
@@ -164,45 +171,20 @@ export function inhibitRules(): InhibitRule[] {
 }
 
 /**
- * The ready-to-fill receivers (no secret in them: `*_file` fields). Their
- * paths are absolute because Alertmanager 0.25 resolves relative paths
- * against the configuration's folder only inside `http_config`; it opens
- * `api_url_file` (and `auth_password_file`) relative to its working folder.
+ * The ready-to-fill integrations of the committed file: e-mail, Slack and
+ * PagerDuty (no secret in them: `*_file` fields), added to the default
+ * receiver. Their paths are absolute because Alertmanager 0.25 resolves
+ * relative paths against the configuration's folder only inside
+ * `http_config`; it opens `api_url_file`, `auth_password_file` and
+ * `routing_key_file` relative to its working folder.
  *
  * @example
  * ```ts
- * exampleReceivers().map((r) => r.name); // ["etl-email", "etl-slack"]
+ * Object.keys(exampleIntegrations()); // ["email_configs", "slack_configs", "pagerduty_configs"]
  * ```
  */
-export function exampleReceivers(): Array<Record<string, unknown>> {
-  return [
-    {
-      name: "etl-email",
-      email_configs: [
-        {
-          to: "etl-oncall@example.org",
-          from: "alertmanager@example.org",
-          smarthost: "smtp.example.org:587",
-          auth_username: "alertmanager@example.org",
-          auth_password_file: "/etc/alertmanager/secrets/smtp_password",
-          require_tls: true,
-          send_resolved: true,
-        },
-      ],
-    },
-    {
-      name: "etl-slack",
-      slack_configs: [
-        {
-          api_url_file: "/etc/alertmanager/secrets/slack_webhook_url",
-          channel: "#etl-alerts",
-          send_resolved: true,
-          title: '[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }} {{ .CommonLabels.pipeline }}',
-          text: "{{ range .Alerts }}{{ .Annotations.description }}\nRunbook: {{ .Annotations.runbook_url }}\n{{ end }}",
-        },
-      ],
-    },
-  ];
+export function exampleIntegrations(): Record<string, unknown> {
+  return { ...notificationIntegrations(EXAMPLE_CHANNELS), ...pagerdutyExample() };
 }
 
 /**
@@ -234,12 +216,13 @@ export function alertmanagerConfig(options: AlertmanagerOptions) {
           send_resolved: true,
           http_config: {
             basic_auth: { username: options.receiverUser ?? "alertmanager", password_file: options.receiverPasswordFile },
+            ...(options.receiverCaFile ? { tls_config: { ca_file: options.receiverCaFile } } : {}),
           },
         },
       ],
+      ...(options.exampleReceivers === "enabled" ? exampleIntegrations() : notificationIntegrations(options.channels ?? {})),
     },
   ];
-  if (options.exampleReceivers === "enabled") receivers.push(...exampleReceivers());
   return {
     route: {
       receiver: WEBHOOK_RECEIVER,
@@ -274,16 +257,16 @@ export function renderAlertmanagerConfig(options: AlertmanagerOptions): string {
     `Pipeline alerts read job="${PRODUCTION_ALERT_PARAMS.exporterJob}"; see the inhibition notes in the runbook.`,
   ].join("\n");
   let text = toYaml(alertmanagerConfig(options), header);
-  if (options.exampleReceivers !== "enabled") {
-    const example = toYaml(exampleReceivers())
+  if (options.exampleReceivers !== "enabled" && options.channels === undefined) {
+    const example = toYaml(exampleIntegrations())
       .trimEnd()
       .split("\n")
-      .map((line) => `  # ${line}`.trimEnd());
+      .map((line) => `    # ${line}`.trimEnd());
     text += [
-      "  # Ready to fill: e-mail and Slack receivers. Uncomment, fill the addresses,",
-      "  # put the SMTP password / Slack webhook URL in the files named (never in this",
-      "  # file), and set a route's `receiver:` to etl-email or etl-slack (or add a child",
-      "  # route with `continue: true` to notify both). See docs/runbook.md#receivers.",
+      "    # E-mail and Slack: set ETL_ALERT_EMAIL_TO… / ETL_ALERT_SLACK_WEBHOOK_URL_FILE",
+      "    # (README, \"Alerts by e-mail and Slack\") and a native stack renders these; or",
+      "    # uncomment, fill the addresses and put the secrets in the files named (never",
+      "    # here). PagerDuty was never tried. See docs/runbook.md#receivers.",
       ...example,
       "",
     ].join("\n");

@@ -281,16 +281,18 @@ export function shellQuote(word: string): string {
  * ```ts
  * curlExample(credentialSpec("prometheus_readonly"), "secrets");
  * // `curl -u "readonly:$(cat secrets/prometheus_readonly_password)" 'http://127.0.0.1:9090/api/v1/query?query=up'`
+ * curlExample(credentialSpec("metrics"), "secrets", "secrets/ca.crt"); // the stack over HTTPS
+ * // `curl --cacert secrets/ca.crt -u "metrics:$(cat secrets/metrics_password)" https://127.0.0.1:8000/metrics`
  * ```
  */
-export function curlExample(spec: CredentialSpec, dir: string): string {
+export function curlExample(spec: CredentialSpec, dir: string, caFile?: string): string {
   const passwordPath = shellQuote(joinPath(dir, spec.passwordFile));
-  const parts = ["curl", `-u "${spec.user}:$(cat ${passwordPath})"`];
+  const parts = ["curl", ...(caFile ? [`--cacert ${shellQuote(caFile)}`] : []), `-u "${spec.user}:$(cat ${passwordPath})"`];
   if (spec.method === "POST") {
     parts.push("-H 'Content-Type: application/json'");
     parts.push(`-d ${shellQuote(spec.body ?? "{}")}`);
   }
-  parts.push(shellQuote(spec.url));
+  parts.push(shellQuote(caFile ? spec.url.replace(/^http:/, "https:") : spec.url));
   return parts.join(" ");
 }
 

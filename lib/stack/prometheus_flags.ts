@@ -71,6 +71,8 @@ export interface AlertmanagerPaths {
     /** `host:port` of the others' gossip. */
     peers: string[];
   };
+  /** `--web.config.file` (TLS), when it serves HTTPS. */
+  webConfigFile?: string;
 }
 
 /** Alertmanager's flags; gossip is off (`--cluster.listen-address=`) unless `cluster` is given. */
@@ -87,6 +89,7 @@ export function alertmanagerFlags(paths: AlertmanagerPaths): string[] {
     `--config.file=${paths.configFile}`,
     `--storage.path=${paths.dataDir}`,
     `--web.listen-address=${paths.listenAddress}`,
+    ...(paths.webConfigFile ? [`--web.config.file=${paths.webConfigFile}`] : []),
     ...cluster,
     "--data.retention=120h",
   ];

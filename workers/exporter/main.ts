@@ -19,15 +19,18 @@ import * as z from "zod";
 import { DEFAULT_HEALTH_POLICY } from "../../lib/etl/health.ts";
 import { renderMetrics } from "../../lib/metrics/render.ts";
 import { boundedNumber, COMMON_SETTINGS, type SettingsSpec } from "../../lib/config/settings.ts";
+import { TLS_SETTINGS } from "../../lib/config/tls_settings.ts";
 import type { Snapshot } from "../../lib/etl/snapshot.ts";
 import { createIngestState } from "../../lib/etl/state.ts";
 import { counted } from "../logging.ts";
 import { onShutdown, settingAsGiven, startWorker } from "../start.ts";
+import { readTlsOrExit } from "../tls.ts";
 import { CHECKPOINT_VERSION, readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
 import { createTailer, type FilePosition } from "./tailer.ts";
 
 const EXPORTER_SETTINGS = {
   ...COMMON_SETTINGS,
+  ...TLS_SETTINGS,
   once: {
     flag: "once",
     help: "Read the logs present from the start, print the metrics, exit 0 (no server, no checkpoint).",
@@ -73,6 +76,7 @@ const EXPORTER_SETTINGS = {
 } satisfies SettingsSpec;
 
 const settings = await startWorker(EXPORTER_SETTINGS, "Usage: exporter [flags]");
+const tls = readTlsOrExit(settings);
 const log = getLogger(["etl", "exporter"]);
 const badLineLog = getLogger(["etl", "ingest", "bad-line"]);
 const logDir = join(settings.dataDir, "logs");
@@ -155,11 +159,12 @@ if (settings.once) {
 // Loaded only to serve: `--once` (and its peak memory) does without the server and prom-client.
 // Their own modules, not prom-client's index (which adds the Summary, the Pushgateway and
 // the cluster aggregator): see lib/metrics/prom_client_modules.d.ts.
-const [{ default: collectDefaultMetrics }, { default: Registry }, { createApp }, { serveOrExit }] = await Promise.all([
+const [{ default: collectDefaultMetrics }, { default: Registry }, { createApp }, { serveOrExit }, { certificateExpiryMetric }] = await Promise.all([
   import("prom-client/lib/defaultMetrics.js"),
   import("prom-client/lib/registry.js"),
   import("../../handlers/app.ts"),
   import("../serve.ts"),
+  import("./certificate_expiry.ts"),
 ]);
 const processRegistry = new Registry();
 collectDefaultMetrics({ register: processRegistry });
@@ -169,15 +174,19 @@ const app = createApp({
   source: snapshot,
   // nodejs_eventloop_lag_seconds waits a full event-loop turn on every scrape, which under
   // load is what made the p99 latency; its percentiles (nodejs_eventloop_lag_p99_seconds …) stay.
-  processMetrics: (processRegistry.getMetricsAsArray() as unknown as Metric[]).filter(
-    (metric) => (metric as unknown as { name: string }).name !== "nodejs_eventloop_lag_seconds",
-  ),
+  processMetrics: [
+    ...(processRegistry.getMetricsAsArray() as unknown as Metric[]).filter(
+      (metric) => (metric as unknown as { name: string }).name !== "nodejs_eventloop_lag_seconds",
+    ),
+    ...(tls ? [certificateExpiryMetric(tls.cert)] : []),
+  ],
 });
 const server = await serveOrExit(app.fetch, { port: settings.exporterPort, hostname: settings.host,
   portSetting: settingAsGiven(settings, "exporterPort"),
   hostSetting: settingAsGiven(settings, "host"),
+  tls,
 });
-log.info("Exporter on http://{host}:{port}/ reading {logDir}", { host: settings.host, port: server.port, logDir });
+log.info(`Exporter on ${tls ? "https" : "http"}://{host}:{port}/ reading {logDir}`, { host: settings.host, port: server.port, logDir });
 
 const saveCheckpoint = async () => {
   // During the catch-up the state runs ahead of its positions: the old checkpoint stays.

@@ -17,10 +17,12 @@ import { createWebhookReceiverApp } from "../../handlers/webhook_receiver.ts";
 import { summarizeWebhook } from "../../lib/receiver/alertmanager_webhook.ts";
 import { createNotificationRing, type Notification, type NotificationStore } from "../../lib/receiver/notification_ring.ts";
 import { COMMON_SETTINGS, portSetting, type SettingsSpec } from "../../lib/config/settings.ts";
+import { TLS_SETTINGS } from "../../lib/config/tls_settings.ts";
 import { credentialAuthOrExit } from "../credentials.ts";
 import { counted } from "../logging.ts";
 import { serveOrExit } from "../serve.ts";
 import { onShutdown, settingAsGiven, startWorker } from "../start.ts";
+import { readTlsOrExit } from "../tls.ts";
 
 const RECEIVER_SETTINGS = {
   dataDir: { ...COMMON_SETTINGS.dataDir, help: "Folder of notifications.jsonl (unless --notifications-file says otherwise)." },
@@ -53,13 +55,15 @@ const RECEIVER_SETTINGS = {
     defaultText: "<data-dir>/notifications.jsonl",
     schema: z.string().min(1).optional(),
   },
+  ...TLS_SETTINGS,
   logLevel: COMMON_SETTINGS.logLevel,
 } satisfies SettingsSpec;
 
 const settings = await startWorker(RECEIVER_SETTINGS, "Usage: receiver [flags]");
+const tls = readTlsOrExit(settings);
 const log = getLogger(["etl", "receiver"]);
 const file = settings.notificationsFile === "off" ? null : (settings.notificationsFile ?? join(settings.dataDir, "notifications.jsonl"));
-const url = `http://${settings.host}:${settings.receiverPort}`;
+const url = `${tls ? "https" : "http"}://${settings.host}:${settings.receiverPort}`;
 
 const { credential, auth } = await credentialAuthOrExit("receiver", {
   user: settings.receiverUser,
@@ -80,9 +84,10 @@ const app = createWebhookReceiverApp({ store, auth });
 const server = await serveOrExit(app.fetch, { port: settings.receiverPort, hostname: settings.host,
   portSetting: settingAsGiven(settings, "receiverPort"),
   hostSetting: settingAsGiven(settings, "host"),
+  tls,
 });
 const kept = file === null ? "notifications kept in memory only, as ETL_NOTIFICATIONS_FILE is off" : "notifications appended to {file}";
-log.info(`Receiver on http://{host}:{port}/ (POST /webhook as {user}; ${kept})`, { host: settings.host, port: server.port, user: credential.user, file });
+log.info(`Receiver on ${url}/ (POST /webhook as {user}; ${kept})`, { host: settings.host, port: server.port, user: credential.user, file });
 onShutdown(async () => {
   await server.close();
   await store.flushed();

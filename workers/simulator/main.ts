@@ -24,16 +24,19 @@ import { createApp } from "../../handlers/app.ts";
 import { CONTROL_PATH, createControlApp, type ScenarioControl } from "../../handlers/control.ts";
 import { PipelineNameSchema } from "../../lib/etl/events.ts";
 import { boundedNumber, COMMON_SETTINGS, type SettingsSpec } from "../../lib/config/settings.ts";
+import { TLS_SETTINGS } from "../../lib/config/tls_settings.ts";
 import { DEFAULT_PROFILE, PipelinesConfigSchema, type Profile, type Scenario, ScenarioSchema } from "../../lib/simulator/profile.ts";
 import { credentialAuthOrExit, metricsCredentialOptions } from "../credentials.ts";
 import { counted } from "../logging.ts";
 import { serveOrExit } from "../serve.ts";
 import { onShutdown, settingAsGiven, startWorker } from "../start.ts";
+import { readTlsOrExit } from "../tls.ts";
 import { claimLogFiles } from "./log_lock.ts";
 import { createSimulation, type Simulation } from "./simulation.ts";
 
 const SIMULATOR_SETTINGS = {
   ...COMMON_SETTINGS,
+  ...TLS_SETTINGS,
   events: {
     flag: "events",
     help: "Write this many events as fast as possible, then exit (load generation).",
@@ -96,6 +99,7 @@ const SIMULATOR_SETTINGS = {
 } satisfies SettingsSpec;
 
 const settings = await startWorker(SIMULATOR_SETTINGS, "Usage: simulator [flags]");
+const tls = readTlsOrExit(settings);
 const log = getLogger(["etl", "simulator"]);
 
 const profiles = loadProfiles(settings.pipelines, settings.pipelinesConfig);
@@ -140,7 +144,7 @@ if (settings.events !== undefined) {
   process.exit(0);
 }
 
-const simulatorUrl = `http://${settings.host}:${settings.simulatorPort}`;
+const simulatorUrl = `${tls ? "https" : "http"}://${settings.host}:${settings.simulatorPort}`;
 const metrics = await credentialAuthOrExit(
   "simulator",
   metricsCredentialOptions(settings.metricsUser, settings.metricsPasswordFile, `${simulatorUrl}/metrics`),
@@ -169,8 +173,9 @@ simulation.start();
 const server = await serveOrExit(app.fetch, { port: settings.simulatorPort, hostname: settings.host,
   portSetting: settingAsGiven(settings, "simulatorPort"),
   hostSetting: settingAsGiven(settings, "host"),
+  tls,
 });
-log.info("Simulator on http://{host}:{port}/ (pipelines {pipelines}, seed {seed}, speed {speed}, scenario {scenario})", {
+log.info(`Simulator on ${simulatorUrl}/ (pipelines {pipelines}, seed {seed}, speed {speed}, scenario {scenario})`, {
   host: settings.host,
   port: server.port,
   pipelines: Object.keys(profiles).join(","),
