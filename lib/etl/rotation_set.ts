@@ -54,8 +54,10 @@ export function logNameOf(name: string): LogName | undefined {
   if (match === null) return undefined;
   const [, set, separator, suffix] = match as unknown as [string, string, string, string];
   if (separator === "." && /^\d{1,9}$/.test(suffix)) return { set, rank: [1, -Number(suffix), ""] };
-  // Dated (logrotate's dateext) and other suffixes: older when they sort first.
-  return { set, rank: [0, 0, suffix] };
+  // Dated (logrotate's dateext: a date, maybe a time): older when they sort first. A suffix
+  // that is no date (`orders.log.lock`, `.bak`, `.swp`) is another program's file, not a rotation.
+  if (/^\d/.test(suffix)) return { set, rank: [0, 0, suffix] };
+  return undefined;
 }
 
 /**

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { parse } from "yaml";
 import { afterAll, describe, expect, it } from "vitest";
 import { alertRulesYaml, toYaml } from "../alerts/rules.ts";
+import { certificateRulesYaml } from "../alerts/certificate_rules.ts";
 import { parseSettings } from "../config/settings.ts";
 import { REMOTE_WRITE_EXAMPLES, REMOTE_WRITE_SETTINGS, type RemoteWriteSettings, remoteWriteConfigs, remoteWriteProblems, withRemoteWrite } from "./remote_write.ts";
 import { LOCAL_ADDRESSES, renderTargetFiles } from "./targets.ts";
@@ -76,6 +77,7 @@ describe.skipIf(!hasPromtool && !required)("promtool check config with remote wr
     dirs.push(dir);
     for (const sub of ["rules", "targets", "secrets"]) mkdirSync(join(dir, sub));
     writeFileSync(join(dir, "rules/etl-alerts.yml"), alertRulesYaml());
+    writeFileSync(join(dir, "rules/etl-certificates.yml"), certificateRulesYaml());
     for (const [file, text] of Object.entries(renderTargetFiles(LOCAL_ADDRESSES))) writeFileSync(join(dir, "targets", file), text);
     for (const f of ["metrics_password", "prometheus_readonly_password", "remote_write_token", "grafana_cloud_token"]) writeFileSync(join(dir, "secrets", f), "x\n");
     writeFileSync(join(dir, "prometheus.yml"), toYaml(config));

@@ -15,6 +15,7 @@ import { prometheusFlags } from "../../lib/stack/prometheus_flags.ts";
 import { PROMETHEUS_BINARY } from "../../commands/stack/native.ts";
 import type { ProcessGroup } from "../../commands/stack/processes.ts";
 import type { Host, Network } from "./netns.ts";
+import { certificateRulesYaml } from "../../lib/alerts/certificate_rules.ts";
 
 /** The repository: where npm and vitest run (a bundle's own folder is dist/, so not import.meta). */
 export const ROOT = process.cwd();
@@ -86,6 +87,8 @@ export function writePrometheusDir(dir: string, options: PrometheusDirOptions): 
   if (Number.parseFloat(options.scrapeInterval) < Number.parseFloat(config.global.scrape_timeout)) config.global.scrape_timeout = options.scrapeInterval;
   writeFileSync(join(dir, "prometheus.yml"), toYaml(options.edit ? options.edit(config) : config));
   writeFileSync(join(dir, "rules/etl-alerts.yml"), options.rules);
+  // prometheus.yml names it too; these hosts serve plain HTTP, so its rule never fires here.
+  writeFileSync(join(dir, "rules/etl-certificates.yml"), certificateRulesYaml());
   for (const [file, text] of Object.entries(options.targets)) writeFileSync(join(dir, "targets", file), text);
   symlinkSync(options.secretsDir, join(dir, "secrets"), "dir");
   return dir;
