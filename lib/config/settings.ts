@@ -13,6 +13,7 @@
  */
 import { parseArgs } from "node:util";
 import * as z from "zod";
+import { DEFAULT_MAX_AHEAD_MS, DEFAULT_MAX_PIPELINES } from "../etl/limits.ts";
 
 /** One setting: where it is read from and how it is checked. */
 export interface SettingSpec<T = unknown> {
@@ -99,6 +100,30 @@ export const COMMON_SETTINGS = {
     help: "Level of the workers' own logs: debug, info, warning, error.",
     defaultText: "info",
     schema: z.enum(["trace", "debug", "info", "warning", "error", "fatal"]).default("info"),
+  },
+} satisfies SettingsSpec;
+
+/**
+ * The exporter's bounds on what its input may make it hold (see
+ * lib/etl/limits.ts for the reasoning behind each default).
+ */
+export const INGEST_LIMIT_SETTINGS = {
+  maxPipelines: {
+    env: "ETL_MAX_PIPELINES",
+    flag: "max-pipelines",
+    help: "Pipelines tracked at most; lines naming more are counted as dropped (pipeline_limit), never kept. " +
+      "Each takes ~40 KB of memory and ~20 KB of checkpoint.",
+    defaultText: String(DEFAULT_MAX_PIPELINES),
+    schema: z.coerce.number({ error: "must be a number" }).int("must be a whole number").min(1).max(100_000)
+      .default(DEFAULT_MAX_PIPELINES),
+  },
+  maxClockAheadSeconds: {
+    env: "ETL_MAX_CLOCK_AHEAD_SECONDS",
+    flag: "max-clock-ahead-seconds",
+    help: "Events dated further ahead of the exporter's clock are counted as dropped (clock_ahead); " +
+      "nearer ones count as happening now.",
+    defaultText: String(DEFAULT_MAX_AHEAD_MS / 1000),
+    schema: z.coerce.number({ error: "must be a number" }).min(0).max(86_400).default(DEFAULT_MAX_AHEAD_MS / 1000),
   },
 } satisfies SettingsSpec;
 

@@ -77,9 +77,11 @@ describe("ingestBlock", () => {
     const line = (ms: number, duration: number) =>
       JSON.stringify({ ts: new Date(T0 + ms).toISOString(), level: "info", event: "file_processed", pipeline: "etl", file: "f", records: 1, duration_ms: duration });
     const text = [line(1500, 12.5), "{}", line(-T0 - 1, 3), line(0, 7)].join("\n") + "\n";
-    const { fileProcessed } = ingestBlock(encode(text), 1000);
+    const { fileProcessed, state } = ingestBlock(encode(text), 1000);
     const second = Math.floor(T0 / 1000);
-    expect(fileProcessed).toEqual({ etl: { durationMs: [12.5, 3, 7], seconds: [second + 1, -1, second] } });
+    // The line dated 1969 is before the floor (year 2000): counted as dropped, not logged.
+    expect(fileProcessed).toEqual({ etl: { durationMs: [12.5, 7], seconds: [second + 1, second] } });
+    expect(state.dropped.too_old).toBe(1);
   });
 
   it("reads a block that is a view into a larger buffer", () => {

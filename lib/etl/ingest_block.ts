@@ -18,9 +18,10 @@
  * @module
  */
 import { ingestLine } from "./ingest.ts";
+import { DEFAULT_INGEST_LIMITS, type IngestLimits } from "./limits.ts";
 import { LineSplitter } from "./line_splitter.ts";
 import type { FileProcessedLog } from "./merge_state.ts";
-import { createIngestState, type IngestState, type LineResult } from "./state.ts";
+import { createIngestState, type IngestState, type LineResult, type PipelineState } from "./state.ts";
 
 /**
  * Bytes decoded to one string at a time. V8 puts a string over ~128 KiB in
@@ -63,6 +64,12 @@ export interface BlockResult {
   fileProcessed: FileProcessedLog;
   /** The first bad lines, at most `maxBadLines` of them; the counters count them all. */
   badLines: BadLine[];
+  /**
+   * Lines folded into each pipeline of `state`, in the order the pipelines
+   * first appear: what {@linkcode fitBlock} counts as dropped for a pipeline
+   * that finds no place in the state the block is merged into.
+   */
+  pipelineLines: Map<string, number>;
 }
 
 /**
@@ -76,6 +83,13 @@ export interface BlockResult {
 export interface IngestBlockOptions {
   /** How many bad lines to describe in {@linkcode BlockResult.badLines}. Default 10. */
   maxBadLines?: number;
+  /**
+   * Applied to the block's own state; put the pipelines the merged state
+   * tracks in `alwaysFit`. Default {@linkcode DEFAULT_INGEST_LIMITS}.
+   */
+  limits?: IngestLimits;
+  /** The exporter's clock when the block was read; see {@linkcode ingestLine}. */
+  nowMs?: number;
 }
 
 /**
@@ -94,11 +108,14 @@ export function ingestBlock(bytes: Uint8Array, maxLineBytes: number, options: In
   const state = createIngestState();
   const fileProcessed: FileProcessedLog = {};
   const badLines: BadLine[] = [];
+  const pipelineLines = new Map<string, number>();
+  const limits = options.limits ?? DEFAULT_INGEST_LIMITS;
   const splitter = new LineSplitter(maxLineBytes);
   const onLine = (line: string | null): void => {
-    const outcome = ingestLine(state, line);
+    const outcome = ingestLine(state, line, limits, options.nowMs);
     if (outcome.result === "parsed") {
       const event = outcome.event;
+      pipelineLines.set(event.pipeline, (pipelineLines.get(event.pipeline) ?? 0) + 1);
       if (event.event !== "file_processed") return;
       const log = Object.hasOwn(fileProcessed, event.pipeline)
         ? fileProcessed[event.pipeline]!
@@ -106,7 +123,7 @@ export function ingestBlock(bytes: Uint8Array, maxLineBytes: number, options: In
       log.durationMs.push(event.duration_ms);
       // The same second the reducer files the event under.
       log.seconds.push(Math.floor(Date.parse(event.ts) / 1000));
-    } else if (outcome.result !== "blank" && badLines.length < maxBadLines) {
+    } else if (outcome.result !== "blank" && outcome.result !== "dropped" && badLines.length < maxBadLines) {
       badLines.push({ result: outcome.result, problem: outcome.problem });
     }
   };
@@ -115,5 +132,38 @@ export function ingestBlock(bytes: Uint8Array, maxLineBytes: number, options: In
   }
   const consumedBytes = bytes.length - splitter.pendingBytes;
   state.bytesRead = consumedBytes;
-  return { state, consumedBytes, fileProcessed, badLines };
+  return { state, consumedBytes, fileProcessed, badLines, pipelineLines };
+}
+
+/**
+ * Makes a block fit the pipeline cap of the state it is about to be merged
+ * into (call it right before {@linkcode mergeState}): pipelines new to
+ * `into` take the places left, in the order they first appear in the block,
+ * as a sequential read would give them; the lines of the others move to
+ * `dropped.pipeline_limit`. Changes and returns `block`.
+ *
+ * @example
+ * ```ts
+ * const fitted = fitBlock(state, result, limits);
+ * mergeState(state, fitted.state, fitted.fileProcessed);
+ * ```
+ */
+export function fitBlock(into: IngestState, block: BlockResult, limits: IngestLimits): BlockResult {
+  let places = limits.maxPipelines - Object.keys(into.pipelines).length;
+  const kept: Record<string, PipelineState> = {};
+  let droppedAny = false;
+  for (const [name, lines] of block.pipelineLines) {
+    const fits = Object.hasOwn(into.pipelines, name) || limits.alwaysFit?.has(name) === true || places-- > 0;
+    if (fits) {
+      kept[name] = block.state.pipelines[name]!;
+      continue;
+    }
+    droppedAny = true;
+    block.state.dropped.pipeline_limit += lines;
+    block.pipelineLines.delete(name);
+    delete block.fileProcessed[name];
+  }
+  // A new object rather than deletes: pipelines are never removed from a state (see limits.ts).
+  if (droppedAny) block.state.pipelines = kept;
+  return block;
 }

@@ -38,7 +38,7 @@
  * @module
  */
 import { OVERFLOW_ERROR_TYPE } from "./reducer.ts";
-import { type IngestState, MAX_ERROR_TYPES, type PipelineState, WINDOW_SECONDS, type WindowSlot } from "./state.ts";
+import { addSaturating, DROP_REASONS, type IngestState, MAX_ERROR_TYPES, type PipelineState, WINDOW_SECONDS, type WindowSlot } from "./state.ts";
 
 /**
  * The `file_processed` events of one stretch of lines, per pipeline and in
@@ -86,6 +86,7 @@ export function mergeState(into: IngestState, later: IngestState, log?: FileProc
   into.lines.malformed += later.lines.malformed;
   into.lines.rejected += later.lines.rejected;
   into.lines.too_long += later.lines.too_long;
+  for (const reason of DROP_REASONS) into.dropped[reason] += later.dropped[reason];
   into.bytesRead += later.bytesRead;
   into.errorTypesFolded += later.errorTypesFolded;
   for (const name of Object.keys(later.pipelines)) {
@@ -107,7 +108,7 @@ function mergePipeline(
   q: PipelineState,
   events: { durationMs: number[]; seconds: number[] } | undefined,
 ): void {
-  p.recordsTotal += q.recordsTotal;
+  p.recordsTotal = addSaturating(p.recordsTotal, q.recordsTotal);
   p.failuresTotal += q.failuresTotal;
   p.startsTotal += q.startsTotal;
   // A success in the later stretch resets the run; its own count is then the whole run.
@@ -131,7 +132,7 @@ function mergePipeline(
     if (theirs.second > mine.second) {
       copySlotInto(mine, theirs);
     } else if (same[i]) {
-      mine.records += theirs.records;
+      mine.records = addSaturating(mine.records, theirs.records);
       mine.files += theirs.files;
       if (events === undefined) mine.durationMs += theirs.durationMs;
     }

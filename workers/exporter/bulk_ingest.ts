@@ -37,7 +37,8 @@ import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { ingestLine } from "../../lib/etl/ingest.ts";
-import { type BadLine, type BlockResult, ingestBlock } from "../../lib/etl/ingest_block.ts";
+import { type BadLine, type BlockResult, fitBlock, ingestBlock } from "../../lib/etl/ingest_block.ts";
+import { DEFAULT_INGEST_LIMITS, type IngestLimits } from "../../lib/etl/limits.ts";
 import { mergeState } from "../../lib/etl/merge_state.ts";
 import type { IngestState } from "../../lib/etl/state.ts";
 import type { IngestWorkerReply, IngestWorkerRequest } from "./ingest_thread.ts";
@@ -60,6 +61,10 @@ export interface BulkIngestOptions {
   positions?: Readonly<Record<string, FilePosition>>;
   /** Longer lines are skipped and counted as `too_long`, never held in memory whole. */
   maxLineBytes: number;
+  /** Pipeline cap and clock skew (see lib/etl/limits.ts). Default {@linkcode DEFAULT_INGEST_LIMITS}. */
+  limits?: IngestLimits;
+  /** The exporter's clock, checked against each line's time. Default `Date.now`. */
+  clock?: () => number;
   /** Worker threads to parse with; 0 parses in this thread. Default 2. */
   workers?: number;
   /** Bytes read at a time, the size of a block of work. Default {@linkcode DEFAULT_BULK_CHUNK_BYTES}. */
@@ -194,19 +199,22 @@ export async function bulkIngest(options: BulkIngestOptions): Promise<Record<str
   const { planned, leftAlone } = await planFiles(options.dir, options.positions ?? {}, report);
   const backlog = planned.reduce((sum, file) => sum + file.size - file.start, 0);
 
-  const merger = new InOrderMerger(options.state, options.onBadLine);
-  const parse = (bytes: Uint8Array): BlockResult =>
-    ingestBlock(bytes, options.maxLineBytes, { maxBadLines: options.maxBadLinesPerBlock });
+  const limits = options.limits ?? DEFAULT_INGEST_LIMITS;
+  const merger = new InOrderMerger(options.state, options.onBadLine, limits);
+  // A block is folded into a fresh state: the pipelines tracked already must fit in it too.
+  const blockOptions = () => ({
+    maxBadLines: options.maxBadLinesPerBlock,
+    limits: { ...limits, alwaysFit: new Set([...(limits.alwaysFit ?? []), ...Object.keys(options.state.pipelines)]) },
+    nowMs: (options.clock ?? Date.now)(),
+  });
+  const parse = (bytes: Uint8Array): BlockResult => ingestBlock(bytes, options.maxLineBytes, blockOptions());
   // Room for a chunk and a carried partial line of usual length.
   const buffers = new BufferPool(chunkBytes + Math.min(options.maxLineBytes, chunkBytes));
   const workerUrl = options.workerUrl ?? defaultWorkerUrl();
   const useWorkers = workers > 0 && backlog >= (options.minWorkerBytes ?? DEFAULT_MIN_WORKER_BYTES) &&
     (await workerModuleExists(workerUrl));
   const executor: Executor = useWorkers
-    ? new WorkerPool(workerUrl, workers, merger, parse, buffers, {
-      maxLineBytes: options.maxLineBytes,
-      maxBadLines: options.maxBadLinesPerBlock,
-    })
+    ? new WorkerPool(workerUrl, workers, merger, parse, buffers, () => ({ maxLineBytes: options.maxLineBytes, ...blockOptions() }))
     : new LocalExecutor(merger, parse, buffers);
 
   const positions: Record<string, FilePosition> = { ...leftAlone };
@@ -338,6 +346,9 @@ async function readFile(
   }
 }
 
+/** What a worker request carries besides the bytes; taken when the block is sent. */
+type WorkerRequestOptions = Omit<IngestWorkerRequest, "id" | "bytes" | "byteOffset" | "byteLength">;
+
 /** Ingests blocks somewhere and hands the results to the merger. */
 interface Executor {
   /** Takes a block; resolves when there is room for the next one. */
@@ -353,13 +364,15 @@ interface Executor {
 class InOrderMerger {
   readonly #state: IngestState;
   readonly #onBadLine: BulkIngestOptions["onBadLine"];
+  readonly #limits: IngestLimits;
   readonly #waiting = new Map<number, { block: Block; result: BlockResult }>();
   #issued = 0;
   #merged = 0;
 
-  constructor(state: IngestState, onBadLine: BulkIngestOptions["onBadLine"]) {
+  constructor(state: IngestState, onBadLine: BulkIngestOptions["onBadLine"], limits: IngestLimits) {
     this.#state = state;
     this.#onBadLine = onBadLine;
+    this.#limits = limits;
   }
 
   nextSeq(): number {
@@ -383,7 +396,8 @@ class InOrderMerger {
       this.#state.bytesRead += block.tooLongBefore;
       if (outcome.result === "too_long") this.#onBadLine?.(outcome, file.path);
     }
-    mergeState(this.#state, result.state, result.fileProcessed);
+    const fitted = fitBlock(this.#state, result, this.#limits);
+    mergeState(this.#state, fitted.state, fitted.fileProcessed);
     for (const line of result.badLines) this.#onBadLine?.(line, file.path);
     file.offset = block.end;
     file.unmerged -= 1;
@@ -447,7 +461,7 @@ class WorkerPool implements Executor {
   readonly #merger: InOrderMerger;
   readonly #parse: (bytes: Uint8Array) => BlockResult;
   readonly #buffers: BufferPool;
-  readonly #request: { maxLineBytes: number; maxBadLines: number | undefined };
+  readonly #request: () => WorkerRequestOptions;
   /** Blocks of lost workers, to parse here. */
   readonly #orphans: Block[] = [];
   readonly #startTimer: ReturnType<typeof setTimeout>;
@@ -461,7 +475,7 @@ class WorkerPool implements Executor {
     merger: InOrderMerger,
     parse: (bytes: Uint8Array) => BlockResult,
     buffers: BufferPool,
-    request: { maxLineBytes: number; maxBadLines: number | undefined },
+    request: () => WorkerRequestOptions,
   ) {
     this.#merger = merger;
     this.#parse = parse;
@@ -538,7 +552,7 @@ class WorkerPool implements Executor {
       bytes: bytes.buffer as ArrayBuffer,
       byteOffset: bytes.byteOffset,
       byteLength: bytes.byteLength,
-      ...this.#request,
+      ...this.#request(),
     };
     slot.worker.postMessage(request, [request.bytes]);
   }

@@ -22,17 +22,20 @@ import * as z from "zod";
 import { createApp } from "../../handlers/app.ts";
 import { DEFAULT_HEALTH_POLICY } from "../../lib/etl/health.ts";
 import { renderMetrics } from "../../lib/metrics/render.ts";
-import { COMMON_SETTINGS, type SettingsSpec } from "../../lib/config/settings.ts";
+import { COMMON_SETTINGS, INGEST_LIMIT_SETTINGS, type SettingsSpec } from "../../lib/config/settings.ts";
+import type { LineOutcome } from "../../lib/etl/ingest.ts";
+import { describeDrop, type IngestLimits, maxCheckpointBytes } from "../../lib/etl/limits.ts";
 import type { Snapshot } from "../../lib/etl/snapshot.ts";
 import { createIngestState } from "../../lib/etl/state.ts";
 import { serveOrExit } from "../serve.ts";
 import { onShutdown, startWorker } from "../start.ts";
 import { bulkIngest } from "./bulk_ingest.ts";
-import { CHECKPOINT_VERSION, readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
+import { CHECKPOINT_VERSION, loadCheckpoint, writeCheckpoint } from "./checkpoint.ts";
 import { createTailer, type FilePosition, type Tailer } from "./tailer.ts";
 
 const EXPORTER_SETTINGS = {
   ...COMMON_SETTINGS,
+  ...INGEST_LIMIT_SETTINGS,
   once: {
     flag: "once",
     help: "Read the logs present from the start, print the metrics, exit 0 (no server, no checkpoint).",
@@ -80,6 +83,8 @@ const EXPORTER_SETTINGS = {
 const settings = await startWorker(EXPORTER_SETTINGS, "Usage: exporter [flags]");
 const log = getLogger(["etl", "exporter"]);
 const badLineLog = getLogger(["etl", "ingest", "bad-line"]);
+const droppedLineLog = getLogger(["etl", "ingest", "dropped-line"]);
+const limits: IngestLimits = { maxPipelines: settings.maxPipelines, maxAheadMs: settings.maxClockAheadSeconds * 1000 };
 const logDir = join(settings.dataDir, "logs");
 const checkpointPath = join(settings.dataDir, "exporter-checkpoint.json");
 // The exporter may start before anything wrote a log: its checkpoint still needs a folder.
@@ -89,15 +94,17 @@ let state = createIngestState();
 let positions: Record<string, FilePosition> | undefined;
 let checkpointSavedAtMs: number | null = null;
 if (!settings.once) {
-  const saved = await readCheckpoint(checkpointPath);
+  // Bounded by the limits: a file no exporter with them could have written would only crash-loop us.
+  const saved = await loadCheckpoint(checkpointPath, maxCheckpointBytes(limits));
   if (saved.checkpoint) {
     state = saved.checkpoint.state;
     positions = saved.checkpoint.files;
     checkpointSavedAtMs = saved.checkpoint.savedAtMs;
     log.info("Resuming from the checkpoint of {savedAt}", { savedAt: new Date(saved.checkpoint.savedAtMs).toISOString() });
   } else if (saved.problem) {
-    log.error("Checkpoint {path} not used, counting from the start of the logs: {problem}", {
+    log.error("Checkpoint {path} not used (moved to {movedTo}), counting from the start of the logs: {problem}", {
       path: checkpointPath,
+      movedTo: saved.movedTo,
       problem: saved.problem,
     });
   }
@@ -106,6 +113,9 @@ if (!settings.once) {
 const warnBadLine = (bad: { result: string; problem: string }, file: string): void => {
   badLineLog.warn("Skipped a {result} line in {file}: {problem}", { result: bad.result, file, problem: bad.problem });
 };
+const warnDroppedLine = (outcome: Extract<LineOutcome, { result: "dropped" }>, file: string): void => {
+  droppedLineLog.warn("Dropped a line of {file} ({reason}): {problem}", { reason: outcome.reason, file, problem: outcome.problem });
+};
 /** Reads the backlog on every core; the tailer then resumes from the positions it returns. */
 const catchUp = (from: Record<string, FilePosition> | undefined) =>
   bulkIngest({
@@ -113,6 +123,7 @@ const catchUp = (from: Record<string, FilePosition> | undefined) =>
     state,
     positions: from,
     maxLineBytes: settings.maxLineBytes,
+    limits,
     workers: settings.ingestWorkers,
     onBadLine: warnBadLine,
     onError: (error, file) => log.error("Cannot read {file}: {error}", { file, error }),
@@ -130,9 +141,11 @@ const makeTailer = (from: Record<string, FilePosition>): Tailer =>
     dir: logDir,
     state,
     maxLineBytes: settings.maxLineBytes,
+    limits,
     positions: from,
     onLine: (outcome, file) => {
-      if (outcome.result !== "parsed" && outcome.result !== "blank") warnBadLine(outcome, file);
+      if (outcome.result === "dropped") warnDroppedLine(outcome, file);
+      else if (outcome.result !== "parsed" && outcome.result !== "blank") warnBadLine(outcome, file);
     },
     onError: (error, file) => log.error("Cannot read {file}: {error}", { file, error }),
   });
@@ -211,6 +224,10 @@ log.info("Caught up with the logs in {seconds} s: {lines} lines", {
   seconds: Number(((performance.now() - catchUpStarted) / 1000).toFixed(3)),
   lines: state.lines,
 });
+// The catch-up describes no dropped line one by one: one line per reason says what and why.
+for (const [reason, count] of Object.entries(state.dropped) as [keyof typeof state.dropped, number][]) {
+  if (count > 0) log.warn("{count} lines dropped so far ({reason}): {problem}", { count, reason, problem: describeDrop(reason, limits) });
+}
 if (!stop.signal.aborted) {
   await saveCheckpoint();
   tailing = tailer.run(stop.signal, settings.pollMs);

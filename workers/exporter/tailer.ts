@@ -44,6 +44,7 @@ import type { Stats } from "node:fs";
 import { type FileHandle, open, readdir, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { ingestLine, type LineOutcome } from "../../lib/etl/ingest.ts";
+import { DEFAULT_INGEST_LIMITS, type IngestLimits } from "../../lib/etl/limits.ts";
 import { LineSplitter } from "../../lib/etl/line_splitter.ts";
 import type { IngestState } from "../../lib/etl/state.ts";
 
@@ -96,6 +97,10 @@ export interface TailerOptions {
   state: IngestState;
   /** Longer lines are skipped and counted as `too_long`, never held in memory whole. */
   maxLineBytes: number;
+  /** Pipeline cap and clock skew (see lib/etl/limits.ts). Default {@linkcode DEFAULT_INGEST_LIMITS}. */
+  limits?: IngestLimits;
+  /** The exporter's clock, checked against each line's time. Default `Date.now`. */
+  clock?: () => number;
   /** Bytes read at a time; bounds the memory of reading a long backlog. Default 1 MiB. */
   chunkBytes?: number;
   /** Positions from a checkpoint (see {@linkcode Tailer.positions}); applied on the first poll. */
@@ -162,6 +167,8 @@ export class Tailer {
   readonly #buffer: Buffer;
   readonly #onLine: TailerOptions["onLine"];
   readonly #onError: TailerOptions["onError"];
+  readonly #limits: IngestLimits;
+  readonly #clock: () => number;
   /** Open files by path. */
   readonly #files = new Map<string, TrackedFile>();
   /** Saved positions not yet resolved against the directory, by normalised path. */
@@ -184,6 +191,8 @@ export class Tailer {
     this.#buffer = Buffer.alloc(chunkBytes);
     this.#onLine = options.onLine;
     this.#onError = options.onError;
+    this.#limits = options.limits ?? DEFAULT_INGEST_LIMITS;
+    this.#clock = options.clock ?? Date.now;
     for (const [path, position] of Object.entries(options.positions ?? {})) {
       // Matched by file name: the same directory may be spelled differently after a restart.
       this.#pending.set(join(this.dir, basename(path)), { ...position });
@@ -433,7 +442,7 @@ export class Tailer {
     const before = committedOffset(file);
     file.readOffset += chunk.length;
     file.splitter.push(chunk, (line) => {
-      const outcome = ingestLine(this.state, line);
+      const outcome = ingestLine(this.state, line, this.#limits, this.#clock());
       this.#onLine?.(outcome, file.path);
     });
     // Bytes of complete lines only: a pending partial line is read again after a restore.
