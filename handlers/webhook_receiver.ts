@@ -33,7 +33,9 @@ import * as z from "zod";
 import { parseWebhook } from "../lib/receiver/alertmanager_webhook.ts";
 import type { NotificationStore } from "../lib/receiver/notification_ring.ts";
 import { readJsonBody } from "./json_body.ts";
+import { methodNotAllowed } from "./method_not_allowed.ts";
 import { healthyHandler } from "./probes.ts";
+import { securityHeaders } from "./security_headers.ts";
 
 /**
  * Options of {@linkcode createWebhookReceiverApp}.
@@ -86,10 +88,11 @@ export const LimitSchema = z
 const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch]!);
 
-function landingPage(title: string, count: number, capacity: number): string {
+function landingPage(title: string, count: number, capacity: number, maxChars: number): string {
   const links: [string, string][] = [
     ["/webhook", "POST an Alertmanager webhook payload (basic auth)"],
-    ["/notifications", `The latest notifications, newest first, as JSON (basic auth; ?limit=1..1000, the last ${capacity} kept)`],
+    ["/notifications", `The latest notifications, newest first, as JSON (basic auth; ?limit=1..1000; the last ${capacity} kept, ` +
+      `at most ${maxChars} characters of them)`],
     ["/-/healthy", "Liveness probe"],
     ["/-/ready", "Readiness probe"],
   ];
@@ -142,7 +145,9 @@ export function notificationsHandler(store: NotificationStore): (c: Context) => 
   return (c) => {
     const limit = LimitSchema.safeParse(c.req.query("limit"));
     if (!limit.success) return c.json({ error: "limit must be an integer from 1 to 1000" }, 400);
-    return c.json({ count: store.count(), notifications: store.latest(limit.data) });
+    // The store keeps JSON texts: joined as they are, never parsed again.
+    const body = `{"count":${store.count()},"notifications":[${store.latest(limit.data).join(",")}]}`;
+    return c.body(body, 200, { "Content-Type": "application/json" });
   };
 }
 
@@ -158,10 +163,12 @@ export function notificationsHandler(store: NotificationStore): (c: Context) => 
 export function createWebhookReceiverApp(options: WebhookReceiverOptions): Hono {
   const { store, auth, title = "ETL alert receiver", now = Date.now, maxBodyBytes = MAX_WEBHOOK_BYTES } = options;
   const app = new Hono();
-  app.get("/", (c) => c.html(landingPage(title, store.count(), store.capacity)));
+  app.use(securityHeaders());
+  app.get("/", (c) => c.html(landingPage(title, store.count(), store.capacity, store.maxChars)));
   app.get("/-/healthy", healthyHandler);
   // Nothing to catch up with: serving means ready.
   app.get("/-/ready", (c) => c.text("Ready\n"));
+  for (const path of ["/", "/-/healthy", "/-/ready"]) app.all(path, methodNotAllowed("GET, HEAD"));
 
   app.use("/webhook", auth);
   app.post(

@@ -1,8 +1,9 @@
 /**
  * The body Alertmanager POSTs to a `webhook_config` receiver (payload
- * version 4), as zod schemas. Unknown fields are kept, not refused: a newer
- * Alertmanager may add some, and a receiver that rejected them would lose
- * the notification (Alertmanager retries, then drops it).
+ * version 4), as zod schemas. Unknown fields are dropped, not refused: a
+ * newer Alertmanager may add some, and a receiver that rejected them would
+ * lose the notification; keeping them would let any sender make each
+ * notification we hold as large and as deep as its body.
  *
  * @example
  * ```ts
@@ -53,7 +54,7 @@ export const KeyValuesSchema = z.record(z.string(), z.string());
  * });
  * ```
  */
-export const WebhookAlertSchema = z.looseObject({
+export const WebhookAlertSchema = z.object({
   status: AlertStatusSchema,
   labels: KeyValuesSchema,
   annotations: KeyValuesSchema.default({}),
@@ -74,7 +75,7 @@ export const WebhookAlertSchema = z.looseObject({
  * payload.alerts.length; // how many alerts in the group
  * ```
  */
-export const AlertmanagerWebhookSchema = z.looseObject({
+export const AlertmanagerWebhookSchema = z.object({
   version: z.literal("4", { error: 'version must be "4" (the only webhook payload version Alertmanager has sent since 0.4)' }),
   groupKey: z.string(),
   /** Alerts left out because of the receiver's `max_alerts`; absent before Alertmanager 0.22. */
