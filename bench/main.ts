@@ -183,6 +183,7 @@ for (const round of [1, 2]) {
   }
 }
 
+await (await import("./limits.ts")).benchLimits(note);
 const table = ["| measure | result |", "|---|---|", ...results.map(([k, v]) => `| ${k} | ${v} |`)].join("\n");
 writeFileSync(join(WORK, "results.md"), table + "\n");
 process.stdout.write(table + "\n");

@@ -111,6 +111,7 @@ ${items}
  * Makes the handler of `POST /webhook`: 415 unless the body is declared
  * JSON, 400 with a message naming the fields at fault, else records the
  * notification and answers `{"ok": true, "count": <notifications so far>}`.
+ * Requests are handled one after another.
  *
  * @example
  * ```ts
@@ -118,7 +119,7 @@ ${items}
  * ```
  */
 export function webhookHandler(store: NotificationStore, now: () => number = Date.now): (c: Context) => Promise<Response> {
-  return async (c) => {
+  const handle = async (c: Context): Promise<Response> => {
     const read = await readJsonBody(c, {
       notJson: "send the payload as JSON (Content-Type: application/json), as Alertmanager does",
       unparsable: (why) => `body is not JSON: ${why}`,
@@ -128,6 +129,14 @@ export function webhookHandler(store: NotificationStore, now: () => number = Dat
     if (!parsed.ok) return c.json({ error: parsed.message }, 400);
     await store.record({ receivedAt: new Date(now()).toISOString(), payload: parsed.payload });
     return c.json({ ok: true, count: store.count() });
+  };
+  // One body at a time: parsing a large one takes several times its size, and a flood of them
+  // at once would take that many times more; waiting bodies stay in the sockets, unread.
+  let queue: Promise<unknown> = Promise.resolve();
+  return (c) => {
+    const turn = queue.then(() => handle(c));
+    queue = turn.catch(() => undefined);
+    return turn;
   };
 }
 

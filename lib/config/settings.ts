@@ -112,7 +112,7 @@ export const INGEST_LIMIT_SETTINGS = {
     env: "ETL_MAX_PIPELINES",
     flag: "max-pipelines",
     help: "Pipelines tracked at most; lines naming more are counted as dropped (pipeline_limit), never kept. " +
-      "Each takes ~40 KB of memory and ~20 KB of checkpoint.",
+      "Each takes ~50 KB of memory and ~16 KB of checkpoint.",
     defaultText: String(DEFAULT_MAX_PIPELINES),
     schema: z.coerce.number({ error: "must be a number" }).int("must be a whole number").min(1).max(100_000)
       .default(DEFAULT_MAX_PIPELINES),

@@ -42,10 +42,10 @@ describe("the pipeline cap", () => {
     expect(pipelineFits(state, "c", capped)).toBe(false);
   });
 
-  it("applies by default, at 1000 pipelines", () => {
+  it("applies by default, at 500 pipelines", () => {
     const state = createIngestState();
-    for (let i = 0; i < 1005; i++) ingestLine(state, heartbeat(`p${i}`));
-    expect(Object.keys(state.pipelines).length).toBe(1000);
+    for (let i = 0; i < 505; i++) ingestLine(state, heartbeat(`p${i}`));
+    expect(Object.keys(state.pipelines).length).toBe(500);
     expect(state.dropped.pipeline_limit).toBe(5);
   });
 

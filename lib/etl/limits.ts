@@ -39,17 +39,17 @@ export interface IngestLimits {
 }
 
 /**
- * Default of {@linkcode IngestLimits.maxPipelines}. A pipeline costs ~40 KB
- * of heap and ~20 KB of checkpoint (its 300-second window is most of it), so
- * 1,000 of them take ~60 MB more at the peak of a checkpoint write: room
- * to spare in the exporter's 256 MB Compose limit.
+ * Default of {@linkcode IngestLimits.maxPipelines}. A pipeline costs ~50 KB
+ * of heap and ~16 KB of checkpoint (its 300-second window is most of both);
+ * at 500 the exporter peaks at ~130 MB RSS with a 64 MB old-space heap
+ * (`npm run bench`): room to spare in its 256 MB Compose limit.
  *
  * @example
  * ```ts
- * DEFAULT_MAX_PIPELINES; // 1000
+ * DEFAULT_MAX_PIPELINES; // 500
  * ```
  */
-export const DEFAULT_MAX_PIPELINES = 1000;
+export const DEFAULT_MAX_PIPELINES = 500;
 
 /**
  * Default of {@linkcode IngestLimits.maxAheadMs}: 5 minutes, far more than
@@ -85,14 +85,14 @@ export const DEFAULT_INGEST_LIMITS: IngestLimits = { maxPipelines: DEFAULT_MAX_P
 
 /**
  * Upper bound of the checkpoint's size for the pipeline cap: a pipeline's
- * JSON is ~20 KB and at most ~45 KB (every number at its longest), plus
+ * JSON is ~16 KB and at most ~45 KB (every number at its longest), plus
  * room for the file positions. A larger file was not written by an exporter
  * with these limits, and is not read (reading it could need more memory
  * than running ever did).
  *
  * @example
  * ```ts
- * maxCheckpointBytes(DEFAULT_INGEST_LIMITS); // 65536000 + 16 MiB
+ * maxCheckpointBytes(DEFAULT_INGEST_LIMITS); // 500 × 64 KiB + 16 MiB
  * ```
  */
 export function maxCheckpointBytes(limits: Pick<IngestLimits, "maxPipelines">): number {
@@ -156,7 +156,7 @@ export function dropReason(
  * @example
  * ```ts
  * describeDrop("pipeline_limit", DEFAULT_INGEST_LIMITS);
- * // "more than 1000 pipelines (raise ETL_MAX_PIPELINES / --max-pipelines)"
+ * // "more than 500 pipelines (raise ETL_MAX_PIPELINES / --max-pipelines)"
  * ```
  */
 export function describeDrop(reason: DropReason, limits: IngestLimits): string {

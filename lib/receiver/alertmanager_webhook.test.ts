@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { AlertmanagerWebhookSchema, exampleWebhook, parseWebhook, summarizeWebhook } from "./alertmanager_webhook.ts";
+import { AlertmanagerWebhookSchema, exampleWebhook, MAX_KEY_VALUES, parseWebhook, summarizeWebhook } from "./alertmanager_webhook.ts";
 
 const samplePayload = exampleWebhook;
 
@@ -16,6 +16,17 @@ describe("AlertmanagerWebhookSchema", () => {
     expect(payload).toEqual(samplePayload());
     expect(Object.keys(payload)).not.toContain("futureField");
     expect(Object.keys(payload.alerts[0]!)).not.toContain("silencedBy");
+  });
+
+  it(`refuses a label set of more than ${MAX_KEY_VALUES} names, which no Prometheus alert has`, () => {
+    const many = Object.fromEntries(Array.from({ length: MAX_KEY_VALUES + 1 }, (_, i) => [`k${i}`, ""]));
+    const result = parseWebhook(samplePayload({ commonLabels: many }));
+    expect(result).toEqual({
+      ok: false,
+      message: `not an Alertmanager webhook payload (version 4): commonLabels: must be an object of at most ${MAX_KEY_VALUES} names`,
+    });
+    const enough = Object.fromEntries(Array.from({ length: MAX_KEY_VALUES }, (_, i) => [`k${i}`, ""]));
+    expect(parseWebhook(samplePayload({ commonLabels: enough })).ok).toBe(true);
   });
 
   it("fills what older Alertmanagers leave out", () => {

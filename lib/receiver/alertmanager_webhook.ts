@@ -29,15 +29,43 @@ const Rfc3339Schema = z.iso.datetime({ offset: true, error: "must be an RFC 3339
 export const AlertStatusSchema = z.enum(["firing", "resolved"]);
 
 /**
- * Label or annotation names to values (both strings, as Prometheus has them).
+ * Most names a label or annotation set may have: Prometheus alerts carry a
+ * few dozen at most. A body of tens of thousands of tiny labels would take
+ * twenty times its size to validate, which a flood of them turns into an
+ * out-of-memory crash.
+ *
+ * @example
+ * ```ts
+ * KeyValuesSchema.safeParse(Object.fromEntries(Array.from({ length: MAX_KEY_VALUES + 1 }, (_, i) => [`k${i}`, ""]))).success; // false
+ * ```
+ */
+export const MAX_KEY_VALUES = 256;
+
+/** Counts at most `limit + 1` own keys, without listing them all first. */
+function hasAtMostKeys(value: object, limit: number): boolean {
+  let n = 0;
+  for (const key in value) {
+    if (Object.hasOwn(value, key) && ++n > limit) return false;
+  }
+  return true;
+}
+
+/**
+ * Label or annotation names to values (both strings, as Prometheus has
+ * them), at most {@linkcode MAX_KEY_VALUES} of them, counted before anything
+ * is copied.
  *
  * @example
  * ```ts
  * KeyValuesSchema.parse({ alertname: "ETLPipelineStalled", pipeline: "etl" });
  * ```
  */
-export const KeyValuesSchema = z.record(z.string(), z.string());
-
+export const KeyValuesSchema = z
+  .custom<object>(
+    (value) => typeof value === "object" && value !== null && !Array.isArray(value) && hasAtMostKeys(value, MAX_KEY_VALUES),
+    { error: `must be an object of at most ${MAX_KEY_VALUES} names` },
+  )
+  .pipe(z.record(z.string(), z.string()));
 /**
  * One alert of a notification.
  *

@@ -67,17 +67,17 @@ export interface NotificationStore {
 export const DEFAULT_RING_CAPACITY = 200;
 
 /**
- * The default of {@linkcode NotificationStore.maxChars}: 8 Mi characters,
- * 8 to 16 MiB of memory (a string takes 1 byte a character, 2 when it has
+ * The default of {@linkcode NotificationStore.maxChars}: 4 Mi characters,
+ * 4 to 8 MiB of memory (a string takes 1 byte a character, 2 when it has
  * any beyond Latin-1), in a container of 128 MiB. A real notification is a
- * few KiB, so the 200 of the capacity fit ~40 times over.
+ * few KiB, so the 200 of the capacity fit ~4 times over.
  *
  * @example
  * ```ts
  * createNotificationRing(200, DEFAULT_RING_CHARS / 2);
  * ```
  */
-export const DEFAULT_RING_CHARS = 8 * 1024 * 1024;
+export const DEFAULT_RING_CHARS = 4 * 1024 * 1024;
 
 /**
  * Makes an empty ring holding at most `capacity` notifications (an integer

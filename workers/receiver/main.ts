@@ -1,6 +1,6 @@
 /**
  * The alert webhook receiver: Alertmanager's `webhook_configs` POST here; each
- * notification is logged, kept in memory (the last 200, at most 8 Mi
+ * notification is logged, kept in memory (the last 200, at most 4 Mi
  * characters of them, on `/notifications`) and appended to
  * `<data-dir>/notifications.jsonl` (rotated at 64 MiB, 3 old files kept).
  *
