@@ -137,9 +137,11 @@ export async function readJsonBody(c: Context, messages: JsonBodyMessages): Prom
   if (!isJsonContentType(type)) return { ok: false, response: c.json({ error: messages.notJson }, 415) };
   const encodingProblem = bodyEncodingProblem(c.req.header("Content-Encoding"), type);
   if (encodingProblem !== undefined) return { ok: false, response: c.json({ error: encodingProblem }, 415) };
+  // Read outside the try: a body limit's error must reach its middleware (413), not become a 400.
+  const bytes = await c.req.arrayBuffer();
   let text: string;
   try {
-    text = utf8.decode(await c.req.arrayBuffer());
+    text = utf8.decode(bytes);
   } catch {
     return { ok: false, response: c.json({ error: messages.unparsable("the body is not valid UTF-8") }, 400) };
   }

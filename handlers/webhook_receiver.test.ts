@@ -137,6 +137,20 @@ describe("POST /webhook bounds what a sender can make the receiver hold", () => 
     expect((await app.request("/notifications", { headers: auth })).status).toBe(200);
   });
 
+  it("answers 413, not 400, to a body over the limit sent without a length", async () => {
+    const { app, store } = receiver(createNotificationRing(3), 2048);
+    const text = new TextEncoder().encode(JSON.stringify(exampleWebhook({ receiver: "x".repeat(4096) })));
+    const body = new ReadableStream({
+      start(controller) {
+        controller.enqueue(text);
+        controller.close();
+      },
+    });
+    const res = await app.request("/webhook", { method: "POST", headers: json, body, duplex: "half" } as RequestInit);
+    expect(res.status).toBe(413);
+    expect(store.count()).toBe(0);
+  });
+
   it("refuses a compressed body with 415", async () => {
     const { app } = receiver();
     const res = await post(app, exampleWebhook(), { ...json, "Content-Encoding": "gzip" });

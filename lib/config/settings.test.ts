@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { COMMON_SETTINGS, parseSettings } from "./settings.ts";
+import { COMMON_SETTINGS, INGEST_LIMIT_SETTINGS, parseSettings } from "./settings.ts";
 
 describe("parseSettings", () => {
   it("gives the documented defaults", () => {
@@ -54,6 +54,20 @@ describe("parseSettings", () => {
     for (const s of Object.values(COMMON_SETTINGS)) {
       expect(result.message).toContain(`--${s.flag} VALUE  (${s.env})`);
       expect(result.message).toContain(`Default: ${s.defaultText}.`);
+    }
+  });
+});
+
+describe("INGEST_LIMIT_SETTINGS", () => {
+  it("default to 500 pipelines and 300 s ahead, and refuse nonsense naming the setting", () => {
+    expect(parseSettings(INGEST_LIMIT_SETTINGS, {}, [])).toEqual({ ok: true, values: { maxPipelines: 500, maxClockAheadSeconds: 300 } });
+    const flags = parseSettings(INGEST_LIMIT_SETTINGS, { ETL_MAX_PIPELINES: "20" }, ["--max-clock-ahead-seconds", "30"]);
+    expect(flags).toEqual({ ok: true, values: { maxPipelines: 20, maxClockAheadSeconds: 30 } });
+    const bad = parseSettings(INGEST_LIMIT_SETTINGS, { ETL_MAX_PIPELINES: "0", ETL_MAX_CLOCK_AHEAD_SECONDS: "-1" }, []);
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) {
+      expect(bad.message).toContain('ETL_MAX_PIPELINES="0"');
+      expect(bad.message).toContain('ETL_MAX_CLOCK_AHEAD_SECONDS="-1"');
     }
   });
 });
