@@ -142,6 +142,12 @@ export function ingestBlock(bytes: Uint8Array, maxLineBytes: number, options: In
  * as a sequential read would give them; the lines of the others move to
  * `dropped.pipeline_limit`. Changes and returns `block`.
  *
+ * Limit: blocks are folded in parallel, each told the pipelines tracked
+ * when it was sent. At the cap, a pipeline first seen in a block still in
+ * flight then counts as new in a later block, so which pipelines take the
+ * last places (never how many lines are counted) can depend on timing;
+ * `errorTypesFolded` may include folds of a pipeline dropped here.
+ *
  * @example
  * ```ts
  * const fitted = fitBlock(state, result, limits);
