@@ -5,7 +5,8 @@
  *
  *     fold(a ++ b) == mergeState(fold(a), fold(b), fileProcessedLog(b))
  *
- * Counters add, times take their max (min for `firstEventMs`), and each
+ * Counters add (records saturating at 2^53 - 1, as the reducer's do), times
+ * take their max (min for `firstEventMs`), and each
  * window slot keeps the later second, adding the two when both hold the
  * same one: a slot of a sequential fold ends as "the latest second seen at
  * its index, with the sum of the events of that second", which is what
@@ -38,7 +39,15 @@
  * @module
  */
 import { OVERFLOW_ERROR_TYPE } from "./reducer.ts";
-import { addSaturating, DROP_REASONS, type IngestState, MAX_ERROR_TYPES, type PipelineState, WINDOW_SECONDS, type WindowSlot } from "./state.ts";
+import {
+  addSaturating,
+  DROP_REASONS,
+  type IngestState,
+  MAX_ERROR_TYPES,
+  type PipelineState,
+  WINDOW_SECONDS,
+  type WindowSlot,
+} from "./state.ts";
 
 /**
  * The `file_processed` events of one stretch of lines, per pipeline and in
