@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { assessPipeline } from "./health.ts";
 import { ingestLine } from "./ingest.ts";
 import { fitBlock, ingestBlock } from "./ingest_block.ts";
-import { DEFAULT_INGEST_LIMITS, describeDrop, EARLIEST_EVENT_MS, type IngestLimits, pipelineFits } from "./limits.ts";
+import { clampToClock, DEFAULT_INGEST_LIMITS, describeDrop, EARLIEST_EVENT_MS, type IngestLimits, pipelineFits } from "./limits.ts";
 import { mergeState } from "./merge_state.ts";
 import { createIngestState } from "./state.ts";
 
@@ -114,6 +114,20 @@ describe("event times", () => {
     // Seven minutes on, the pipeline is stale, as it would be without the line from the future.
     const later = NOW + 7 * 60_000;
     expect(assessPipeline(etl, later)).toEqual({ healthy: false, reasons: ["no event for 420 s (limit 60 s)"] });
+  });
+
+  it("sets back the future times a checkpoint written before the limits may hold", () => {
+    const state = createIngestState();
+    // Read without a clock, as the exporter used to: the line from the future lands whole.
+    ingestLine(state, processed("etl", "9999-12-31T23:59:59.999Z", 20));
+    ingestLine(state, processed("ok", new Date(NOW - 1000).toISOString(), 20));
+    expect(clampToClock(state, NOW)).toBe(1);
+    const etl = state.pipelines.etl!;
+    expect([etl.firstEventMs, etl.lastEventMs, etl.lastSuccessMs]).toEqual([NOW, NOW, NOW]);
+    expect(etl.window.every((slot) => slot.second === -1)).toBe(true);
+    expect(assessPipeline(etl, NOW + 7 * 60_000).healthy).toBe(false);
+    expect(state.pipelines.ok!.lastEventMs).toBe(NOW - 1000);
+    expect(clampToClock(state, NOW)).toBe(0);
   });
 
   it("checks only the floor when no clock is given (replaying old logs)", () => {

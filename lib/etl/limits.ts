@@ -169,3 +169,33 @@ export function describeDrop(reason: DropReason, limits: IngestLimits): string {
       return `dated before ${new Date(EARLIEST_EVENT_MS).toISOString()}`;
   }
 }
+
+/**
+ * Pulls back to `nowMs` every time in `state` that lies ahead of it, and
+ * empties window slots of seconds still to come: what a checkpoint written
+ * before these limits may hold after a line from the future, and would
+ * otherwise keep across restarts (a pipeline pinned healthy). Returns how
+ * many pipelines it changed.
+ *
+ * @example
+ * ```ts
+ * const fixed = clampToClock(checkpoint.state, Date.now());
+ * if (fixed > 0) log.warn(`${fixed} pipelines had times in the future`);
+ * ```
+ */
+export function clampToClock(state: IngestState, nowMs: number): number {
+  const nowSecond = Math.floor(nowMs / 1000);
+  const ahead = (ms: number | null) => ms !== null && ms > nowMs;
+  let changed = 0;
+  for (const p of Object.values(state.pipelines)) {
+    const slots = p.window.filter((slot) => slot.second > nowSecond);
+    if (!ahead(p.firstEventMs) && !ahead(p.lastEventMs) && !ahead(p.lastSuccessMs) && !ahead(p.lastStartMs) && slots.length === 0) continue;
+    changed++;
+    p.firstEventMs = Math.min(p.firstEventMs, nowMs);
+    p.lastEventMs = Math.min(p.lastEventMs, nowMs);
+    if (ahead(p.lastSuccessMs)) p.lastSuccessMs = nowMs;
+    if (ahead(p.lastStartMs)) p.lastStartMs = nowMs;
+    for (const slot of slots) Object.assign(slot, { second: -1, records: 0, files: 0, durationMs: 0 });
+  }
+  return changed;
+}

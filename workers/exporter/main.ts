@@ -24,7 +24,7 @@ import { DEFAULT_HEALTH_POLICY } from "../../lib/etl/health.ts";
 import { renderMetrics } from "../../lib/metrics/render.ts";
 import { COMMON_SETTINGS, INGEST_LIMIT_SETTINGS, type SettingsSpec } from "../../lib/config/settings.ts";
 import type { LineOutcome } from "../../lib/etl/ingest.ts";
-import { describeDrop, type IngestLimits, maxCheckpointBytes } from "../../lib/etl/limits.ts";
+import { clampToClock, describeDrop, type IngestLimits, maxCheckpointBytes } from "../../lib/etl/limits.ts";
 import type { Snapshot } from "../../lib/etl/snapshot.ts";
 import { createIngestState } from "../../lib/etl/state.ts";
 import { serveOrExit } from "../serve.ts";
@@ -99,6 +99,8 @@ if (!settings.once) {
   if (saved.checkpoint) {
     state = saved.checkpoint.state;
     positions = saved.checkpoint.files;
+    const fixed = clampToClock(state, Date.now());
+    if (fixed > 0) log.warn("The checkpoint had times ahead of the clock in {fixed} pipelines: set back to now", { fixed });
     checkpointSavedAtMs = saved.checkpoint.savedAtMs;
     log.info("Resuming from the checkpoint of {savedAt}", { savedAt: new Date(saved.checkpoint.savedAtMs).toISOString() });
   } else if (saved.problem) {
