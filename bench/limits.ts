@@ -11,6 +11,8 @@
  *     npm run bench                                   # with the rest of the benchmark
  *     node commands/build/bundle.mjs && ./node_modules/.bin/deno run -A bench/limits.ts   # these figures only
  *
+ * `BENCH_FLOOD` sets the number of posts (default 300); `BENCH_LIMITS_ONLY=receiver` skips the exporter.
+ *
  * @module
  */
 import { type ChildProcess, spawn } from "node:child_process";
