@@ -218,6 +218,8 @@ if (spawnSync("prometheus-alertmanager", ["--version"]).status === 0) {
   note("notification latency", "skipped: apt-get install prometheus-alertmanager");
 }
 
+// 6. The limits of issue 17: the exporter at its pipeline cap, the receiver after a flood.
+await (await import("./limits.ts")).benchLimits(note);
 const table = ["| measure | result |", "|---|---|", ...results.map(([k, v]) => `| ${k} | ${v} |`)].join("\n");
 writeFileSync(join(WORK, "results.md"), table + "\n");
 process.stdout.write(table + "\n");

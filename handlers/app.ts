@@ -17,8 +17,10 @@ import type { Metric } from "prom-client";
 import type { SnapshotSource } from "../lib/etl/snapshot.ts";
 import { healthHandler } from "./health.ts";
 import { landingHandler } from "./landing.ts";
+import { methodNotAllowed } from "./method_not_allowed.ts";
 import { metricsHandler } from "./metrics.ts";
 import { healthyHandler, readyHandler } from "./probes.ts";
+import { securityHeaders } from "./security_headers.ts";
 
 /** Options of {@linkcode createApp}. */
 export interface AppOptions {
@@ -34,6 +36,7 @@ export interface AppOptions {
 /** Builds the Hono app. */
 export function createApp(options: AppOptions): Hono {
   const app = new Hono();
+  app.use(securityHeaders());
   app.get(
     "/",
     landingHandler({
@@ -52,6 +55,8 @@ export function createApp(options: AppOptions): Hono {
   app.get("/health", healthHandler(options.source));
   app.get("/-/healthy", healthyHandler);
   app.get("/-/ready", readyHandler(options.source));
+  // HEAD is answered by the GET routes.
+  for (const path of ["/", "/metrics", "/health", "/-/healthy", "/-/ready"]) app.all(path, methodNotAllowed("GET, HEAD"));
   app.notFound((c) => c.text("Not found. See / for the endpoints.\n", 404));
   app.onError((error, c) => {
     getLogger(["etl", "http"]).error("Request {method} {path} failed: {error}", {

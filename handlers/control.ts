@@ -24,6 +24,7 @@ import { bodyLimit } from "hono/body-limit";
 import * as z from "zod";
 import { type Scenario, SCENARIOS, ScenarioSchema } from "../lib/simulator/profile.ts";
 import { readJsonBody } from "./json_body.ts";
+import { securityHeaders } from "./security_headers.ts";
 
 /**
  * Where the scenario lives: the simulator in production, a plain object in tests.
@@ -183,6 +184,7 @@ export function createControlApp(options: ControlAppOptions): Hono {
     onError: (c) => c.json({ error: `body over ${MAX_BODY_BYTES} bytes; send {"scenario": "stall"}` }, 413, { Connection: "close" }),
   });
   const app = new Hono();
+  app.use(securityHeaders());
   app.use("/control/*", auth);
   app.get(CONTROL_PATH, getScenarioHandler(control));
   app.put(CONTROL_PATH, limit, setScenarioHandler(control));

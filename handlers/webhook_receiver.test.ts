@@ -35,7 +35,9 @@ describe("POST /webhook", () => {
     const res = await post(app, exampleWebhook());
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ ok: true, count: 1 });
-    expect(store.latest(10)).toEqual([{ receivedAt: "2026-11-23T10:00:00.000Z", payload: AlertmanagerWebhookSchema.parse(exampleWebhook()) }]);
+    expect(store.latest(10).map((text) => JSON.parse(text))).toEqual([
+      { receivedAt: "2026-11-23T10:00:00.000Z", payload: AlertmanagerWebhookSchema.parse(exampleWebhook()) },
+    ]);
   });
 
   it("needs credentials and records nothing without them", async () => {
@@ -91,7 +93,7 @@ describe("POST /webhook", () => {
     expect(res.status).toBe(413);
     expect(await res.json()).toEqual({ error: "payload over 1048576 bytes" });
     expect(res.headers.get("Connection")).toBe("close");
-    // Just under the limit is fine (unknown fields are kept).
+    // Just under the limit is fine (the unknown field is dropped).
     const fits = exampleWebhook();
     const room = (1 << 20) - JSON.stringify({ ...fits, padding: "" }).length;
     expect((await post(app, { ...fits, padding: "x".repeat(room) })).status).toBe(200);
@@ -111,6 +113,67 @@ describe("POST /webhook", () => {
     const res = await app.request("/webhook", { headers: auth });
     expect(res.status).toBe(405);
     expect(res.headers.get("Allow")).toBe("POST");
+  });
+});
+
+describe("POST /webhook bounds what a sender can make the receiver hold", () => {
+  it("keeps only the fields of Alertmanager's schema", async () => {
+    const { app } = receiver();
+    const body = exampleWebhook({ extra: "x".repeat(1000) });
+    (body.alerts[0] as Record<string, unknown>).nested = [[[["deep"]]]];
+    expect((await post(app, body)).status).toBe(200);
+    const text = await (await app.request("/notifications", { headers: auth })).text();
+    expect(JSON.parse(text).notifications[0].payload).toEqual(AlertmanagerWebhookSchema.parse(exampleWebhook()));
+    expect(text).not.toContain("extra");
+    expect(text).not.toContain("nested");
+  });
+
+  it.each([4_111, 5_000, 100_000])("refuses nesting %i deep with 400 (a retry could never succeed), recording nothing", async (depth) => {
+    const { app, store } = receiver();
+    const body = JSON.stringify(exampleWebhook()).replace('"version":"4"', `"version":"4","x":${"[".repeat(depth)}${"]".repeat(depth)}`);
+    const res = await post(app, body);
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({ error: "body is not JSON: nested more than 32 deep" });
+    expect(store.count()).toBe(0);
+    expect((await app.request("/notifications", { headers: auth })).status).toBe(200);
+  });
+
+  it("answers 413, not 400, to a body over the limit sent without a length", async () => {
+    const { app, store } = receiver(createNotificationRing(3), 2048);
+    const text = new TextEncoder().encode(JSON.stringify(exampleWebhook({ receiver: "x".repeat(4096) })));
+    const body = new ReadableStream({
+      start(controller) {
+        controller.enqueue(text);
+        controller.close();
+      },
+    });
+    const res = await app.request("/webhook", { method: "POST", headers: json, body, duplex: "half" } as RequestInit);
+    expect(res.status).toBe(413);
+    expect(store.count()).toBe(0);
+  });
+
+  it("refuses a compressed body with 415", async () => {
+    const { app } = receiver();
+    const res = await post(app, exampleWebhook(), { ...json, "Content-Encoding": "gzip" });
+    expect(res.status).toBe(415);
+  });
+
+  it("holds no more than its bound after a flood of the largest notifications (scaled down)", async () => {
+    const maxBodyBytes = 64 * 1024;
+    const store = createNotificationRing(200, 256 * 1024);
+    const { app } = receiver(store, maxBodyBytes);
+    const fits = exampleWebhook();
+    const room = maxBodyBytes - JSON.stringify({ ...fits, commonAnnotations: { summary: "" } }).length;
+    for (let i = 0; i < 50; i++) {
+      const res = await post(app, { ...fits, commonAnnotations: { summary: String(i % 10).repeat(room) } });
+      expect(res.status).toBe(200);
+    }
+    const held = store.latest(1000);
+    expect(store.count()).toBe(50);
+    expect(held.length).toBe(3);
+    expect(held.reduce((sum, text) => sum + text.length, 0)).toBeLessThanOrEqual(256 * 1024);
+    const res = await app.request("/notifications?limit=1000", { headers: auth });
+    expect(((await res.json()) as { notifications: unknown[] }).notifications).toHaveLength(3);
   });
 });
 

@@ -34,7 +34,9 @@ import { parseWebhook } from "../lib/receiver/alertmanager_webhook.ts";
 import type { NotificationStore } from "../lib/receiver/notification_ring.ts";
 import { readJsonBody } from "./json_body.ts";
 import { landingPageHtml } from "./landing.ts";
+import { methodNotAllowed } from "./method_not_allowed.ts";
 import { healthyHandler } from "./probes.ts";
+import { securityHeaders } from "./security_headers.ts";
 
 /**
  * Options of {@linkcode createWebhookReceiverApp}.
@@ -84,9 +86,10 @@ export const LimitSchema = z
   .pipe(z.number().min(1, "limit must be an integer from 1 to 1000").max(1000, "limit must be an integer from 1 to 1000"))
   .default(20);
 
-const landingLinks = (capacity: number): [string, string][] => [
+const landingLinks = (capacity: number, maxChars: number): [string, string][] => [
   ["/webhook", "POST an Alertmanager webhook payload (basic auth)"],
-  ["/notifications", `The latest notifications, newest first, as JSON (basic auth; ?limit=1..1000, the last ${capacity} kept)`],
+  ["/notifications", `The latest notifications, newest first, as JSON (basic auth; ?limit=1..1000; the last ${capacity} kept, ` +
+    `at most ${maxChars} characters of them)`],
   ["/-/healthy", "Liveness probe"],
   ["/-/ready", "Readiness probe"],
 ];
@@ -95,6 +98,7 @@ const landingLinks = (capacity: number): [string, string][] => [
  * Makes the handler of `POST /webhook`: 415 unless the body is declared
  * JSON, 400 with a message naming the fields at fault, else records the
  * notification and answers `{"ok": true, "count": <notifications so far>}`.
+ * Requests are handled one after another.
  *
  * @example
  * ```ts
@@ -102,7 +106,7 @@ const landingLinks = (capacity: number): [string, string][] => [
  * ```
  */
 export function webhookHandler(store: NotificationStore, now: () => number = Date.now): (c: Context) => Promise<Response> {
-  return async (c) => {
+  const handle = async (c: Context): Promise<Response> => {
     const read = await readJsonBody(c, {
       notJson: "send the payload as JSON (Content-Type: application/json), as Alertmanager does",
       unparsable: (why) => `body is not JSON: ${why}`,
@@ -112,6 +116,14 @@ export function webhookHandler(store: NotificationStore, now: () => number = Dat
     if (!parsed.ok) return c.json({ error: parsed.message }, 400);
     await store.record({ receivedAt: new Date(now()).toISOString(), payload: parsed.payload });
     return c.json({ ok: true, count: store.count() });
+  };
+  // One body at a time: parsing a large one takes several times its size, and a flood of them
+  // at once would take that many times more; waiting bodies stay in the sockets, unread.
+  let queue: Promise<unknown> = Promise.resolve();
+  return (c) => {
+    const turn = queue.then(() => handle(c));
+    queue = turn.catch(() => undefined);
+    return turn;
   };
 }
 
@@ -129,7 +141,9 @@ export function notificationsHandler(store: NotificationStore): (c: Context) => 
   return (c) => {
     const limit = LimitSchema.safeParse(c.req.query("limit"));
     if (!limit.success) return c.json({ error: "limit must be an integer from 1 to 1000" }, 400);
-    return c.json({ count: store.count(), notifications: store.latest(limit.data) });
+    // The store keeps JSON texts: joined as they are, never parsed again.
+    const body = `{"count":${store.count()},"notifications":[${store.latest(limit.data).join(",")}]}`;
+    return c.body(body, 200, { "Content-Type": "application/json" });
   };
 }
 
@@ -145,14 +159,16 @@ export function notificationsHandler(store: NotificationStore): (c: Context) => 
 export function createWebhookReceiverApp(options: WebhookReceiverOptions): Hono {
   const { store, auth, title = "ETL alert receiver", now = Date.now, maxBodyBytes = MAX_WEBHOOK_BYTES } = options;
   const app = new Hono();
+  app.use(securityHeaders());
   app.get("/", (c) => {
     const count = store.count();
     const description = `${count} notification${count === 1 ? "" : "s"} received since start.`;
-    return c.html(landingPageHtml({ title, description, links: landingLinks(store.capacity) }));
+    return c.html(landingPageHtml({ title, description, links: landingLinks(store.capacity, store.maxChars) }));
   });
   app.get("/-/healthy", healthyHandler);
   // Nothing to catch up with: serving means ready.
   app.get("/-/ready", (c) => c.text("Ready\n"));
+  for (const path of ["/", "/-/healthy", "/-/ready"]) app.all(path, methodNotAllowed("GET, HEAD"));
 
   app.use("/webhook", auth);
   app.post(

@@ -28,6 +28,8 @@ interface Context {
 const DOCKER = "Docker with pulled images: tests/compose.e2e.test.ts runs the stack on images built from stand-ins";
 const STACK_LOCAL = "stack:local's fixed ports (it takes no port settings yet: issue 16 row 10); tests/alerting.e2e.test.ts runs the same native stack on free ports";
 const GRAFANA = "Grafana cannot run on this machine";
+const TLS_STACK = `${STACK_LOCAL}; tests/tls_stack.e2e.test.ts runs the native stack over HTTPS with the local CA`;
+const MAIL = "an operator's own SMTP server and Slack workspace; tests/notifications.e2e.test.ts proves e-mail and Slack against a real Alertmanager with local sinks";
 const atPorts = (command: string) => (ctx: Context) =>
   command.replaceAll("localhost:8083", `127.0.0.1:${ctx.exporterPort}`).replaceAll("localhost:8000", `127.0.0.1:${ctx.simulatorPort}`);
 
@@ -58,6 +60,14 @@ export const DOC_COMMANDS: Record<string, How> = {
   "npm run scenario -- --status": { run: "dev" },
   "curl -u \"control:$(cat secrets/control_password)\" -X PUT -H 'Content-Type: application/json' -d '{\"scenario\":\"stall\"}' localhost:8000/control/scenario": { run: "dev", ports: true },
   "npm run stack:local": { notHere: STACK_LOCAL },
+  "npm run stack:local -- --tls": { notHere: TLS_STACK },
+  "curl --cacert secrets/ca.crt https://localhost:8083/health": { notHere: TLS_STACK },
+  "curl --cacert secrets/ca.crt -u \"readonly:$(cat secrets/prometheus_readonly_password)\" 'https://127.0.0.1:9090/api/v1/query?query=up'": { notHere: TLS_STACK },
+  "curl --cacert secrets/ca.crt -u \"alertmanager:$(cat secrets/receiver_password)\" https://127.0.0.1:9095/notifications": { notHere: TLS_STACK },
+  "NODE_EXTRA_CA_CERTS=secrets/ca.crt npm run scenario -- --url https://127.0.0.1:8000 stall": { notHere: TLS_STACK },
+  "printf '%s' \"$SMTP_PASSWORD\" > secrets/smtp_password": { notHere: MAIL },
+  "printf '%s' \"$SLACK_URL\" > secrets/slack_webhook_url": { notHere: MAIL },
+  "ETL_ALERT_EMAIL_TO=oncall@example.org ETL_SMTP_SMARTHOST=smtp.example.org:587 ETL_SMTP_FROM=alertmanager@example.org ETL_SMTP_USER=alertmanager@example.org ETL_SMTP_PASSWORD_FILE=secrets/smtp_password ETL_ALERT_SLACK_WEBHOOK_URL_FILE=secrets/slack_webhook_url npm run stack:local": { notHere: MAIL },
   "curl -s -u \"alertmanager:$(cat secrets/receiver_password)\" 'localhost:9095/notifications?limit=5'": { notHere: STACK_LOCAL },
   // docs/runbook.md: its own comment gives the folder of `npm run dev`.
   "ETL_DATA=.stack/data/etl": { run: "dev", as: () => "ETL_DATA=data" },

@@ -40,6 +40,41 @@ async function startReceiver(runtime: "node" | "deno", env: Record<string, strin
 
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
 
+describe("receiver limits (bundle)", () => {
+  it("keeps ETL_NOTIFICATIONS_KEPT in memory, rotates notifications.jsonl past its size, and refuses deep or oversized bodies with a 4xx", async () => {
+    const { cwd, url } = await startReceiver("node", {
+      ETL_NOTIFICATIONS_KEPT: "3",
+      ETL_NOTIFICATIONS_FILE_MAX_BYTES: "2048",
+      ETL_NOTIFICATIONS_FILES_KEPT: "1",
+      ETL_MAX_NOTIFICATION_BYTES: "4096",
+    });
+    const authorization = basic("alertmanager", readFileSync(join(cwd, "secrets/receiver_password"), "utf8"));
+    const headers = { authorization, "content-type": "application/json" };
+    for (let i = 0; i < 10; i++) {
+      const res = await fetch(`${url}/webhook`, { method: "POST", headers, body: JSON.stringify(exampleWebhook({ groupKey: `g${i}` })) });
+      expect(res.status).toBe(200);
+    }
+    const list = (await (await fetch(`${url}/notifications?limit=100`, { headers: { authorization } })).json()) as {
+      count: number;
+      notifications: { payload: { groupKey: string } }[];
+    };
+    expect(list.count).toBe(10);
+    expect(list.notifications.map((n) => n.payload.groupKey)).toEqual(["g9", "g8", "g7"]);
+    const file = join(cwd, "data/notifications.jsonl");
+    const lines = (path: string) => readFileSync(path, "utf8").trimEnd().split("\n").map((l) => JSON.parse(l).payload.groupKey);
+    // About 1.1 KB a line: two a file, the current one and one rotated.
+    expect([...lines(`${file}.1`), ...lines(file)]).toEqual(["g6", "g7", "g8", "g9"]);
+    expect(() => statSync(`${file}.2`)).toThrow();
+
+    const deep = await fetch(`${url}/webhook`, { method: "POST", headers, body: "[".repeat(1000) + "]".repeat(1000) });
+    expect(deep.status).toBe(400);
+    const big = await fetch(`${url}/webhook`, { method: "POST", headers, body: JSON.stringify(exampleWebhook({ receiver: "x".repeat(5000) })) });
+    expect(big.status).toBe(413);
+    const res = await fetch(`${url}/`);
+    expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+  }, 30_000);
+});
+
 describe.each(["node", "deno"] as const)("receiver (%s)", (runtime) => {
   it("records authenticated notifications, lists them newest first, appends them to notifications.jsonl, stops on Ctrl-C", async () => {
     const { cwd, url, receiver } = await startReceiver(runtime);

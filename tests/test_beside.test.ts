@@ -26,6 +26,8 @@ export const TESTED_ELSEWHERE: Record<string, string> = {
   "workers/exporter/log_stream.ts": "workers/exporter/tailer.test.ts (rotation, copytruncate, deletion, restore)",
   "workers/exporter/log_watch.ts": "workers/exporter/tailer.test.ts (lines read on a file-system event with an hour-long poll)",
   "workers/tls.ts": "tests/tls.e2e.test.ts (every server over HTTPS on Node and Deno; bad files refused)",
+  "bench/limits.ts": "the benchmark itself (npm run bench; the figures of the README's Limits section)",
+  "handlers/method_not_allowed.ts": "handlers/security_headers.test.ts (405 with Allow on every GET route of every app)",
   "bench/main.ts": `the benchmark itself (npm run bench); its flags in ${E2E_FLAGS}`,
   "commands/build/dashboards.ts": `${E2E_FLAGS}; ${REGENERATES}; lib/dashboard/docs.test.ts (the committed files are current)`,
   "commands/build/rules.ts": `${E2E_FLAGS}; ${REGENERATES}; lib/alerts/rules.test.ts (the committed files are current)`,

@@ -75,6 +75,8 @@ export async function setupLogging(level: LogLevel, format: LogFormat = "auto"):
       { category: ["logtape", "meta"], sinks: ["stderr"], lowestLevel: "warning" },
       { category: ["etl"], sinks: ["stderr"], lowestLevel: level },
       { category: ["etl", "ingest", "bad-line"], filters: ["badLines"], lowestLevel: level },
+      // Lines past a limit (pipeline cap, clock skew) have a budget of their own.
+      { category: ["etl", "ingest", "dropped-line"], filters: ["badLines"], lowestLevel: level },
     ],
   });
 }

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import * as z from "zod";
-import { boundedNumber, COMMON_SETTINGS, LOG_LEVELS, parseSettings, settingName } from "./settings.ts";
+import { boundedNumber, COMMON_SETTINGS, INGEST_LIMIT_SETTINGS, LOG_LEVELS, parseSettings, settingName } from "./settings.ts";
 
 describe("parseSettings", () => {
   it("gives the documented defaults", () => {
@@ -123,5 +123,27 @@ describe("--log-level", () => {
     expect(bad).toEqual({ ok: false, help: false, message: 'Bad settings:\n  --log-level="trace": must be one of debug, info, warn, error' });
     const help = parseSettings(COMMON_SETTINGS, {}, ["--help"]);
     expect(!help.ok && help.message).toContain("Level of the workers' own logs: debug, info, warn, error. Default: info.");
+  });
+});
+
+describe("INGEST_LIMIT_SETTINGS", () => {
+  it("default to 500 pipelines and 300 s ahead, and refuse nonsense naming the setting", () => {
+    expect(parseSettings(INGEST_LIMIT_SETTINGS, {}, [])).toEqual({
+      ok: true,
+      values: { maxPipelines: 500, maxClockAheadSeconds: 300 },
+      sources: { maxPipelines: "default", maxClockAheadSeconds: "default" },
+    });
+    const flags = parseSettings(INGEST_LIMIT_SETTINGS, { ETL_MAX_PIPELINES: "20" }, ["--max-clock-ahead-seconds", "30"]);
+    expect(flags).toEqual({
+      ok: true,
+      values: { maxPipelines: 20, maxClockAheadSeconds: 30 },
+      sources: { maxPipelines: "env", maxClockAheadSeconds: "flag" },
+    });
+    const bad = parseSettings(INGEST_LIMIT_SETTINGS, { ETL_MAX_PIPELINES: "0", ETL_MAX_CLOCK_AHEAD_SECONDS: "-1" }, []);
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) {
+      expect(bad.message).toContain('ETL_MAX_PIPELINES="0": must be a whole number 1-100000');
+      expect(bad.message).toContain('ETL_MAX_CLOCK_AHEAD_SECONDS="-1": must be a number 0-86400');
+    }
   });
 });

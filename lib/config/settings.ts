@@ -13,6 +13,7 @@
  */
 import { parseArgs } from "node:util";
 import * as z from "zod";
+import { DEFAULT_MAX_AHEAD_MS, DEFAULT_MAX_PIPELINES } from "../etl/limits.ts";
 
 /** One setting: where it is read from and how it is checked. */
 export interface SettingSpec<T = unknown> {
@@ -154,6 +155,29 @@ export const LOG_FORMAT_SETTING = {
 
 /** The flags of a command line, by flag name, as `node:util`'s `parseArgs` reads them. */
 export type FlagValues = Record<string, string | boolean | undefined>;
+
+/**
+ * The exporter's bounds on what its input may make it hold (see
+ * lib/etl/limits.ts for the reasoning behind each default).
+ */
+export const INGEST_LIMIT_SETTINGS = {
+  maxPipelines: {
+    env: "ETL_MAX_PIPELINES",
+    flag: "max-pipelines",
+    help: "Pipelines tracked at most; lines naming more are counted as dropped (pipeline_limit), never kept. " +
+      "Each takes ~50 KB of memory and ~16 KB of checkpoint.",
+    defaultText: String(DEFAULT_MAX_PIPELINES),
+    schema: boundedNumber(1, 100_000, { integer: true }).default(DEFAULT_MAX_PIPELINES),
+  },
+  maxClockAheadSeconds: {
+    env: "ETL_MAX_CLOCK_AHEAD_SECONDS",
+    flag: "max-clock-ahead-seconds",
+    help: "Events dated further ahead of the exporter's clock are counted as dropped (clock_ahead); " +
+      "nearer ones count as happening now.",
+    defaultText: String(DEFAULT_MAX_AHEAD_MS / 1000),
+    schema: boundedNumber(0, 86_400).default(DEFAULT_MAX_AHEAD_MS / 1000),
+  },
+} satisfies SettingsSpec;
 
 /**
  * Reads `spec` from environment variables and command-line flags.

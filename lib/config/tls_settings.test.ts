@@ -5,7 +5,11 @@ import { TLS_SETTINGS, tlsFilesOf } from "./tls_settings.ts";
 describe("TLS settings", () => {
   it("read flags and environment variables, the flag winning", () => {
     const r = parseSettings(TLS_SETTINGS, { ETL_TLS_CERT_FILE: "env.crt", ETL_TLS_KEY_FILE: "env.key" }, ["--tls-cert-file", "flag.crt"]);
-    expect(r).toEqual({ ok: true, values: { tlsCertFile: "flag.crt", tlsKeyFile: "env.key" } });
+    expect(r).toEqual({
+      ok: true,
+      values: { tlsCertFile: "flag.crt", tlsKeyFile: "env.key" },
+      sources: { tlsCertFile: "flag", tlsKeyFile: "env" },
+    });
   });
 
   it("mean plain HTTP with neither, HTTPS with both, an error with one", () => {

@@ -13,13 +13,19 @@
  * @module
  */
 import { EtlEventSchema, type EtlEvent } from "./events.ts";
+import { DEFAULT_INGEST_LIMITS, describeDrop, dropReason, type IngestLimits } from "./limits.ts";
 import { foldEvent } from "./reducer.ts";
-import type { IngestState, LineResult } from "./state.ts";
+import type { DropReason, IngestState, LineResult } from "./state.ts";
 
-/** What became of a line; `problem` says why a bad line was skipped. */
+/**
+ * What became of a line; `problem` says why a bad line was skipped. A
+ * `dropped` line kept the contract (it counts as `parsed`) but went past a
+ * limit, and folded nothing.
+ */
 export type LineOutcome =
   | { result: "parsed"; event: EtlEvent }
   | { result: Exclude<LineResult, "parsed">; problem: string }
+  | { result: "dropped"; reason: DropReason; problem: string }
   | { result: "blank" };
 
 /**
@@ -31,7 +37,7 @@ export type LineOutcome =
  * decodeLine('{"event":"heartbeat"}').result; // "rejected"
  * ```
  */
-export function decodeLine(line: string | null): LineOutcome {
+export function decodeLine(line: string | null): Exclude<LineOutcome, { result: "dropped" }> {
   if (line === null) return { result: "too_long", problem: "line longer than the limit, skipped" };
   if (line.trim() === "") return { result: "blank" };
   let json: unknown;
@@ -50,13 +56,37 @@ export function decodeLine(line: string | null): LineOutcome {
 }
 
 /**
- * Decodes a line, counts it by result and folds a valid event into `state`.
+ * Decodes a line, counts it by result and folds a valid event into `state`
+ * unless it goes past `limits` (then it is counted in `state.dropped`).
  * Blank lines carry nothing and are not counted.
+ *
+ * `nowMs` is the exporter's clock, read by the caller (this module reads
+ * none). An event dated ahead of it, within `limits.maxAheadMs`, is folded
+ * as happening at `nowMs`: no line can move a "last seen" time past now.
+ *
+ * @example
+ * ```ts
+ * ingestLine(state, line, DEFAULT_INGEST_LIMITS, Date.now());
+ * ```
  */
-export function ingestLine(state: IngestState, line: string | null): LineOutcome {
+export function ingestLine(
+  state: IngestState,
+  line: string | null,
+  limits: IngestLimits = DEFAULT_INGEST_LIMITS,
+  nowMs?: number,
+): LineOutcome {
   const outcome = decodeLine(line);
   if (outcome.result === "blank") return outcome;
   state.lines[outcome.result] += 1;
-  if (outcome.result === "parsed") foldEvent(state, outcome.event);
+  if (outcome.result !== "parsed") return outcome;
+  const event = outcome.event;
+  const tsMs = Date.parse(event.ts);
+  const reason = dropReason(state, event.pipeline, tsMs, limits, nowMs);
+  if (reason !== undefined) {
+    state.dropped[reason] += 1;
+    return { result: "dropped", reason, problem: `${event.pipeline}: ${describeDrop(reason, limits)}` };
+  }
+  if (nowMs !== undefined && tsMs > nowMs) event.ts = new Date(nowMs).toISOString();
+  foldEvent(state, event);
   return outcome;
 }

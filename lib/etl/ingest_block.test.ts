@@ -73,6 +73,17 @@ describe("ingestBlock", () => {
     expect(badLines[0]).toMatchObject({ result: "malformed", problem: expect.stringContaining("not JSON") });
   });
 
+  it("counts a line dated before the floor as dropped, neither a bad line nor a pipeline", () => {
+    const line = (ms: number) =>
+      JSON.stringify({ ts: new Date(T0 + ms).toISOString(), level: "info", event: "file_processed", pipeline: "etl", file: "f", records: 1, duration_ms: 3 });
+    const { state, badLines, pipelineLines } = ingestBlock(encode([line(0), line(-T0 - 1)].join("\n") + "\n"), 1000);
+    // The line dated 1969 is before the floor (year 2000).
+    expect(state.dropped.too_old).toBe(1);
+    expect(state.lines.parsed).toBe(2);
+    expect(badLines).toEqual([]);
+    expect(pipelineLines).toEqual(new Map([["etl", 1]]));
+  });
+
   it("reads a block that is a view into a larger buffer", () => {
     const bytes = encode("garbage\n{}\nnot json\n");
     const view = bytes.subarray(8);

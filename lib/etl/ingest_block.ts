@@ -18,8 +18,9 @@
  * @module
  */
 import { ingestLine } from "./ingest.ts";
+import { DEFAULT_INGEST_LIMITS, type IngestLimits } from "./limits.ts";
 import { LineSplitter } from "./line_splitter.ts";
-import { createIngestState, type IngestState, type LineResult } from "./state.ts";
+import { createIngestState, type IngestState, type LineResult, type PipelineState } from "./state.ts";
 
 /**
  * Bytes decoded to one string at a time. V8 puts a string over ~128 KiB in
@@ -60,6 +61,12 @@ export interface BlockResult {
   consumedBytes: number;
   /** The first bad lines, at most `maxBadLines` of them; the counters count them all. */
   badLines: BadLine[];
+  /**
+   * Lines folded into each pipeline of `state`, in the order the pipelines
+   * first appear: what {@linkcode fitBlock} counts as dropped for a pipeline
+   * that finds no place in the state the block is merged into.
+   */
+  pipelineLines: Map<string, number>;
 }
 
 /**
@@ -73,6 +80,13 @@ export interface BlockResult {
 export interface IngestBlockOptions {
   /** How many bad lines to describe in {@linkcode BlockResult.badLines}. Default 10. */
   maxBadLines?: number;
+  /**
+   * Applied to the block's own state; put the pipelines the merged state
+   * tracks in `alwaysFit`. Default {@linkcode DEFAULT_INGEST_LIMITS}.
+   */
+  limits?: IngestLimits;
+  /** The exporter's clock when the block was read; see {@linkcode ingestLine}. */
+  nowMs?: number;
 }
 
 /**
@@ -90,10 +104,15 @@ export function ingestBlock(bytes: Uint8Array, maxLineBytes: number, options: In
   const maxBadLines = options.maxBadLines ?? 10;
   const state = createIngestState();
   const badLines: BadLine[] = [];
+  const pipelineLines = new Map<string, number>();
+  const limits = options.limits ?? DEFAULT_INGEST_LIMITS;
   const splitter = new LineSplitter(maxLineBytes);
   const onLine = (line: string | null): void => {
-    const outcome = ingestLine(state, line);
-    if (outcome.result !== "parsed" && outcome.result !== "blank" && badLines.length < maxBadLines) {
+    const outcome = ingestLine(state, line, limits, options.nowMs);
+    if (outcome.result === "parsed") {
+      const pipeline = outcome.event.pipeline;
+      pipelineLines.set(pipeline, (pipelineLines.get(pipeline) ?? 0) + 1);
+    } else if (outcome.result !== "blank" && outcome.result !== "dropped" && badLines.length < maxBadLines) {
       badLines.push({ result: outcome.result, problem: outcome.problem });
     }
   };
@@ -102,5 +121,43 @@ export function ingestBlock(bytes: Uint8Array, maxLineBytes: number, options: In
   }
   const consumedBytes = bytes.length - splitter.pendingBytes;
   state.bytesRead = consumedBytes;
-  return { state, consumedBytes, badLines };
+  return { state, consumedBytes, badLines, pipelineLines };
+}
+
+/**
+ * Makes a block fit the pipeline cap of the state it is about to be merged
+ * into (call it right before {@linkcode mergeState}): pipelines new to
+ * `into` take the places left, in the order they first appear in the block,
+ * as a sequential read would give them; the lines of the others move to
+ * `dropped.pipeline_limit`. Changes and returns `block`.
+ *
+ * Limit: blocks are folded in parallel, each told the pipelines tracked
+ * when it was sent. At the cap, a pipeline first seen in a block still in
+ * flight then counts as new in a later block, so which pipelines take the
+ * last places (never how many lines are counted) can depend on timing;
+ * `errorTypesFolded` may include folds of a pipeline dropped here.
+ *
+ * @example
+ * ```ts
+ * const fitted = fitBlock(state, result, limits);
+ * mergeState(state, fitted.state);
+ * ```
+ */
+export function fitBlock(into: IngestState, block: BlockResult, limits: IngestLimits): BlockResult {
+  let places = limits.maxPipelines - Object.keys(into.pipelines).length;
+  const kept: Record<string, PipelineState> = {};
+  let droppedAny = false;
+  for (const [name, lines] of block.pipelineLines) {
+    const fits = Object.hasOwn(into.pipelines, name) || limits.alwaysFit?.has(name) === true || places-- > 0;
+    if (fits) {
+      kept[name] = block.state.pipelines[name]!;
+      continue;
+    }
+    droppedAny = true;
+    block.state.dropped.pipeline_limit += lines;
+    block.pipelineLines.delete(name);
+  }
+  // A new object rather than deletes: pipelines are never removed from a state (see limits.ts).
+  if (droppedAny) block.state.pipelines = kept;
+  return block;
 }

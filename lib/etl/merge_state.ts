@@ -5,7 +5,8 @@
  *
  *     fold(a ++ b) == mergeState(fold(a), fold(b))
  *
- * Counters add, times take their max (min for `firstEventMs`), and each
+ * Counters add (records saturating at 2^53 - 1, as the reducer's do), times
+ * take their max (min for `firstEventMs`), and each
  * window slot keeps the later second, adding the two when both hold the
  * same one: a slot of a sequential fold ends as "the latest second seen at
  * its index, with the sum of the events of that second", which is what
@@ -32,7 +33,15 @@
  * @module
  */
 import { OVERFLOW_ERROR_TYPE } from "./reducer.ts";
-import { type IngestState, MAX_ERROR_TYPES, type PipelineState, WINDOW_SECONDS, type WindowSlot } from "./state.ts";
+import {
+  addSaturating,
+  DROP_REASONS,
+  type IngestState,
+  MAX_ERROR_TYPES,
+  type PipelineState,
+  WINDOW_SECONDS,
+  type WindowSlot,
+} from "./state.ts";
 
 /**
  * Folds `later`, the state of the lines that follow those of `into`, into
@@ -57,6 +66,7 @@ export function mergeState(into: IngestState, later: IngestState): IngestState {
   into.lines.malformed += later.lines.malformed;
   into.lines.rejected += later.lines.rejected;
   into.lines.too_long += later.lines.too_long;
+  for (const reason of DROP_REASONS) into.dropped[reason] += later.dropped[reason];
   into.bytesRead += later.bytesRead;
   into.bytesLost += later.bytesLost;
   into.errorTypesFolded += later.errorTypesFolded;
@@ -70,7 +80,7 @@ export function mergeState(into: IngestState, later: IngestState): IngestState {
 }
 
 function mergePipeline(state: IngestState, p: PipelineState, q: PipelineState): void {
-  p.recordsTotal += q.recordsTotal;
+  p.recordsTotal = addSaturating(p.recordsTotal, q.recordsTotal);
   p.failuresTotal += q.failuresTotal;
   p.startsTotal += q.startsTotal;
   // A success in the later stretch resets the run; its own count is then the whole run.
@@ -91,7 +101,7 @@ function mergePipeline(state: IngestState, p: PipelineState, q: PipelineState): 
     if (theirs.second > mine.second) {
       copySlotInto(mine, theirs);
     } else if (mine.second === theirs.second) {
-      mine.records += theirs.records;
+      mine.records = addSaturating(mine.records, theirs.records);
       mine.files += theirs.files;
       mine.durationUs += theirs.durationUs;
     }

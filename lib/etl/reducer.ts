@@ -21,6 +21,7 @@
  */
 import type { EtlEvent } from "./events.ts";
 import {
+  addSaturating,
   createPipelineState,
   DURATION_BUCKETS_SECONDS,
   durationUs,
@@ -52,7 +53,7 @@ export function foldEvent(state: IngestState, event: EtlEvent): IngestState {
       if (pipeline.lastStartMs === null || tsMs > pipeline.lastStartMs) pipeline.lastStartMs = tsMs;
       break;
     case "file_processed": {
-      pipeline.recordsTotal += event.records;
+      pipeline.recordsTotal = addSaturating(pipeline.recordsTotal, event.records);
       pipeline.filesTotal += 1;
       pipeline.consecutiveFailures = 0;
       if (pipeline.lastSuccessMs === null || tsMs > pipeline.lastSuccessMs) pipeline.lastSuccessMs = tsMs;
@@ -63,19 +64,19 @@ export function foldEvent(state: IngestState, event: EtlEvent): IngestState {
       pipeline.durationCount += 1;
       const slot = windowSlot(pipeline, tsMs);
       if (slot) {
-        slot.records += event.records;
+        slot.records = addSaturating(slot.records, event.records);
         slot.files += 1;
         slot.durationUs += us;
       }
       break;
     }
     case "file_failed": {
-      pipeline.recordsTotal += event.records;
+      pipeline.recordsTotal = addSaturating(pipeline.recordsTotal, event.records);
       pipeline.failuresTotal += 1;
       pipeline.consecutiveFailures += 1;
       countErrorType(state, pipeline, event.error_type);
       const slot = windowSlot(pipeline, tsMs);
-      if (slot) slot.records += event.records;
+      if (slot) slot.records = addSaturating(slot.records, event.records);
       break;
     }
     case "heartbeat":

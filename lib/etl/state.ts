@@ -78,12 +78,34 @@ export interface PipelineState {
 /** Outcome of reading one log line. */
 export type LineResult = "parsed" | "malformed" | "rejected" | "too_long";
 
+/**
+ * Why a line that keeps the contract was still not folded: it named a
+ * pipeline beyond the cap, or was dated too far ahead of the exporter's
+ * clock or before 2000 (see `limits.ts`).
+ */
+export type DropReason = "pipeline_limit" | "clock_ahead" | "too_old";
+
+/** Every {@linkcode DropReason}, in the order the metrics list them. */
+export const DROP_REASONS: readonly DropReason[] = ["pipeline_limit", "clock_ahead", "too_old"];
+
+/**
+ * Adds to a counter that must stay exact: past `Number.MAX_SAFE_INTEGER`
+ * (2^53 - 1) doubles skip integers, so the counter stops there (saturates)
+ * instead of showing a wrong number. Associative, so merges stay exact.
+ */
+export function addSaturating(counter: number, amount: number): number {
+  const sum = counter + amount;
+  return sum > Number.MAX_SAFE_INTEGER ? Number.MAX_SAFE_INTEGER : sum;
+}
+
 /** What the exporter has read, by result, and what it made of it. */
 export interface IngestState {
   /** Bumped when the shape of this state changes, so old checkpoints are not misread. */
   stateVersion: 2;
   pipelines: Record<string, PipelineState>;
   lines: Record<LineResult, number>;
+  /** Lines counted `parsed` but not folded, by reason; a subset of `lines.parsed`. */
+  dropped: Record<DropReason, number>;
   bytesRead: number;
   /**
    * Bytes of log files that left the directory (or were truncated in place
@@ -109,6 +131,7 @@ export function createIngestState(): IngestState {
     stateVersion: 2,
     pipelines: {},
     lines: { parsed: 0, malformed: 0, rejected: 0, too_long: 0 },
+    dropped: { pipeline_limit: 0, clock_ahead: 0, too_old: 0 },
     bytesRead: 0,
     bytesLost: 0,
     errorTypesFolded: 0,

@@ -7,12 +7,12 @@
  * import { exporterFamilies } from "./exporter_families.ts";
  * import { createIngestState } from "../etl/state.ts";
  * const facts = { checkpointSavedAtMs: null, rotations: 0, truncations: 0, filesTailed: 1 };
- * exporterFamilies(createIngestState(), facts, true, Date.now()).length; // 8
+ * exporterFamilies(createIngestState(), facts, true, Date.now()).length; // 10
  * ```
  * @module
  */
 import type { ExporterFacts } from "../etl/snapshot.ts";
-import type { IngestState, LineResult } from "../etl/state.ts";
+import { DROP_REASONS, type IngestState, type LineResult } from "../etl/state.ts";
 import { counterFamily, type Family, gaugeFamily } from "./family.ts";
 
 const LINE_RESULTS: readonly LineResult[] = ["parsed", "malformed", "rejected", "too_long"];
@@ -26,6 +26,17 @@ export function exporterFamilies(state: IngestState, facts: ExporterFacts, ready
       "etl_exporter_log_lines_total",
       "Log lines read, by result: parsed, malformed (not JSON), rejected (breaks the log contract), too_long.",
       LINE_RESULTS.map((result) => ({ labels: { result }, value: state.lines[result] })),
+    ),
+    counterFamily(
+      "etl_exporter_lines_dropped_total",
+      "Lines that kept the log contract (counted as parsed) but were not folded, by reason: pipeline_limit " +
+        "(more pipelines than ETL_MAX_PIPELINES), clock_ahead (dated past ETL_MAX_CLOCK_AHEAD_SECONDS ahead), too_old (before 2000).",
+      DROP_REASONS.map((reason) => ({ labels: { reason }, value: state.dropped[reason] })),
+    ),
+    gaugeFamily(
+      "etl_exporter_saturated_counters",
+      "Pipelines whose records counter reached 2^53-1 and stays there (past it a counter would lose exactness).",
+      [{ labels: {}, value: Object.values(state.pipelines).filter((p) => p.recordsTotal >= Number.MAX_SAFE_INTEGER).length }],
     ),
     counterFamily("etl_exporter_log_bytes_total", "Bytes of log read.", [{ labels: {}, value: state.bytesRead }]),
     counterFamily(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { AlertmanagerWebhookSchema, parseWebhook, summarizeWebhook } from "./alertmanager_webhook.ts";
+import { AlertmanagerWebhookSchema, MAX_KEY_VALUES, parseWebhook, summarizeWebhook } from "./alertmanager_webhook.ts";
 import { exampleWebhook } from "../../tools/receiver/example_webhook.ts";
 
 const samplePayload = exampleWebhook;
@@ -10,12 +10,24 @@ describe("AlertmanagerWebhookSchema", () => {
     expect(payload).toEqual(samplePayload());
   });
 
-  it("keeps unknown fields at both levels", () => {
+  it("drops unknown fields at both levels, refusing nothing for them", () => {
     const body = samplePayload({ futureField: { x: 1 } });
     (body.alerts[0] as Record<string, unknown>).silencedBy = [];
     const payload = AlertmanagerWebhookSchema.parse(body);
-    expect((payload as Record<string, unknown>).futureField).toEqual({ x: 1 });
-    expect((payload.alerts[0] as Record<string, unknown>).silencedBy).toEqual([]);
+    expect(payload).toEqual(samplePayload());
+    expect(Object.keys(payload)).not.toContain("futureField");
+    expect(Object.keys(payload.alerts[0]!)).not.toContain("silencedBy");
+  });
+
+  it(`refuses a label set of more than ${MAX_KEY_VALUES} names, which no Prometheus alert has`, () => {
+    const many = Object.fromEntries(Array.from({ length: MAX_KEY_VALUES + 1 }, (_, i) => [`k${i}`, ""]));
+    const result = parseWebhook(samplePayload({ commonLabels: many }));
+    expect(result).toEqual({
+      ok: false,
+      message: `not an Alertmanager webhook payload (version 4): commonLabels: must be an object of at most ${MAX_KEY_VALUES} names`,
+    });
+    const enough = Object.fromEntries(Array.from({ length: MAX_KEY_VALUES }, (_, i) => [`k${i}`, ""]));
+    expect(parseWebhook(samplePayload({ commonLabels: enough })).ok).toBe(true);
   });
 
   it("fills what older Alertmanagers leave out", () => {

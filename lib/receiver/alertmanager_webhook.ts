@@ -1,8 +1,9 @@
 /**
  * The body Alertmanager POSTs to a `webhook_config` receiver (payload
- * version 4), as zod schemas. Unknown fields are kept, not refused: a newer
- * Alertmanager may add some, and a receiver that rejected them would lose
- * the notification (Alertmanager retries, then drops it).
+ * version 4), as zod schemas. Unknown fields are dropped, not refused: a
+ * newer Alertmanager may add some, and a receiver that rejected them would
+ * lose the notification; keeping them would let any sender make each
+ * notification we hold as large and as deep as its body.
  *
  * @example
  * ```ts
@@ -28,15 +29,43 @@ const Rfc3339Schema = z.iso.datetime({ offset: true, error: "must be an RFC 3339
 export const AlertStatusSchema = z.enum(["firing", "resolved"]);
 
 /**
- * Label or annotation names to values (both strings, as Prometheus has them).
+ * Most names a label or annotation set may have: Prometheus alerts carry a
+ * few dozen at most. A body of tens of thousands of tiny labels would take
+ * twenty times its size to validate, which a flood of them turns into an
+ * out-of-memory crash.
+ *
+ * @example
+ * ```ts
+ * KeyValuesSchema.safeParse(Object.fromEntries(Array.from({ length: MAX_KEY_VALUES + 1 }, (_, i) => [`k${i}`, ""]))).success; // false
+ * ```
+ */
+export const MAX_KEY_VALUES = 256;
+
+/** Counts at most `limit + 1` own keys, without listing them all first. */
+function hasAtMostKeys(value: object, limit: number): boolean {
+  let n = 0;
+  for (const key in value) {
+    if (Object.hasOwn(value, key) && ++n > limit) return false;
+  }
+  return true;
+}
+
+/**
+ * Label or annotation names to values (both strings, as Prometheus has
+ * them), at most {@linkcode MAX_KEY_VALUES} of them, counted before anything
+ * is copied.
  *
  * @example
  * ```ts
  * KeyValuesSchema.parse({ alertname: "ETLPipelineStalled", pipeline: "etl" });
  * ```
  */
-export const KeyValuesSchema = z.record(z.string(), z.string());
-
+export const KeyValuesSchema = z
+  .custom<object>(
+    (value) => typeof value === "object" && value !== null && !Array.isArray(value) && hasAtMostKeys(value, MAX_KEY_VALUES),
+    { error: `must be an object of at most ${MAX_KEY_VALUES} names` },
+  )
+  .pipe(z.record(z.string(), z.string()));
 /**
  * One alert of a notification.
  *
@@ -53,7 +82,7 @@ export const KeyValuesSchema = z.record(z.string(), z.string());
  * });
  * ```
  */
-export const WebhookAlertSchema = z.looseObject({
+export const WebhookAlertSchema = z.object({
   status: AlertStatusSchema,
   labels: KeyValuesSchema,
   annotations: KeyValuesSchema.default({}),
@@ -74,7 +103,7 @@ export const WebhookAlertSchema = z.looseObject({
  * payload.alerts.length; // how many alerts in the group
  * ```
  */
-export const AlertmanagerWebhookSchema = z.looseObject({
+export const AlertmanagerWebhookSchema = z.object({
   version: z.literal("4", { error: 'version must be "4" (the only webhook payload version Alertmanager has sent since 0.4)' }),
   groupKey: z.string(),
   /** Alerts left out because of the receiver's `max_alerts`; absent before Alertmanager 0.22. */

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ingestLine } from "../../lib/etl/ingest.ts";
 import { type BadLine, ingestBlock } from "../../lib/etl/ingest_block.ts";
 import { recount } from "../../tools/recount.ts";
 import { createIngestState, type IngestState } from "../../lib/etl/state.ts";
@@ -267,5 +268,46 @@ describe("catch-up", () => {
   it("rejects nonsense options", async () => {
     await expect(bulk({ chunkBytes: 0 })).rejects.toThrow(RangeError);
     await expect(bulk({ workers: -1 })).rejects.toThrow(RangeError);
+  });
+});
+
+describe("limits in the reader", () => {
+  /** Lines of 30 pipelines, some dated past the allowed skew, some a little ahead, one before 2000. */
+  function boundedLog(count: number, seed: number, now: number): string {
+    let text = "";
+    for (let i = 0; i < count; i++) {
+      const n = i + seed;
+      const offset = n % 19 === 4 ? 10 * 60_000 : n % 7 === 1 ? 60_000 : -n * 50;
+      const ts = n === seed + 3 ? "1999-12-31T23:59:59.000Z" : new Date(now + offset).toISOString();
+      text += JSON.stringify({ ts, level: "info", event: "file_processed", pipeline: `run-${n % 30}`, file: "f", records: n, duration_ms: n }) + "\n";
+    }
+    return text;
+  }
+
+  it.each([0, 2])("drops past the pipeline cap and the clock as a line-by-line read does, in the catch-up (%i workers) and then tailing", async (workers) => {
+    const now = T0 + 3_600_000;
+    const limits = { maxPipelines: 12, maxAheadMs: 5 * 60_000 };
+    const first = boundedLog(400, 0, now);
+    const later = boundedLog(100, 400, now);
+    writeFileSync(join(dir, "a.log"), first);
+
+    const expected = createIngestState();
+    for (const line of (first + later).split("\n").slice(0, -1)) ingestLine(expected, line, limits, now);
+    expected.bytesRead = Buffer.byteLength(first + later);
+    expect(Object.keys(expected.pipelines).length).toBe(12);
+    expect(Object.values(expected.dropped).every((n) => n > 0)).toBe(true);
+
+    const state = createIngestState();
+    const tailer = createTailer({ dir, state, maxLineBytes: MAX, limits, clock: () => now });
+    try {
+      await tailer.catchUp({ workerUrl: WORKER_URL, minWorkerBytes: 0, chunkBytes: 1024, workers });
+      appendFileSync(join(dir, "a.log"), later);
+      await tailer.poll();
+    } finally {
+      await tailer.close();
+    }
+    expect(state).toEqual(expected);
+    // Nothing a line carried moved a time past the clock.
+    expect(Math.max(...Object.values(state.pipelines).map((p) => p.lastEventMs))).toBe(now);
   });
 });

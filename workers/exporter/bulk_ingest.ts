@@ -26,7 +26,8 @@ import { stat } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { ingestLine } from "../../lib/etl/ingest.ts";
-import { type BadLine, type BlockResult, ingestBlock } from "../../lib/etl/ingest_block.ts";
+import { type BadLine, type BlockResult, fitBlock, ingestBlock } from "../../lib/etl/ingest_block.ts";
+import { DEFAULT_INGEST_LIMITS, type IngestLimits } from "../../lib/etl/limits.ts";
 import { mergeState } from "../../lib/etl/merge_state.ts";
 import type { IngestState } from "../../lib/etl/state.ts";
 import type { IngestWorkerReply, IngestWorkerRequest } from "./ingest_thread.ts";
@@ -139,8 +140,24 @@ interface Block {
 }
 
 /**
+ * What every line read is checked against: the reader's pipeline cap and
+ * clock skew (see lib/etl/limits.ts) and its clock, read once per block.
+ *
+ * @example
+ * ```ts
+ * const bounds: IngestBounds = { limits: DEFAULT_INGEST_LIMITS, clock: Date.now };
+ * ```
+ */
+export interface IngestBounds {
+  limits: IngestLimits;
+  clock: () => number;
+}
+
+/**
  * A reader of `backlog` bytes into `state`: on worker threads when the
  * backlog is large enough and the worker module is there, else in this thread.
+ * Each block is folded within `bounds`, then fitted to the pipeline cap of
+ * `state` ({@linkcode fitBlock}) before it is merged.
  *
  * @example
  * ```ts
@@ -154,19 +171,26 @@ export async function createBulkReader(
   maxLineBytes: number,
   backlog: number,
   options: BulkReadOptions,
+  bounds: IngestBounds = { limits: DEFAULT_INGEST_LIMITS, clock: Date.now },
 ): Promise<BulkReader> {
   const chunkBytes = options.chunkBytes ?? DEFAULT_BULK_CHUNK_BYTES;
   const workers = options.workers ?? 2;
   requireInteger("chunkBytes", chunkBytes, 1);
   requireInteger("workers", workers, 0);
-  const merger = new InOrderMerger(state, options.onBadLine);
-  const parse = (bytes: Uint8Array): BlockResult => ingestBlock(bytes, maxLineBytes, { maxBadLines: options.maxBadLinesPerBlock });
+  const merger = new InOrderMerger(state, options.onBadLine, bounds.limits);
+  // A block is folded into a fresh state: the pipelines tracked already must fit in it too.
+  const blockOptions = () => ({
+    maxBadLines: options.maxBadLinesPerBlock,
+    limits: { ...bounds.limits, alwaysFit: new Set([...(bounds.limits.alwaysFit ?? []), ...Object.keys(state.pipelines)]) },
+    nowMs: bounds.clock(),
+  });
+  const parse = (bytes: Uint8Array): BlockResult => ingestBlock(bytes, maxLineBytes, blockOptions());
   const buffers = new BufferPool(chunkBytes);
   const workerUrl = options.workerUrl ?? defaultWorkerUrl();
   const useWorkers = workers > 0 && backlog >= (options.minWorkerBytes ?? DEFAULT_MIN_WORKER_BYTES) &&
     (await workerModuleExists(workerUrl));
   const executor: Executor = useWorkers
-    ? new WorkerPool(workerUrl, workers, merger, parse, buffers, { maxLineBytes, maxBadLines: options.maxBadLinesPerBlock })
+    ? new WorkerPool(workerUrl, workers, merger, parse, buffers, () => ({ maxLineBytes, ...blockOptions() }))
     : new LocalExecutor(merger, parse, buffers);
   const summary: BulkIngestSummary = { files: 0, bytes: 0, workers: 0 };
   return {
@@ -256,6 +280,9 @@ async function readRange(
   }
 }
 
+/** What a worker request carries besides the bytes; taken when the block is sent. */
+type WorkerRequestOptions = Omit<IngestWorkerRequest, "id" | "bytes" | "byteOffset" | "byteLength">;
+
 /** Ingests blocks somewhere and hands the results to the merger. */
 interface Executor {
   /** Takes a block; resolves when there is room for the next one. */
@@ -271,13 +298,15 @@ interface Executor {
 class InOrderMerger {
   readonly #state: IngestState;
   readonly #onBadLine: BulkReadOptions["onBadLine"];
+  readonly #limits: IngestLimits;
   readonly #waiting = new Map<number, { block: Block; result: BlockResult | undefined }>();
   #issued = 0;
   #merged = 0;
 
-  constructor(state: IngestState, onBadLine: BulkReadOptions["onBadLine"]) {
+  constructor(state: IngestState, onBadLine: BulkReadOptions["onBadLine"], limits: IngestLimits) {
     this.#state = state;
     this.#onBadLine = onBadLine;
+    this.#limits = limits;
   }
 
   nextSeq(): number {
@@ -303,7 +332,8 @@ class InOrderMerger {
       if (outcome.result === "too_long") this.#onBadLine?.(outcome, path);
       return;
     }
-    mergeState(this.#state, result.state);
+    const fitted = fitBlock(this.#state, result, this.#limits);
+    mergeState(this.#state, fitted.state);
     for (const line of result.badLines) this.#onBadLine?.(line, path);
   }
 }
@@ -359,7 +389,7 @@ class WorkerPool implements Executor {
   readonly #merger: InOrderMerger;
   readonly #parse: (bytes: Uint8Array) => BlockResult;
   readonly #buffers: BufferPool;
-  readonly #request: { maxLineBytes: number; maxBadLines: number | undefined };
+  readonly #request: () => WorkerRequestOptions;
   /** Blocks of lost workers, to parse here. */
   readonly #orphans: Block[] = [];
   readonly #startTimer: ReturnType<typeof setTimeout>;
@@ -373,7 +403,7 @@ class WorkerPool implements Executor {
     merger: InOrderMerger,
     parse: (bytes: Uint8Array) => BlockResult,
     buffers: BufferPool,
-    request: { maxLineBytes: number; maxBadLines: number | undefined },
+    request: () => WorkerRequestOptions,
   ) {
     this.#merger = merger;
     this.#parse = parse;
@@ -450,7 +480,7 @@ class WorkerPool implements Executor {
       bytes: bytes.buffer as ArrayBuffer,
       byteOffset: bytes.byteOffset,
       byteLength: bytes.byteLength,
-      ...this.#request,
+      ...this.#request(),
     };
     slot.worker.postMessage(request, [request.bytes]);
   }

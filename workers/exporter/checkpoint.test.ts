@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -9,6 +9,7 @@ import {
   CHECKPOINT_VERSION,
   CheckpointSchema,
   IngestStateSchema,
+  loadCheckpoint,
   parseCheckpoint,
   readCheckpoint,
   writeCheckpoint,
@@ -159,6 +160,47 @@ describe("writeCheckpoint / readCheckpoint", () => {
     // Either refused or dropped (zod skips the key), never turned into a prototype.
     expect(Object.getPrototypeOf(pipelines)).toBe(Object.prototype);
     expect(Object.keys(pipelines)).toEqual([]);
+  });
+});
+
+describe("loadCheckpoint", () => {
+  it("loads a checkpoint within the size bound as readCheckpoint does", async () => {
+    const path = join(dir, "exporter-checkpoint.json");
+    await writeCheckpoint(path, sample());
+    expect(await loadCheckpoint(path, 1 << 20)).toEqual({ checkpoint: sample() });
+    expect(await loadCheckpoint(join(dir, "none.json"), 1 << 20)).toEqual({ checkpoint: undefined });
+  });
+
+  it("does not parse a file over the bound: moves it aside as .corrupt, so a restart does not fail the same way", async () => {
+    const path = join(dir, "exporter-checkpoint.json");
+    await writeCheckpoint(path, sample());
+    const size = readFileSync(path).length;
+    const result = await loadCheckpoint(path, size - 1);
+    expect(result).toEqual({
+      checkpoint: undefined,
+      problem: `checkpoint is ${size} bytes, more than the ${size - 1} the limits allow`,
+      movedTo: `${path}.corrupt`,
+    });
+    expect(readdirSync(dir)).toEqual(["exporter-checkpoint.json.corrupt"]);
+    expect(await loadCheckpoint(path, size)).toEqual({ checkpoint: undefined });
+  });
+
+  it("moves an unreadable checkpoint aside too, replacing an older one", async () => {
+    const path = join(dir, "exporter-checkpoint.json");
+    writeFileSync(`${path}.corrupt`, "older");
+    writeFileSync(path, "{cut short");
+    const result = await loadCheckpoint(path, 1 << 20);
+    expect(result.problem).toMatch(/not valid JSON/);
+    expect(readFileSync(`${path}.corrupt`, "utf8")).toBe("{cut short");
+    expect(readdirSync(dir)).toEqual(["exporter-checkpoint.json.corrupt"]);
+  });
+
+  it("reads a checkpoint written before lines were dropped by limit", async () => {
+    const path = join(dir, "exporter-checkpoint.json");
+    const old = sample() as { state: Partial<Checkpoint["state"]> };
+    delete old.state.dropped;
+    writeFileSync(path, JSON.stringify(old));
+    expect((await loadCheckpoint(path, 1 << 20)).checkpoint?.state.dropped).toEqual({ pipeline_limit: 0, clock_ahead: 0, too_old: 0 });
   });
 });
 

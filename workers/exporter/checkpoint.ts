@@ -19,7 +19,7 @@
  * ```
  * @module
  */
-import { readFile } from "node:fs/promises";
+import { readFile, rename, stat } from "node:fs/promises";
 import { writeFileAtomic } from "../atomic_write.ts";
 import * as z from "zod";
 import { ErrorTypeSchema, PipelineNameSchema } from "../../lib/etl/events.ts";
@@ -100,6 +100,9 @@ export const IngestStateSchema = z.object({
   stateVersion: z.literal(2),
   pipelines: z.record(PipelineNameSchema, PipelineStateSchema),
   lines: z.object({ parsed: count, malformed: count, rejected: count, too_long: count }),
+  // Absent from checkpoints written before the limits: nothing was dropped then.
+  dropped: z.object({ pipeline_limit: count, clock_ahead: count, too_old: count })
+    .default({ pipeline_limit: 0, clock_ahead: 0, too_old: 0 }),
   bytesRead: count,
   bytesLost: count,
   errorTypesFolded: count,
@@ -223,6 +226,47 @@ export async function readCheckpoint(path: string): Promise<ReadCheckpointResult
     throw error;
   }
   return parseCheckpoint(text);
+}
+
+/**
+ * What {@linkcode loadCheckpoint} found: `movedTo` names where an unusable
+ * file was put aside.
+ *
+ * @example
+ * ```ts
+ * const { checkpoint, problem, movedTo } = await loadCheckpoint(path, maxCheckpointBytes(limits));
+ * ```
+ */
+export type LoadCheckpointResult = ReadCheckpointResult & { movedTo?: string };
+
+/**
+ * Reads a checkpoint as {@linkcode readCheckpoint} does, but first refuses
+ * a file larger than `maxBytes` (parsing it could take more memory than the
+ * exporter has, and a crash there would repeat on every restart), and moves
+ * any file it cannot use aside to `<path>.corrupt`, replacing an older one,
+ * so the reason stays on disk for a look while the exporter starts over.
+ *
+ * @example
+ * ```ts
+ * const saved = await loadCheckpoint("data/exporter-checkpoint.json", 80 * 1024 * 1024);
+ * if (saved.problem) log.error(`${saved.problem}; moved to ${saved.movedTo}`);
+ * ```
+ */
+export async function loadCheckpoint(path: string, maxBytes: number): Promise<LoadCheckpointResult> {
+  let result: ReadCheckpointResult;
+  try {
+    const { size } = await stat(path);
+    result = size > maxBytes
+      ? { checkpoint: undefined, problem: `checkpoint is ${size} bytes, more than the ${maxBytes} the limits allow` }
+      : await readCheckpoint(path);
+  } catch (error) {
+    if ((error as { code?: unknown }).code === "ENOENT") return { checkpoint: undefined };
+    throw error;
+  }
+  if (result.checkpoint !== undefined || result.problem === undefined) return result;
+  const movedTo = `${path}.corrupt`;
+  await rename(path, movedTo);
+  return { ...result, movedTo };
 }
 
 /**

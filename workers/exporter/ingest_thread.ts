@@ -20,7 +20,8 @@
  * @module
  */
 import { parentPort } from "node:worker_threads";
-import { type BlockResult, ingestBlock } from "../../lib/etl/ingest_block.ts";
+import { type BlockResult, ingestBlock, type IngestBlockOptions } from "../../lib/etl/ingest_block.ts";
+import type { IngestLimits } from "../../lib/etl/limits.ts";
 
 /**
  * A block to ingest: `byteLength` bytes of `bytes` from `byteOffset`, which
@@ -39,6 +40,9 @@ export interface IngestWorkerRequest {
   maxLineBytes: number;
   /** How many bad lines to describe; see {@linkcode BlockResult.badLines}. */
   maxBadLines?: number;
+  /** See {@linkcode IngestBlockOptions}. */
+  limits?: IngestLimits;
+  nowMs?: number;
 }
 
 /**
@@ -79,7 +83,11 @@ export interface IngestWorkerReady {
 export function handleRequest(request: IngestWorkerRequest): IngestWorkerReply {
   try {
     const bytes = new Uint8Array(request.bytes, request.byteOffset, request.byteLength);
-    const result = ingestBlock(bytes, request.maxLineBytes, { maxBadLines: request.maxBadLines });
+    const result = ingestBlock(bytes, request.maxLineBytes, {
+      maxBadLines: request.maxBadLines,
+      limits: request.limits,
+      nowMs: request.nowMs,
+    });
     return { id: request.id, result, bytes: request.bytes };
   } catch (error) {
     return { id: request.id, error: String((error as Error)?.stack ?? error), bytes: request.bytes };

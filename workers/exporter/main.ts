@@ -18,18 +18,21 @@ import type { Metric } from "prom-client";
 import * as z from "zod";
 import { DEFAULT_HEALTH_POLICY } from "../../lib/etl/health.ts";
 import { renderMetrics } from "../../lib/metrics/render.ts";
-import { boundedNumber, COMMON_SETTINGS, type SettingsSpec } from "../../lib/config/settings.ts";
+import { boundedNumber, COMMON_SETTINGS, INGEST_LIMIT_SETTINGS, type SettingsSpec } from "../../lib/config/settings.ts";
 import { TLS_SETTINGS } from "../../lib/config/tls_settings.ts";
+import type { LineOutcome } from "../../lib/etl/ingest.ts";
+import { clampToClock, describeDrop, type IngestLimits, maxCheckpointBytes } from "../../lib/etl/limits.ts";
 import type { Snapshot } from "../../lib/etl/snapshot.ts";
 import { createIngestState } from "../../lib/etl/state.ts";
 import { counted } from "../logging.ts";
 import { onShutdown, settingAsGiven, startWorker } from "../start.ts";
 import { readTlsOrExit } from "../tls.ts";
-import { CHECKPOINT_VERSION, readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
+import { CHECKPOINT_VERSION, loadCheckpoint, writeCheckpoint } from "./checkpoint.ts";
 import { createTailer, type FilePosition } from "./tailer.ts";
 
 const EXPORTER_SETTINGS = {
   ...COMMON_SETTINGS,
+  ...INGEST_LIMIT_SETTINGS,
   ...TLS_SETTINGS,
   once: {
     flag: "once",
@@ -79,6 +82,8 @@ const settings = await startWorker(EXPORTER_SETTINGS, "Usage: exporter [flags]")
 const tls = readTlsOrExit(settings);
 const log = getLogger(["etl", "exporter"]);
 const badLineLog = getLogger(["etl", "ingest", "bad-line"]);
+const droppedLineLog = getLogger(["etl", "ingest", "dropped-line"]);
+const limits: IngestLimits = { maxPipelines: settings.maxPipelines, maxAheadMs: settings.maxClockAheadSeconds * 1000 };
 const logDir = join(settings.dataDir, "logs");
 const checkpointPath = join(settings.dataDir, "exporter-checkpoint.json");
 // The exporter may start before anything wrote a log: its checkpoint still needs a folder.
@@ -88,15 +93,19 @@ let state = createIngestState();
 let positions: Record<string, FilePosition> | undefined;
 let checkpointSavedAtMs: number | null = null;
 if (!settings.once) {
-  const saved = await readCheckpoint(checkpointPath);
+  // Bounded by the limits: a file no exporter with them could have written would only crash-loop us.
+  const saved = await loadCheckpoint(checkpointPath, maxCheckpointBytes(limits));
   if (saved.checkpoint) {
     state = saved.checkpoint.state;
     positions = saved.checkpoint.files;
+    const fixed = clampToClock(state, Date.now());
+    if (fixed > 0) log.warn("The checkpoint had times ahead of the clock in {fixed} pipelines: set back to now", { fixed });
     checkpointSavedAtMs = saved.checkpoint.savedAtMs;
     log.info("Resuming from the checkpoint of {savedAt}", { savedAt: new Date(saved.checkpoint.savedAtMs).toISOString() });
   } else if (saved.problem) {
-    log.error("Checkpoint {path} not used, counting from the start of the logs: {problem}", {
+    log.error("Checkpoint {path} not used (moved to {movedTo}), counting from the start of the logs: {problem}", {
       path: checkpointPath,
+      movedTo: saved.movedTo,
       problem: saved.problem,
     });
   }
@@ -105,14 +114,19 @@ if (!settings.once) {
 const warnBadLine = (bad: { result: string; problem: string }, file: string): void => {
   badLineLog.warn("Skipped a {result} line in {file}: {problem}", { result: bad.result, file, problem: bad.problem });
 };
-// The one reader of the log directory: catch-up, --once and tailing.
+const warnDroppedLine = (outcome: Extract<LineOutcome, { result: "dropped" }>, file: string): void => {
+  droppedLineLog.warn("Dropped a line of {file} ({reason}): {problem}", { reason: outcome.reason, file, problem: outcome.problem });
+};
+// The one reader of the log directory: catch-up, --once and tailing, all within the limits.
 const tailer = createTailer({
   dir: logDir,
   state,
   maxLineBytes: settings.maxLineBytes,
+  limits,
   positions,
   onLine: (outcome, file) => {
-    if (outcome.result !== "parsed" && outcome.result !== "blank") warnBadLine(outcome, file);
+    if (outcome.result === "dropped") warnDroppedLine(outcome, file);
+    else if (outcome.result !== "parsed" && outcome.result !== "blank") warnBadLine(outcome, file);
   },
   onError: (error, file) => log.error("Cannot read {file}: {error}", { file, error }),
 });
@@ -224,6 +238,10 @@ log.info("Caught up with the logs in {seconds} s (lines: {lines})", {
   seconds: Number(((performance.now() - catchUpStarted) / 1000).toFixed(3)),
   lines: state.lines,
 });
+// The catch-up describes no dropped line one by one: one line per reason says what and why.
+for (const [reason, count] of Object.entries(state.dropped) as [keyof typeof state.dropped, number][]) {
+  if (count > 0) log.warn("{count} lines dropped so far ({reason}): {problem}", { count, reason, problem: describeDrop(reason, limits) });
+}
 if (!stop.signal.aborted) {
   await saveCheckpoint();
   tailing = tailer.run(stop.signal, settings.pollMs);

@@ -9,8 +9,9 @@
  * - one stream per file ({@link ./log_stream.ts}): identity (device, inode,
  *   first bytes), position, truncation;
  * - line decoding ({@link ../../lib/etl/line_splitter.ts}), then
- *   `ingestLine` into the state (or, in a catch-up, blocks parsed on worker
- *   threads: {@link ./bulk_ingest.ts});
+ *   `ingestLine` into the state within the limits and the clock given
+ *   ({@link ../../lib/etl/limits.ts}), or, in a catch-up, blocks parsed on
+ *   worker threads within the same ones ({@link ./bulk_ingest.ts});
  * - the wake-up ({@link ./log_watch.ts}): file-system events, with the poll
  *   as a safety net.
  *
@@ -51,6 +52,7 @@
 import { Buffer } from "node:buffer";
 import { basename } from "node:path";
 import { ingestLine, type LineOutcome } from "../../lib/etl/ingest.ts";
+import { DEFAULT_INGEST_LIMITS, type IngestLimits } from "../../lib/etl/limits.ts";
 import type { IngestState } from "../../lib/etl/state.ts";
 import { type BulkReadOptions, createBulkReader } from "./bulk_ingest.ts";
 import { discoverLogFiles, type FoundFile } from "./log_discovery.ts";
@@ -109,6 +111,10 @@ export interface TailerOptions {
   state: IngestState;
   /** Longer lines are skipped and counted as `too_long`, never held in memory whole. */
   maxLineBytes: number;
+  /** Pipeline cap and clock skew (see lib/etl/limits.ts), in tailing and catch-up alike. Default {@linkcode DEFAULT_INGEST_LIMITS}. */
+  limits?: IngestLimits;
+  /** The exporter's clock, checked against each line's time. Default `Date.now`. */
+  clock?: () => number;
   /** Bytes read at a time while tailing. Default 1 MiB. */
   chunkBytes?: number;
   /** Positions from a checkpoint (see {@linkcode Tailer.positions}); applied on the first poll. */
@@ -161,6 +167,8 @@ export class Tailer {
   readonly #buffer: Buffer;
   readonly #onLine: TailerOptions["onLine"];
   readonly #onError: TailerOptions["onError"];
+  readonly #limits: IngestLimits;
+  readonly #clock: () => number;
   /** Streams by `dev:ino`. */
   readonly #streams = new Map<string, LogStream>();
   #pending: PendingPosition[] = [];
@@ -183,6 +191,8 @@ export class Tailer {
     this.#buffer = Buffer.alloc(chunkBytes);
     this.#onLine = options.onLine;
     this.#onError = options.onError;
+    this.#limits = options.limits ?? DEFAULT_INGEST_LIMITS;
+    this.#clock = options.clock ?? Date.now;
     for (const [label, saved] of Object.entries(options.positions ?? {})) {
       // An empty file was known by nothing: whatever has its inode now is new.
       if (saved.size === 0 && saved.offset === 0) continue;
@@ -566,7 +576,7 @@ export class Tailer {
   #consume(stream: LogStream, chunk: Buffer): void {
     const before = stream.committed - chunk.length;
     stream.splitter.push(chunk, (line) => {
-      const outcome = ingestLine(this.state, line);
+      const outcome = ingestLine(this.state, line, this.#limits, this.#clock());
       this.#onLine?.(outcome, stream.path);
     });
     // Bytes of complete lines only: a pending partial line is read again after a restore.
@@ -584,7 +594,7 @@ export class Tailer {
       });
       if (stream.handle !== undefined) backlog += Math.max(0, stream.knownSize - stream.readOffset);
     }
-    const reader = await createBulkReader(this.state, this.maxLineBytes, backlog, options);
+    const reader = await createBulkReader(this.state, this.maxLineBytes, backlog, options, { limits: this.#limits, clock: this.#clock });
     try {
       for (const stream of order) {
         if (stream.handle === undefined || stream.copyOf !== undefined) continue;

@@ -1,28 +1,37 @@
 /**
  * The alert webhook receiver: Alertmanager's `webhook_configs` POST here; each
- * notification is logged, kept in memory (the last 200, on
- * `/notifications`) and appended to `<data-dir>/notifications.jsonl`.
+ * notification is logged, kept in memory (the last 200, at most 4 Mi
+ * characters of them, on `/notifications`) and appended to
+ * `<data-dir>/notifications.jsonl` (rotated at 64 MiB, 3 old files kept).
  *
  *     npm run receiver                         # http://127.0.0.1:9095/
  *     curl -u "alertmanager:$(cat secrets/receiver_password)" http://127.0.0.1:9095/notifications
  *
  * @module
  */
-import { appendFile, mkdir } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import process from "node:process";
 import { getLogger } from "@logtape/logtape";
 import * as z from "zod";
-import { createWebhookReceiverApp } from "../../handlers/webhook_receiver.ts";
+import { createWebhookReceiverApp, MAX_WEBHOOK_BYTES } from "../../handlers/webhook_receiver.ts";
 import { summarizeWebhook } from "../../lib/receiver/alertmanager_webhook.ts";
-import { createNotificationRing, type Notification, type NotificationStore } from "../../lib/receiver/notification_ring.ts";
-import { COMMON_SETTINGS, portSetting, type SettingsSpec } from "../../lib/config/settings.ts";
+import {
+  createNotificationRing,
+  DEFAULT_RING_CAPACITY,
+  DEFAULT_RING_CHARS,
+  type Notification,
+  type NotificationStore,
+} from "../../lib/receiver/notification_ring.ts";
+import { boundedNumber, COMMON_SETTINGS, portSetting, type SettingsSpec } from "../../lib/config/settings.ts";
 import { TLS_SETTINGS } from "../../lib/config/tls_settings.ts";
 import { credentialAuthOrExit } from "../credentials.ts";
 import { counted } from "../logging.ts";
 import { serveOrExit } from "../serve.ts";
 import { onShutdown, settingAsGiven, startWorker } from "../start.ts";
 import { readTlsOrExit } from "../tls.ts";
+import { type NotificationLog, openNotificationLog } from "./notification_log.ts";
+
 
 const RECEIVER_SETTINGS = {
   dataDir: { ...COMMON_SETTINGS.dataDir, help: "Folder of notifications.jsonl (unless --notifications-file says otherwise)." },
@@ -55,6 +64,41 @@ const RECEIVER_SETTINGS = {
     defaultText: "<data-dir>/notifications.jsonl",
     schema: z.string().min(1).optional(),
   },
+  maxNotificationBytes: {
+    env: "ETL_MAX_NOTIFICATION_BYTES",
+    flag: "max-notification-bytes",
+    help: "Largest body /webhook takes (413 beyond); a real notification is a few KiB.",
+    defaultText: String(MAX_WEBHOOK_BYTES),
+    schema: boundedNumber(1024, 64 << 20, { integer: true }).default(MAX_WEBHOOK_BYTES),
+  },
+  notificationsKept: {
+    env: "ETL_NOTIFICATIONS_KEPT",
+    flag: "notifications-kept",
+    help: "Notifications kept in memory for /notifications, at most.",
+    defaultText: String(DEFAULT_RING_CAPACITY),
+    schema: boundedNumber(1, 100_000, { integer: true }).default(DEFAULT_RING_CAPACITY),
+  },
+  notificationsKeptChars: {
+    env: "ETL_NOTIFICATIONS_KEPT_CHARS",
+    flag: "notifications-kept-chars",
+    help: "Characters of JSON kept in memory for /notifications, at most (1 or 2 bytes each); the oldest go first.",
+    defaultText: String(DEFAULT_RING_CHARS),
+    schema: boundedNumber(1024, 1 << 30, { integer: true }).default(DEFAULT_RING_CHARS),
+  },
+  notificationsFileMaxBytes: {
+    env: "ETL_NOTIFICATIONS_FILE_MAX_BYTES",
+    flag: "notifications-file-max-bytes",
+    help: "Size past which the notifications file is rotated to <file>.1, <file>.2, ...",
+    defaultText: String(64 << 20),
+    schema: boundedNumber(1024, 2 ** 40, { integer: true }).default(64 << 20),
+  },
+  notificationsFilesKept: {
+    env: "ETL_NOTIFICATIONS_FILES_KEPT",
+    flag: "notifications-files-kept",
+    help: "Rotated notifications files kept; older ones are deleted (0 keeps only the current file).",
+    defaultText: "3",
+    schema: boundedNumber(0, 1000, { integer: true }).default(3),
+  },
   ...TLS_SETTINGS,
   logLevel: COMMON_SETTINGS.logLevel,
 } satisfies SettingsSpec;
@@ -74,12 +118,12 @@ const { credential, auth } = await credentialAuthOrExit("receiver", {
   hint: (passwordFile) => `curl -u "${settings.receiverUser}:$(cat ${passwordFile})" ${url}/notifications`,
 }, "etl-receiver");
 
-if (file !== null) {
-  // Fail at start, not at the first alert, when the file cannot be written.
-  await mkdir(dirname(file), { recursive: true }).then(() => appendFile(file, "")).catch(exitWith);
-}
-const store = fileBackedStore(file);
-const app = createWebhookReceiverApp({ store, auth });
+// Fail at start, not at the first alert, when the file cannot be written.
+const notificationLog = file === null ? null : await mkdir(dirname(file), { recursive: true })
+  .then(() => openNotificationLog({ path: file, maxBytes: settings.notificationsFileMaxBytes, keep: settings.notificationsFilesKept }))
+  .catch(exitWith);
+const store = fileBackedStore(notificationLog, createNotificationRing(settings.notificationsKept, settings.notificationsKeptChars));
+const app = createWebhookReceiverApp({ store, auth, maxBodyBytes: settings.maxNotificationBytes });
 
 const server = await serveOrExit(app.fetch, { port: settings.receiverPort, hostname: settings.host,
   portSetting: settingAsGiven(settings, "receiverPort"),
@@ -99,22 +143,18 @@ onShutdown(async () => {
  * the ring; a failed append is thrown to the handler (500: Alertmanager
  * retries) and the notification is not kept, so a retry does not duplicate it.
  */
-function fileBackedStore(path: string | null): NotificationStore & { flushed(): Promise<void> } {
-  const ring = createNotificationRing();
-  let tail: Promise<void> = Promise.resolve();
+function fileBackedStore(notificationLog: NotificationLog | null, ring: NotificationStore): NotificationStore & { flushed(): Promise<void> } {
   return {
     capacity: ring.capacity,
+    maxChars: ring.maxChars,
     latest: (limit) => ring.latest(limit),
     count: () => ring.count(),
     async record(notification: Notification) {
-      if (path !== null) {
-        const line = JSON.stringify(notification) + "\n";
-        const write = tail.then(() => appendFile(path, line));
-        tail = write.catch(() => {});
+      if (notificationLog !== null) {
         try {
-          await write;
+          await notificationLog.append(JSON.stringify(notification) + "\n");
         } catch (error) {
-          log.error("Cannot append to {file}: {error}", { file: path, error });
+          log.error("Cannot append to {file}: {error}", { file, error });
           throw error;
         }
       }
@@ -129,7 +169,7 @@ function fileBackedStore(path: string | null): NotificationStore & { flushed(): 
         status: payload.status,
       });
     },
-    flushed: () => tail,
+    flushed: () => notificationLog?.flushed() ?? Promise.resolve(),
   };
 }
 
