@@ -13,8 +13,8 @@
  */
 import { getLogger } from "@logtape/logtape";
 import { Hono, type MiddlewareHandler } from "hono";
-import type { Metric } from "prom-client";
 import type { SnapshotSource } from "../lib/etl/snapshot.ts";
+import type { ProcessFamiliesSource } from "../lib/metrics/process_families.ts";
 import { healthHandler } from "./health.ts";
 import { landingHandler } from "./landing.ts";
 import { metricsHandler } from "./metrics.ts";
@@ -27,8 +27,8 @@ export interface AppOptions {
   source: SnapshotSource;
   /** Put in front of `/metrics` only (the simulator's basic auth). */
   metricsAuth?: MiddlewareHandler;
-  /** prom-client metrics of the process, appended to each scrape. */
-  processMetrics?: readonly Metric[];
+  /** The process's own families (prom-client's default metrics), appended to each scrape. */
+  processMetrics?: ProcessFamiliesSource;
 }
 
 /** Builds the Hono app. */

@@ -10,16 +10,18 @@
  * @module
  */
 import type { Handler } from "hono";
-import type { Metric } from "prom-client";
+import type { ProcessFamiliesSource } from "../lib/metrics/process_families.ts";
 import { renderMetrics } from "../lib/metrics/render.ts";
 import { negotiateFormat } from "../lib/metrics/negotiate.ts";
 import type { SnapshotSource } from "../lib/etl/snapshot.ts";
 
-/** Makes the handler; `processMetrics` are appended to every scrape. */
-export function metricsHandler(source: SnapshotSource, processMetrics: readonly Metric[] = []): Handler {
+/** Makes the handler; the families of `processFamilies` are appended to every scrape. */
+export function metricsHandler(source: SnapshotSource, processFamilies?: ProcessFamiliesSource): Handler {
   return async (c) => {
     const format = negotiateFormat(c.req.header("accept"));
-    const { contentType, body } = await renderMetrics(source(), format, processMetrics);
+    const process = processFamilies ? await processFamilies() : [];
+    // The snapshot is taken after the wait, so its time is the time the body is made.
+    const { contentType, body } = renderMetrics(source(), format, process);
     return c.body(body, 200, { "content-type": contentType, "cache-control": "no-store" });
   };
 }
