@@ -19,6 +19,7 @@ import { summarizeWebhook } from "../../lib/receiver/alertmanager_webhook.ts";
 import { createCredentialVerifier } from "../../lib/auth/credential_verifier.ts";
 import { createNotificationRing, type Notification, type NotificationStore } from "../../lib/receiver/notification_ring.ts";
 import { COMMON_SETTINGS, type SettingsSpec } from "../../lib/config/settings.ts";
+import { startBcryptThread } from "../bcrypt_compare.ts";
 import { resolveCredential } from "../credentials.ts";
 import { serveOrExit } from "../serve.ts";
 import { onShutdown, startWorker } from "../start.ts";
@@ -70,7 +71,9 @@ const credential = await resolveCredential({
   purpose: "the webhook receiver",
   hint: (passwordFile) => `curl -u "${settings.receiverUser}:$(cat ${passwordFile})" ${url}/notifications`,
 }).catch((error) => exitWith(error, 2));
-const verifier = createCredentialVerifier({ user: credential.user, passwordHash: credential.passwordHash });
+// bcrypt compares run in a thread, off the event loop that takes Alertmanager's webhooks.
+const bcrypt = await startBcryptThread().catch((error) => exitWith(error, 1));
+const verifier = createCredentialVerifier({ user: credential.user, passwordHash: credential.passwordHash, compare: bcrypt.compare });
 
 if (file !== null) {
   // Fail at start, not at the first alert, when the file cannot be written.

@@ -28,6 +28,7 @@ import { createCredentialVerifier } from "../../lib/auth/credential_verifier.ts"
 import { PipelineNameSchema } from "../../lib/etl/events.ts";
 import { COMMON_SETTINGS, type SettingsSpec } from "../../lib/config/settings.ts";
 import { DEFAULT_PROFILE, PipelinesConfigSchema, type Profile, type Scenario, ScenarioSchema } from "../../lib/simulator/profile.ts";
+import { startBcryptThread } from "../bcrypt_compare.ts";
 import { resolveCredential, resolveMetricsCredential } from "../credentials.ts";
 import { serveOrExit } from "../serve.ts";
 import { onShutdown, startWorker } from "../start.ts";
@@ -148,7 +149,9 @@ const credential = await resolveMetricsCredential(
   settings.metricsPasswordFile,
   `http://${settings.host}:${settings.simulatorPort}/metrics`,
 ).catch((error: Error) => exitWith(error.message));
-const verifier = createCredentialVerifier({ user: credential.user, passwordHash: credential.passwordHash });
+// Both credentials' bcrypt compares run in one thread, off the event loop that answers scrapes.
+const bcrypt = await startBcryptThread().catch((error: Error) => exitWith(error.message));
+const verifier = createCredentialVerifier({ user: credential.user, passwordHash: credential.passwordHash, compare: bcrypt.compare });
 const controlUrl = `http://${settings.host}:${settings.simulatorPort}`;
 const controlCredential = await resolveCredential({
   user: settings.controlUser,
@@ -158,7 +161,11 @@ const controlCredential = await resolveCredential({
   purpose: "the simulator's /control/scenario",
   hint: (file) => `npm run scenario -- --url ${controlUrl} --password-file ${file} stall`,
 }).catch((error: Error) => exitWith(error.message));
-const controlVerifier = createCredentialVerifier({ user: controlCredential.user, passwordHash: controlCredential.passwordHash });
+const controlVerifier = createCredentialVerifier({
+  user: controlCredential.user,
+  passwordHash: controlCredential.passwordHash,
+  compare: bcrypt.compare,
+});
 const control = simulationControl(simulation, Math.min(RUNTIME_CRASH_MS, settings.crashAfterSeconds * 1000));
 const app = createApp({
   title: "ETL simulator",
