@@ -15,6 +15,7 @@ import { getLogger } from "@logtape/logtape";
 import { Hono, type MiddlewareHandler } from "hono";
 import type { SnapshotSource } from "../lib/etl/snapshot.ts";
 import type { ProcessFamiliesSource } from "../lib/metrics/process_families.ts";
+import type { ScrapeRenderer } from "../lib/metrics/render_cache.ts";
 import { healthHandler } from "./health.ts";
 import { landingHandler } from "./landing.ts";
 import { metricsHandler } from "./metrics.ts";
@@ -29,6 +30,8 @@ export interface AppOptions {
   metricsAuth?: MiddlewareHandler;
   /** The process's own families (prom-client's default metrics), appended to each scrape. */
   processMetrics?: ProcessFamiliesSource;
+  /** How `/metrics` renders: `renderMetrics` unless given (the exporter reuses bodies within a second). */
+  metricsRenderer?: ScrapeRenderer;
 }
 
 /** Builds the Hono app. */
@@ -48,7 +51,7 @@ export function createApp(options: AppOptions): Hono {
     }),
   );
   if (options.metricsAuth) app.use("/metrics", options.metricsAuth);
-  app.get("/metrics", metricsHandler(options.source, options.processMetrics));
+  app.get("/metrics", metricsHandler(options.source, options.processMetrics, options.metricsRenderer));
   app.get("/health", healthHandler(options.source));
   app.get("/-/healthy", healthyHandler);
   app.get("/-/ready", readyHandler(options.source));

@@ -99,7 +99,7 @@ describe("renderFamilies", () => {
         return counter ? counterFamily(total ? `${name}_total` : name, help, values) : gaugeFamily(name, help, values);
       });
     await fc.assert(
-      fc.asyncProperty(fc.uniqueArray(family, { selector: (f) => f.name.replace(/_total$/, ""), maxLength: 4 }), fc.constantFrom<ExpositionFormat>("text", "openmetrics"), async (families, format) => {
+      fc.asyncProperty(fc.uniqueArray(family, { selector: (f) => f.name.replace(/_total$/, ""), minLength: 1, maxLength: 4 }), fc.constantFrom<ExpositionFormat>("text", "openmetrics"), async (families, format) => {
         expect(renderFamilies(families, format)).toBe(await promClientBody(families, format));
       }),
       { numRuns: 300 },
@@ -110,6 +110,11 @@ describe("renderFamilies", () => {
     const families = [gaugeFamily("g", 'say "hi"\\', [{ labels: {}, value: Number.NaN }])];
     expect(renderFamilies(families, "text")).toBe('# HELP g say "hi"\\\\\n# TYPE g gauge\ng NaN\n');
     expect(renderFamilies(families, "openmetrics")).toBe('# HELP g say \\"hi\\"\\\\\n# TYPE g gauge\ng NaN\n# EOF\n');
+  });
+
+  it("writes no families as an empty body (text) or just # EOF (OpenMetrics)", () => {
+    expect(renderFamilies([], "text")).toBe("\n");
+    expect(renderFamilies([], "openmetrics")).toBe("# EOF\n");
   });
 
   it("writes an OpenMetrics counter family without _total and its samples with it", () => {

@@ -52,19 +52,29 @@ function formatLabels(labels: Sample["labels"]): string {
   return out === "" ? "" : `${out}}`;
 }
 
-function renderFamily(family: Family, format: ExpositionFormat): string {
+// Lines are collected and joined once: appending to one long string makes a
+// rope that costs a flatten and more garbage at 32,000 series.
+function renderFamily(family: Family, format: ExpositionFormat, lines: string[]): void {
   const counterInOpenMetrics = format === "openmetrics" && family.type === "counter";
   const name = counterInOpenMetrics ? family.name.replace(/_total$/, "") : family.name;
-  let out = `# HELP ${name} ${escapeHelp(family.help, format)}\n# TYPE ${name} ${family.type}`;
+  lines.push(`# HELP ${name} ${escapeHelp(family.help, format)}`, `# TYPE ${name} ${family.type}`);
+  const total = counterInOpenMetrics ? `${name}_total` : undefined;
   for (const sample of family.values) {
-    const sampleName = counterInOpenMetrics ? `${sample.metricName ?? name}_total` : (sample.metricName ?? name);
-    out += `\n${sampleName}${formatLabels(sample.labels)} ${formatValue(sample.value)}`;
+    const sampleName = total === undefined ? (sample.metricName ?? name) : sample.metricName === undefined ? total : `${sample.metricName}_total`;
+    lines.push(`${sampleName}${formatLabels(sample.labels)} ${formatValue(sample.value)}`);
   }
-  return out;
 }
 
 /** The body of a scrape holding `families`, in order. */
 export function renderFamilies(families: readonly Family[], format: ExpositionFormat): string {
-  const parts = families.map((family) => renderFamily(family, format));
-  return format === "openmetrics" ? `${parts.join("\n")}\n# EOF\n` : `${parts.join("\n\n")}\n`;
+  // Empty: a bare newline in text, as prom-client writes; OpenMetrics is just its end marker.
+  if (families.length === 0) return format === "openmetrics" ? "# EOF\n" : "\n";
+  const lines: string[] = [];
+  families.forEach((family, i) => {
+    // Text 0.0.4 leaves a blank line between families, as prom-client does.
+    if (i > 0 && format === "text") lines.push("");
+    renderFamily(family, format, lines);
+  });
+  lines.push(format === "openmetrics" ? "# EOF\n" : "");
+  return lines.join("\n");
 }

@@ -18,6 +18,7 @@ import { createApp } from "../../handlers/app.ts";
 import { DEFAULT_HEALTH_POLICY } from "../../lib/etl/health.ts";
 import { processFamiliesPerSecond } from "../../lib/metrics/process_families.ts";
 import { renderMetrics } from "../../lib/metrics/render.ts";
+import { perSecondRenderer } from "../../lib/metrics/render_cache.ts";
 import { COMMON_SETTINGS, type SettingsSpec } from "../../lib/config/settings.ts";
 import type { Snapshot } from "../../lib/etl/snapshot.ts";
 import { createIngestState } from "../../lib/etl/state.ts";
@@ -166,6 +167,8 @@ const app = createApp({
   description: `Prometheus exporter for the ETL logs in ${logDir}.`,
   source: snapshot,
   processMetrics: processFamiliesPerSecond(() => processRegistry.getMetricsAsJSON()),
+  // Only the reading of lines changes this state: a body can serve the rest of its second.
+  metricsRenderer: perSecondRenderer(),
 });
 const server = await serveOrExit(app.fetch, { port: settings.exporterPort, hostname: settings.host, setting: "EXPORTER_PORT" });
 log.info("Exporter on http://{host}:{port}/ reading {logDir}", { host: settings.host, port: server.port, logDir });
