@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from "node:fs";
+import process from "node:process";
 import bcrypt from "bcryptjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCredentialVerifier } from "../lib/auth/credential_verifier.ts";
@@ -41,6 +43,16 @@ describe("startBcryptThread", () => {
     const threaded = await turnsWhile(thread.compare(PASSWORD, hash12));
     expect(here).toBeLessThan(20);
     expect(threaded).toBeGreaterThan(200);
+  });
+
+  it.skipIf(process.platform !== "linux")("runs its thread, and only it, at the lowest priority", () => {
+    // Field 19 of /proc/<pid>/task/<tid>/stat is the nice value (after the command in parentheses).
+    const nice = readdirSync("/proc/self/task").map((tid) => {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+      return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
+    });
+    expect(nice.filter((n) => n === 19).length).toBe(1);
+    expect(nice[0]).toBe(0);
   });
 
   it("serves a verifier", async () => {

@@ -15,6 +15,7 @@
  * ```
  * @module
  */
+import { setPriority } from "node:os";
 import { parentPort } from "node:worker_threads";
 // Named, not the default export: that one object holds all of bcryptjs, so none of it could be left out.
 import { compareSync } from "bcryptjs";
@@ -29,8 +30,18 @@ export interface BcryptRequest {
 /** Its answer: whether the password matches, or why the compare failed. */
 export type BcryptReply = { id: number; matches: boolean } | { id: number; error: string };
 
+/** The nice value this thread runs at: it gets the CPU that the event loop does not use. */
+export const BCRYPT_THREAD_NICE = 19;
+
 const port = parentPort;
 if (port !== null) {
+  // On Linux the nice value is per thread, and pid 0 names the calling one: a flood's
+  // compares then take only the CPU the server's own thread leaves, whatever the cores.
+  try {
+    setPriority(0, BCRYPT_THREAD_NICE);
+  } catch {
+    // Not permitted or not supported: the compares still run off the event loop.
+  }
   port.on("message", ({ id, password, hash }: BcryptRequest) => {
     // The sync compare: nothing else runs on this thread, and the async one only adds yields.
     try {
