@@ -16,6 +16,7 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import process from "node:process";
+import { scrapeBench } from "./scrape.ts";
 
 const ROOT = process.cwd();
 const WORK = resolve(ROOT, ".bench");
@@ -183,6 +184,7 @@ for (const round of [1, 2]) {
   }
 }
 
+await scrapeBench(note);
 const table = ["| measure | result |", "|---|---|", ...results.map(([k, v]) => `| ${k} | ${v} |`)].join("\n");
 writeFileSync(join(WORK, "results.md"), table + "\n");
 process.stdout.write(table + "\n");

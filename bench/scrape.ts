@@ -30,6 +30,7 @@ const WRK_SECONDS = Number(process.env.BENCH_WRK_SECONDS ?? 10);
 // Under Deno (running this file alone) the servers still run on Node, as in production.
 const NODE = "Deno" in globalThis ? "node" : process.execPath;
 const PASSWORD = "bench-right-password";
+const SEMI_SPACE_FLAG = "--max-semi-space-size=2";
 
 type Note = (name: string, value: string) => void;
 
@@ -90,9 +91,9 @@ function generate(dir: string, pipelines: number, events: number): void {
   runOk(NODE, ["dist/simulator.mjs", "--data-dir", dir, "--events", String(events), "--seed", "7", "--pipelines", names], { ETL_LOG_LEVEL: "warning" });
 }
 
-async function startExporter(dir: string): Promise<{ child: ChildProcess; url: string }> {
+async function startExporter(dir: string, nodeFlags: string[] = []): Promise<{ child: ChildProcess; url: string }> {
   const port = await freePort();
-  const child = start(NODE, ["dist/exporter.mjs", "--data-dir", dir], { EXPORTER_PORT: String(port) });
+  const child = start(NODE, [...nodeFlags, "dist/exporter.mjs", "--data-dir", dir], { EXPORTER_PORT: String(port) });
   await waitFor(`http://127.0.0.1:${port}/-/ready`, child);
   return { child, url: `http://127.0.0.1:${port}/metrics` };
 }
@@ -189,6 +190,21 @@ async function sideBySide(note: Note): Promise<void> {
       );
     } finally {
       await stop(exporter.child);
+    }
+    // V8 grows its young generation from 1 to 16 MB semi-spaces under sustained load and keeps
+    // it; capped, the same load leaves RSS near where it started.
+    const capped = await startExporter(small, [SEMI_SPACE_FLAG]);
+    try {
+      await fetch(capped.url);
+      const before = rssMb(capped.child.pid!);
+      const load = wrk(["-t1", "-c50", `-d${WRK_SECONDS}s`, capped.url]);
+      const after = rssMb(capped.child.pid!);
+      note(
+        `exporter under node ${SEMI_SPACE_FLAG}: RSS before / after ${fmt(load.rps * WRK_SECONDS)} scrapes`,
+        `${fmt(before, 1)} / ${fmt(after, 1)} MB (${after - before >= 0 ? "+" : ""}${fmt(after - before, 1)} MB), ${fmt(load.rps)} requests/s`,
+      );
+    } finally {
+      await stop(capped.child);
     }
 
     // 2. 1,000 pipelines: one scrape.

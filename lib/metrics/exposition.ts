@@ -43,13 +43,21 @@ export function formatValue(value: number): string {
   return value > 0 ? "+Inf" : "-Inf";
 }
 
+// Families share one labels object across their samples (`{ pipeline }` in 18
+// ETL families): each is formatted once per object, not once per sample.
+const formatted = new WeakMap<Sample["labels"], string>();
+
 function formatLabels(labels: Sample["labels"]): string {
-  let out = "";
+  let out = formatted.get(labels);
+  if (out !== undefined) return out;
+  out = "";
   for (const name in labels) {
     const value = labels[name]!;
     out += `${out === "" ? "{" : ","}${name}="${typeof value === "string" ? escapeQuoted(value) : value}"`;
   }
-  return out === "" ? "" : `${out}}`;
+  if (out !== "") out += "}";
+  formatted.set(labels, out);
+  return out;
 }
 
 // Lines are collected and joined once: appending to one long string makes a
