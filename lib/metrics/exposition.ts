@@ -43,12 +43,12 @@ export function formatValue(value: number): string {
   return value > 0 ? "+Inf" : "-Inf";
 }
 
-// Families share one labels object across their samples (`{ pipeline }` in 18
-// ETL families): each is formatted once per object, not once per sample.
-const formatted = new WeakMap<Sample["labels"], string>();
+// Families share one labels object across their samples (`{ pipeline }` in 12
+// ETL families): each is formatted once per render, not once per sample.
+type LabelStrings = Map<Sample["labels"], string>;
 
-function formatLabels(labels: Sample["labels"]): string {
-  let out = formatted.get(labels);
+function formatLabels(labels: Sample["labels"], cache: LabelStrings): string {
+  let out = cache.get(labels);
   if (out !== undefined) return out;
   out = "";
   for (const name in labels) {
@@ -56,20 +56,20 @@ function formatLabels(labels: Sample["labels"]): string {
     out += `${out === "" ? "{" : ","}${name}="${typeof value === "string" ? escapeQuoted(value) : value}"`;
   }
   if (out !== "") out += "}";
-  formatted.set(labels, out);
+  cache.set(labels, out);
   return out;
 }
 
 // Lines are collected and joined once: appending to one long string makes a
 // rope that costs a flatten and more garbage at 32,000 series.
-function renderFamily(family: Family, format: ExpositionFormat, lines: string[]): void {
+function renderFamily(family: Family, format: ExpositionFormat, lines: string[], labelStrings: LabelStrings): void {
   const counterInOpenMetrics = format === "openmetrics" && family.type === "counter";
   const name = counterInOpenMetrics ? family.name.replace(/_total$/, "") : family.name;
   lines.push(`# HELP ${name} ${escapeHelp(family.help, format)}`, `# TYPE ${name} ${family.type}`);
   const total = counterInOpenMetrics ? `${name}_total` : undefined;
   for (const sample of family.values) {
     const sampleName = total === undefined ? (sample.metricName ?? name) : sample.metricName === undefined ? total : `${sample.metricName}_total`;
-    lines.push(`${sampleName}${formatLabels(sample.labels)} ${formatValue(sample.value)}`);
+    lines.push(`${sampleName}${formatLabels(sample.labels, labelStrings)} ${formatValue(sample.value)}`);
   }
 }
 
@@ -78,10 +78,11 @@ export function renderFamilies(families: readonly Family[], format: ExpositionFo
   // Empty: a bare newline in text, as prom-client writes; OpenMetrics is just its end marker.
   if (families.length === 0) return format === "openmetrics" ? "# EOF\n" : "\n";
   const lines: string[] = [];
+  const labelStrings: LabelStrings = new Map();
   families.forEach((family, i) => {
     // Text 0.0.4 leaves a blank line between families, as prom-client does.
     if (i > 0 && format === "text") lines.push("");
-    renderFamily(family, format, lines);
+    renderFamily(family, format, lines, labelStrings);
   });
   lines.push(format === "openmetrics" ? "# EOF\n" : "");
   return lines.join("\n");
