@@ -107,7 +107,7 @@ describe("basicAuth middleware", () => {
     const app = (answer: VerifyResult, busyDelayMs?: number) =>
       new Hono().use("/metrics", basicAuth(stubVerifier(answer), { realm: "etl-simulator", sleep, busyDelayMs })).get("/metrics", (c) => c.text("# metrics\n"));
     let settled = false;
-    const pending = app("busy").request("/metrics", { headers: { Authorization: basic(USER, PASSWORD) } }).then((res) => ((settled = true), res));
+    const pending = Promise.resolve(app("busy").request("/metrics", { headers: { Authorization: basic(USER, PASSWORD) } })).then((res) => ((settled = true), res));
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(waits).toEqual([250]);
     expect(settled).toBe(false);
