@@ -18,7 +18,7 @@ import { summarizeWebhook } from "../../lib/receiver/alertmanager_webhook.ts";
 import { createNotificationRing, type Notification, type NotificationStore } from "../../lib/receiver/notification_ring.ts";
 import { COMMON_SETTINGS, portSetting, type SettingsSpec } from "../../lib/config/settings.ts";
 import { TLS_SETTINGS } from "../../lib/config/tls_settings.ts";
-import { credentialAuthOrExit } from "../credentials.ts";
+import { bcryptCompareOrExit, credentialAuthOrExit } from "../credentials.ts";
 import { counted } from "../logging.ts";
 import { serveOrExit } from "../serve.ts";
 import { onShutdown, settingAsGiven, startWorker } from "../start.ts";
@@ -72,7 +72,7 @@ const { credential, auth } = await credentialAuthOrExit("receiver", {
   setting: "ETL_RECEIVER_PASSWORD_FILE",
   purpose: "the webhook receiver",
   hint: (passwordFile) => `curl -u "${settings.receiverUser}:$(cat ${passwordFile})" ${url}/notifications`,
-}, "etl-receiver");
+}, "etl-receiver", await bcryptCompareOrExit("receiver"));
 
 if (file !== null) {
   // Fail at start, not at the first alert, when the file cannot be written.
