@@ -16,13 +16,15 @@ const KIB = 1024;
  * 84–101 KB of every bundle and @logtape/logtape 49 KB of each server's.
  */
 export const BUNDLE_BUDGETS: Readonly<Record<string, number>> = {
-  // The three servers: 250 KiB each.
-  simulator: 250 * KIB,
-  receiver: 250 * KIB,
+  // The three servers: 260 KiB each (250 until HTTPS serving, the settings' sources and the
+  // simulator's writer lock came in; simulator 257 KB, receiver 236 KB when raised).
+  simulator: 260 * KIB,
+  receiver: 260 * KIB,
   // More than the other servers: prom-client's default process metrics (process_*, nodejs_*)
   // are 26 KB and load @opentelemetry/api (22 KB, for exemplars), which no import style avoids;
-  // through prom-client's public index (its only public API), which brings 20 KB more.
-  exporter: 300 * KIB,
+  // through prom-client's public index (its only public API), which brings 20 KB more;
+  // HTTPS serving and the log reader's discovery and wake-up (313 KB when raised).
+  exporter: 320 * KIB,
   // The simulator's and receiver's bcrypt compares: bcryptjs alone (18 KB).
   "bcrypt-thread": 24 * KIB,
   // The exporter's catch-up worker thread: zod and the ingest code.

@@ -26,6 +26,8 @@ export const TESTED_ELSEWHERE: Record<string, string> = {
   "workers/exporter/log_stream.ts": "workers/exporter/tailer.test.ts (rotation, copytruncate, deletion, restore)",
   "workers/exporter/log_watch.ts": "workers/exporter/tailer.test.ts (lines read on a file-system event with an hour-long poll)",
   "workers/tls.ts": "tests/tls.e2e.test.ts (every server over HTTPS on Node and Deno; bad files refused)",
+  "bench/scrape.ts": "the benchmark itself (npm run bench)",
+  "workers/bcrypt_thread.ts": "workers/bcrypt_compare.test.ts (the thread it starts: compares off the event loop, at nice 19)",
   "bench/main.ts": `the benchmark itself (npm run bench); its flags in ${E2E_FLAGS}`,
   "commands/build/dashboards.ts": `${E2E_FLAGS}; ${REGENERATES}; lib/dashboard/docs.test.ts (the committed files are current)`,
   "commands/build/rules.ts": `${E2E_FLAGS}; ${REGENERATES}; lib/alerts/rules.test.ts (the committed files are current)`,
