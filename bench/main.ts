@@ -22,6 +22,7 @@ import { boundedNumber, type SettingsSpec } from "../lib/config/settings.ts";
 import { settingsOrExit } from "../workers/start.ts";
 import { measureIngestLatency } from "./ingest_latency.ts";
 import { measureNotificationLatency } from "./notification_latency.ts";
+import { scrapeBench } from "./scrape.ts";
 
 const ROOT = process.cwd();
 const WORK = resolve(ROOT, ".bench");
@@ -218,6 +219,7 @@ if (spawnSync("prometheus-alertmanager", ["--version"]).status === 0) {
   note("notification latency", "skipped: apt-get install prometheus-alertmanager");
 }
 
+await scrapeBench(note);
 // 6. The limits of issue 17: the exporter at its pipeline cap, the receiver after a flood.
 await (await import("./limits.ts")).benchLimits(note);
 const table = ["| measure | result |", "|---|---|", ...results.map(([k, v]) => `| ${k} | ${v} |`)].join("\n");

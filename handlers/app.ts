@@ -13,8 +13,9 @@
  */
 import { getLogger } from "@logtape/logtape";
 import { Hono, type MiddlewareHandler } from "hono";
-import type { Metric } from "prom-client";
 import type { SnapshotSource } from "../lib/etl/snapshot.ts";
+import type { ProcessFamiliesSource } from "../lib/metrics/process_families.ts";
+import type { ScrapeRenderer } from "../lib/metrics/render_cache.ts";
 import { healthHandler } from "./health.ts";
 import { landingHandler } from "./landing.ts";
 import { methodNotAllowed } from "./method_not_allowed.ts";
@@ -29,8 +30,10 @@ export interface AppOptions {
   source: SnapshotSource;
   /** Put in front of `/metrics` only (the simulator's basic auth). */
   metricsAuth?: MiddlewareHandler;
-  /** prom-client metrics of the process, appended to each scrape. */
-  processMetrics?: readonly Metric[];
+  /** The process's own families (prom-client's default metrics), appended to each scrape. */
+  processMetrics?: ProcessFamiliesSource;
+  /** How `/metrics` renders: `renderMetrics` unless given (the exporter reuses bodies within a second). */
+  metricsRenderer?: ScrapeRenderer;
 }
 
 /** Builds the Hono app. */
@@ -51,7 +54,7 @@ export function createApp(options: AppOptions): Hono {
     }),
   );
   if (options.metricsAuth) app.use("/metrics", options.metricsAuth);
-  app.get("/metrics", metricsHandler(options.source, options.processMetrics));
+  app.get("/metrics", metricsHandler(options.source, options.processMetrics, options.metricsRenderer));
   app.get("/health", healthHandler(options.source));
   app.get("/-/healthy", healthyHandler);
   app.get("/-/ready", readyHandler(options.source));

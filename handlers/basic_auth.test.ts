@@ -97,6 +97,30 @@ describe("basicAuth middleware", () => {
     expect(res.headers.get("WWW-Authenticate")).toBeNull();
   });
 
+  it("holds a 503 back for busyDelayMs, so a flood's connections are paced, and nothing else", async () => {
+    const waits: number[] = [];
+    let release = () => {};
+    const sleep = (ms: number) => {
+      waits.push(ms);
+      return new Promise<void>((resolve) => (release = resolve));
+    };
+    const app = (answer: VerifyResult, busyDelayMs?: number) =>
+      new Hono().use("/metrics", basicAuth(stubVerifier(answer), { realm: "etl-simulator", sleep, busyDelayMs })).get("/metrics", (c) => c.text("# metrics\n"));
+    let settled = false;
+    const pending = Promise.resolve(app("busy").request("/metrics", { headers: { Authorization: basic(USER, PASSWORD) } })).then((res) => ((settled = true), res));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(waits).toEqual([250]);
+    expect(settled).toBe(false);
+    release();
+    expect((await pending).status).toBe(503);
+    // Granted and denied answers are not held, nor is a 503 with busyDelayMs 0.
+    expect((await app("ok").request("/metrics", { headers: { Authorization: basic(USER, PASSWORD) } })).status).toBe(200);
+    expect((await app("denied").request("/metrics", { headers: { Authorization: basic(USER, PASSWORD) } })).status).toBe(401);
+    expect((await app("busy", 0).request("/metrics", { headers: { Authorization: basic(USER, PASSWORD) } })).status).toBe(503);
+    expect(waits).toEqual([250]);
+    expect(() => basicAuth(stubVerifier("ok"), { realm: "r", busyDelayMs: -1 })).toThrow(RangeError);
+  });
+
   it("hands the verifier the user and everything after the first colon", async () => {
     const verifier = stubVerifier("ok");
     const res = await appWith(verifier).request("/metrics", {

@@ -7,7 +7,10 @@
  * `WWW-Authenticate` challenge, so a client cannot tell which check failed
  * and a garbage header can never crash the handler. When the verifier has too
  * much bcrypt work pending it answers 503 with `Retry-After: 1`, because the
- * credential was not checked and a retry can succeed.
+ * credential was not checked and a retry can succeed; that answer is held
+ * back for `busyDelayMs` (a timer, no CPU), so a flood of guesses on a few
+ * connections is paced by the server instead of looping on instant 503s and
+ * taking the event loop from the scrapes with a cached credential.
  *
  * @example
  * ```ts
@@ -37,6 +40,10 @@ import type { CredentialVerifier } from "../lib/auth/credential_verifier.ts";
 export interface BasicAuthOptions {
   /** Shown by browsers in the login prompt; printable ASCII without `"` or `\`. */
   realm: string;
+  /** How long a 503 is held back before it is sent. Default 250 (ms); 0 sends it at once. */
+  busyDelayMs?: number;
+  /** How the delay is waited for. Default `setTimeout`. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /**
@@ -103,15 +110,16 @@ export function parseBasicAuthorization(header: string | undefined | null): Basi
  * ```ts
  * app.use("/metrics", basicAuth(verifier, { realm: "etl-simulator" }));
  * // no header   -> 401, WWW-Authenticate: Basic realm="etl-simulator", charset="UTF-8"
- * // flood       -> 503, Retry-After: 1
+ * // flood       -> 503, Retry-After: 1 (after 250 ms)
  * // right creds -> whatever /metrics returns
  * ```
  */
 export function basicAuth(verifier: Pick<CredentialVerifier, "verify">, options: BasicAuthOptions): MiddlewareHandler {
-  const { realm } = options;
+  const { realm, busyDelayMs = 250, sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)) } = options;
   if (typeof realm !== "string" || !SAFE_REALM.test(realm)) {
     throw new Error('realm must be non-empty printable ASCII without `"` or `\\`');
   }
+  if (!Number.isFinite(busyDelayMs) || busyDelayMs < 0) throw new RangeError(`busyDelayMs must be a finite number >= 0, got ${busyDelayMs}`);
   const challenge = `Basic realm="${realm}", charset="UTF-8"`;
 
   return async (c, next) => {
@@ -122,6 +130,7 @@ export function basicAuth(verifier: Pick<CredentialVerifier, "verify">, options:
       return;
     }
     if (result === "busy") {
+      if (busyDelayMs > 0) await sleep(busyDelayMs);
       return c.text("Too many authentication attempts in progress; retry shortly.\n", 503, { "Retry-After": "1" });
     }
     return c.text("Unauthorized\n", 401, { "WWW-Authenticate": challenge });

@@ -10,16 +10,35 @@
  * @module
  */
 import type { Handler } from "hono";
-import type { Metric } from "prom-client";
-import { renderMetrics } from "../lib/metrics/render.ts";
+import type { ProcessFamiliesSource } from "../lib/metrics/process_families.ts";
+import { renderMetrics, type RenderedMetrics } from "../lib/metrics/render.ts";
+import type { ScrapeRenderer } from "../lib/metrics/render_cache.ts";
 import { negotiateFormat } from "../lib/metrics/negotiate.ts";
 import type { SnapshotSource } from "../lib/etl/snapshot.ts";
 
-/** Makes the handler; `processMetrics` are appended to every scrape. */
-export function metricsHandler(source: SnapshotSource, processMetrics: readonly Metric[] = []): Handler {
+/**
+ * Makes the handler; the families of `processFamilies` are appended to every
+ * scrape, and `render` may reuse bodies (the exporter's `perSecondRenderer`).
+ */
+export function metricsHandler(
+  source: SnapshotSource,
+  processFamilies?: ProcessFamiliesSource,
+  render: ScrapeRenderer = renderMetrics,
+): Handler {
+  // A body reused by `render` is encoded once, not once per scrape: at thousands of
+  // scrapes a second the copies were most of what the heap grew by.
+  const encoded = new WeakMap<RenderedMetrics, Uint8Array<ArrayBuffer>>();
+  const encoder = new TextEncoder();
   return async (c) => {
     const format = negotiateFormat(c.req.header("accept"));
-    const { contentType, body } = await renderMetrics(source(), format, processMetrics);
-    return c.body(body, 200, { "content-type": contentType, "cache-control": "no-store" });
+    const process = processFamilies ? await processFamilies() : [];
+    // The snapshot is taken after the wait, so its time is the time the body is made.
+    const rendered = render(source(), format, process);
+    let bytes = encoded.get(rendered);
+    if (bytes === undefined) {
+      bytes = encoder.encode(rendered.body);
+      encoded.set(rendered, bytes);
+    }
+    return c.body(bytes, 200, { "content-type": rendered.contentType, "cache-control": "no-store" });
   };
 }

@@ -14,7 +14,8 @@ import type { MiddlewareHandler } from "hono";
 // Named, not the default export: that one object holds all of bcryptjs, so none of it could be left out.
 import { hash as bcryptHash } from "bcryptjs";
 import { basicAuth } from "../handlers/basic_auth.ts";
-import { createCredentialVerifier, isBcryptHash } from "../lib/auth/credential_verifier.ts";
+import { createCredentialVerifier, isBcryptHash, type PasswordCompare } from "../lib/auth/credential_verifier.ts";
+import { startBcryptThread } from "./bcrypt_compare.ts";
 import { ensureDevCredentials, passwordHashOf, passwordOf, readPasswordHash, readSecretFile } from "./secret_files.ts";
 
 /** Where dev credentials go when no password file is configured (git-ignored). */
@@ -89,6 +90,7 @@ export async function credentialAuthOrExit(
   worker: string,
   options: CredentialOptions,
   realm: string,
+  compare?: PasswordCompare,
 ): Promise<{ credential: Credential; auth: MiddlewareHandler }> {
   let credential: Credential;
   try {
@@ -97,6 +99,19 @@ export async function credentialAuthOrExit(
     process.stderr.write(`${worker}: ${(error as Error).message}\n`);
     process.exit(2);
   }
-  const verifier = createCredentialVerifier({ user: credential.user, passwordHash: credential.passwordHash });
+  const verifier = createCredentialVerifier({ user: credential.user, passwordHash: credential.passwordHash, ...(compare ? { compare } : {}) });
   return { credential, auth: basicAuth(verifier, { realm }) };
+}
+
+/**
+ * Starts the bcrypt thread the server's compares run in, off the event loop
+ * that answers its requests; exits 1 saying why when it cannot start.
+ */
+export async function bcryptCompareOrExit(worker: string): Promise<PasswordCompare> {
+  try {
+    return (await startBcryptThread()).compare;
+  } catch (error) {
+    process.stderr.write(`${worker}: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
 }

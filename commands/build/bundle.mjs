@@ -5,6 +5,7 @@ export const ENTRY_POINTS = {
   simulator: "workers/simulator/main.ts",
   exporter: "workers/exporter/main.ts",
   "ingest-thread": "workers/exporter/ingest_thread.ts",
+  "bcrypt-thread": "workers/bcrypt_thread.ts",
   dev: "workers/dev.ts",
   "build-schema": "commands/build/schema.ts",
   bench: "bench/main.ts",

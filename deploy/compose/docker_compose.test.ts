@@ -246,7 +246,7 @@ describe("the Dockerfile", () => {
   it("bundles in a build stage and runs each service as the non-root user of its base image", () => {
     expect(DOCKERFILE).toMatch(/^FROM \$\{BUILD_IMAGE\} AS build$/m);
     expect(DOCKERFILE).toMatch(/^FROM \$\{RUNTIME_IMAGE\} AS runtime$/m);
-    expect(DOCKERFILE).toMatch(/RUN node commands\/build\/bundle\.mjs simulator exporter ingest-thread receiver secrets-fanout\n/);
+    expect(DOCKERFILE).toMatch(/RUN node commands\/build\/bundle\.mjs simulator exporter ingest-thread bcrypt-thread receiver secrets-fanout\n/);
     const runtime = DOCKERFILE.slice(DOCKERFILE.indexOf("AS runtime"));
     expect(runtime).toContain("\nUSER node\n");
     // Only the init service switches back to root, to hand out the secrets.

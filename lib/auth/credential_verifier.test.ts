@@ -102,20 +102,36 @@ describe("createCredentialVerifier: cache", () => {
     expect(counter.calls).toBe(2);
   });
 
-  it("forgets a verified credential after cacheTtlMs", async () => {
+  it("forgets a verified credential after cacheTtlMs without use", async () => {
     let t = 1_000_000;
     const { verifier, counter } = verifierWith({ cacheTtlMs: 60_000, now: () => t });
     expect(await verifier.verify(USER, PASSWORD)).toBe("ok");
-    t += 59_999;
-    expect(await verifier.verify(USER, PASSWORD)).toBe("ok");
-    expect(counter.calls).toBe(1);
-    t += 1;
+    t += 60_000;
     expect(await verifier.verify(USER, PASSWORD)).toBe("ok");
     expect(counter.calls).toBe(2);
     // Re-verifying starts a new period.
     t += 59_999;
     expect(await verifier.verify(USER, PASSWORD)).toBe("ok");
     expect(counter.calls).toBe(2);
+  });
+
+  it("renews a cached credential on each use, so a client that keeps scraping stays cached", async () => {
+    let t = 1_000_000;
+    const { verifier, counter } = verifierWith({ cacheTtlMs: 60_000, now: () => t });
+    expect(await verifier.verify(USER, PASSWORD)).toBe("ok");
+    // A scrape every 15 s for an hour: bcrypt only the first time.
+    for (let i = 0; i < 240; i++) {
+      t += 15_000;
+      expect(await verifier.verify(USER, PASSWORD)).toBe("ok");
+    }
+    expect(counter.calls).toBe(1);
+    // A wrong password or another user does not renew (nor hit) it.
+    t += 59_999;
+    expect(await verifier.verify(USER, "wrong")).toBe("denied");
+    expect(await verifier.verify("admin", PASSWORD)).toBe("denied");
+    t += 1;
+    expect(await verifier.verify(USER, PASSWORD)).toBe("ok");
+    expect(counter.calls).toBe(4);
   });
 
   it("does not cache at all when cacheTtlMs is 0", async () => {
@@ -148,9 +164,7 @@ describe("createCredentialVerifier: cache", () => {
 
 describe("createCredentialVerifier: flood", () => {
   it("answers excess wrong passwords busy while a cached credential stays fast", async () => {
-    // No rest, so the first check's slot is free again by the time the flood starts
-    // and the counts below are exact; resting is tested on its own.
-    const { verifier, counter } = verifierWith({ maxConcurrentHashes: 2, maxQueued: 32, hashRestRatio: 0 });
+    const { verifier, counter } = verifierWith({ maxConcurrentHashes: 2, maxQueued: 32 });
     expect(await verifier.verify(USER, PASSWORD)).toBe("ok");
     expect(counter.calls).toBe(1);
 
@@ -192,6 +206,50 @@ describe("createCredentialVerifier: flood", () => {
     expect(order.slice(5)).toEqual(["again-0", "again-1", "again-2", "good"]);
   });
 
+  it("re-checks a verified credential whose cache entry expired ahead of a full queue of guesses", async () => {
+    let t = 1_000_000;
+    const { verifier, counter } = verifierWith({ maxConcurrentHashes: 1, maxQueued: 4, cacheTtlMs: 60_000, now: () => t });
+    expect(await verifier.verify(USER, PASSWORD)).toBe("ok");
+    t += 60_001; // unused for longer than cacheTtlMs: no longer cached, still recognised
+    const order: string[] = [];
+    const track = (name: string, p: Promise<VerifyResult>) => p.then((r) => (order.push(name), r));
+    const flood = Array.from({ length: 5 }, (_, i) => track(`wrong-${i}`, verifier.verify(USER, `wrong-${i}`)));
+    // Every place is taken: a guess is refused, the recognised credential is not.
+    expect(await verifier.verify(USER, "one-more-guess")).toBe("busy");
+    const good = track("good", verifier.verify(USER, PASSWORD));
+    expect(await good).toBe("ok");
+    await Promise.all(flood);
+    // It took the first slot freed, before the guesses that queued before it.
+    expect(order).toEqual(["wrong-0", "good", "wrong-1", "wrong-2", "wrong-3", "wrong-4"]);
+    expect(counter.calls).toBe(1 + 5 + 1);
+    // And it is cached again.
+    expect(await verifier.verify(USER, PASSWORD)).toBe("ok");
+    expect(counter.calls).toBe(7);
+  });
+
+  it("competes like a guess again once not used for recognizeForMs, and never for a wrong password", async () => {
+    let t = 1_000_000;
+    const { verifier } = verifierWith({ maxConcurrentHashes: 1, maxQueued: 1, cacheTtlMs: 1_000, recognizeForMs: 10_000, now: () => t });
+    expect(await verifier.verify(USER, PASSWORD)).toBe("ok");
+    t += 10_000;
+    const flood = [verifier.verify(USER, "a"), verifier.verify(USER, "b")];
+    expect(await verifier.verify(USER, PASSWORD)).toBe("busy");
+    // A guess sharing the user is no more recognised than any other.
+    expect(await verifier.verify(USER, `${PASSWORD}x`)).toBe("busy");
+    expect(await Promise.all(flood)).toEqual(["denied", "denied"]);
+  });
+
+  it("bounds the recognised lane by maxQueued as well", async () => {
+    let t = 1_000_000;
+    const { verifier } = verifierWith({ maxConcurrentHashes: 1, maxQueued: 2, cacheTtlMs: 1_000, now: () => t });
+    expect(await verifier.verify(USER, PASSWORD)).toBe("ok");
+    t += 1_000;
+    const running = verifier.verify(USER, "guess");
+    const recognised = [verifier.verify(USER, PASSWORD), verifier.verify(USER, PASSWORD)];
+    expect(await verifier.verify(USER, PASSWORD)).toBe("busy");
+    expect(await Promise.all([running, ...recognised])).toEqual(["denied", "ok", "ok"]);
+  });
+
   it("refuses at once when nothing may queue (maxQueued 0)", async () => {
     const { verifier } = verifierWith({ maxQueued: 0 });
     const results = await Promise.all([verifier.verify(USER, "a"), verifier.verify(USER, "b")]);
@@ -207,74 +265,10 @@ describe("createCredentialVerifier: flood", () => {
       passwordHash: hash4,
       compare,
       maxQueued: 0,
-      hashRestRatio: 0,
     });
     await expect(verifier.verify(USER, PASSWORD)).rejects.toThrow("boom");
     fail = false;
     expect(await verifier.verify(USER, PASSWORD)).toBe("ok");
-  });
-});
-
-describe("createCredentialVerifier: rest after each compare", () => {
-  /** A compare that takes `ms` on the injected clock, and sleeps that are released by hand. */
-  function pacedVerifier(ms: number, overrides: Partial<CredentialVerifierOptions> = {}) {
-    let t = 0;
-    const rests: number[] = [];
-    const wakers: (() => void)[] = [];
-    const verifier = createCredentialVerifier({
-      user: USER,
-      passwordHash: hash4,
-      maxQueued: 0,
-      now: () => t,
-      compare: async (password, hash) => {
-        t += ms;
-        return bcrypt.compare(password, hash);
-      },
-      sleep: (rest) => {
-        rests.push(rest);
-        return new Promise<void>((resolve) => wakers.push(resolve));
-      },
-      ...overrides,
-    });
-    return { verifier, rests, wake: () => wakers.shift()?.() };
-  }
-
-  it("answers at once, then keeps the slot idle for hashRestRatio of the compare's time", async () => {
-    const { verifier, rests, wake } = pacedVerifier(80);
-    expect(await verifier.verify(USER, "wrong")).toBe("denied");
-    expect(rests).toEqual([20]); // default ratio 0.25
-    // The only slot is resting and nothing may queue.
-    expect(await verifier.verify(USER, "wrong")).toBe("busy");
-    wake();
-    await Promise.resolve();
-    expect(await verifier.verify(USER, "wrong")).toBe("denied");
-    expect(rests).toEqual([20, 20]);
-  });
-
-  it("does not slow cache hits while a slot rests", async () => {
-    const { verifier, rests } = pacedVerifier(80);
-    expect(await verifier.verify(USER, PASSWORD)).toBe("ok");
-    expect(rests).toEqual([20]);
-    expect(await verifier.verify(USER, PASSWORD)).toBe("ok");
-  });
-
-  it("uses the ratio given and caps a rest at 1 s, so a clock jump cannot park the slot", async () => {
-    const long = pacedVerifier(10_000, { hashRestRatio: 1 });
-    await long.verifier.verify(USER, "wrong");
-    expect(long.rests).toEqual([1000]);
-
-    const backwards = pacedVerifier(-5_000);
-    await backwards.verifier.verify(USER, "wrong");
-    // A negative duration means no rest at all: the slot is free again at once.
-    expect(backwards.rests).toEqual([]);
-    expect(await backwards.verifier.verify(USER, "wrong")).toBe("denied");
-  });
-
-  it("does not rest when hashRestRatio is 0", async () => {
-    const { verifier, rests } = pacedVerifier(80, { hashRestRatio: 0 });
-    expect(await verifier.verify(USER, "wrong")).toBe("denied");
-    expect(await verifier.verify(USER, "wrong")).toBe("denied");
-    expect(rests).toEqual([]);
   });
 });
 
@@ -299,7 +293,7 @@ describe("createCredentialVerifier: configuration", () => {
     expect(() => createCredentialVerifier({ user: USER, passwordHash: hash4, maxQueued: -1 })).toThrow(RangeError);
     expect(() => createCredentialVerifier({ user: USER, passwordHash: hash4, maxQueued: 1.5 })).toThrow(RangeError);
     expect(() => createCredentialVerifier({ user: USER, passwordHash: hash4, cacheTtlMs: Number.NaN })).toThrow(RangeError);
-    expect(() => createCredentialVerifier({ user: USER, passwordHash: hash4, hashRestRatio: -1 })).toThrow(RangeError);
+    expect(() => createCredentialVerifier({ user: USER, passwordHash: hash4, recognizeForMs: -1 })).toThrow(RangeError);
   });
 
   it("isBcryptHash accepts the $2a$, $2b$ and $2y$ forms bcryptjs checks", () => {

@@ -5,40 +5,36 @@
  * Why each rule exists:
  * - bcrypt at cost 10 costs ~70 ms of CPU, and Prometheus sends the same
  *   credential on every scrape, so a credential that verified once is
- *   remembered for `cacheTtlMs`. Only verified credentials are remembered, and
- *   only as a SHA-256 digest, so the cache holds no plaintext and a wrong
- *   password is paid for in full on every attempt.
+ *   remembered, as a SHA-256 digest (no plaintext), and skips bcrypt until it
+ *   has gone unused for `cacheTtlMs`: each use renews it, so a client that
+ *   keeps scraping stays cached. Only verified credentials are remembered, so
+ *   a wrong password is paid for in full on every attempt.
  * - The user name is compared as fixed-length digests with `timingSafeEqual`,
  *   and a request for an unknown user still pays a full bcrypt compare, so
  *   neither the comparison nor the response time tells which user exists.
  * - bcrypt work is limited to `maxConcurrentHashes` at a time, with at most
  *   `maxQueued` waiting; beyond that the answer is `"busy"` at once (the HTTP
- *   layer turns it into 503 + Retry-After). A cache hit never waits for a slot,
- *   so a scraper that verified once keeps getting through a flood.
+ *   layer turns it into 503 + Retry-After). A cache hit never waits for a slot.
+ * - A credential that verified within `recognizeForMs` but is no longer cached
+ *   (unused for longer than `cacheTtlMs`) is checked with bcrypt again, but in
+ *   a lane of its own: it never competes with unverified guesses for a queue
+ *   place, and it takes the next free slot before any of them. Only a digest
+ *   of a password that verified can enter that lane.
+ * - The compare is injected: the servers pass one that runs in a worker
+ *   thread (`workers/bcrypt_compare.ts`), so the event loop is free while a
+ *   flood's compares run; the default, bcryptjs on the calling thread, blocks
+ *   it for each compare and suits tests and one-shot tools.
  *
- * Behaviour under a flood, for a correct credential that is not cached yet
- * (the first scrape after start, or the first after its entry expired): it
- * competes for a queue place like any other request. It is admitted whenever a
- * place is free when it arrives, then waits its FIFO turn (at most
- * `(maxQueued + maxConcurrentHashes) / maxConcurrentHashes` hash times, each
- * plus its rest: ~2.9 s at cost 10 with the defaults), and
- * once verified it is cached and no longer affected by the flood. While a flood
- * keeps every place taken it is answered `"busy"`; each retry then gets in
- * with a chance of about (hash throughput / flood rate), so it gets through
- * eventually but not at a bounded time — bounding that needs rate limiting per
- * client, which belongs in front of this (the dev server listens on loopback).
- *
- * bcryptjs is plain JavaScript: its "async" compare still runs on the main
- * thread, yielding only every 100 ms, so at cost 10 each compare is one ~70 ms
- * block. Run back to back, those blocks leave the event loop next to no time
- * for anything else: with 50 clients flooding wrong passwords at cost 10, a
- * cached scrape over real HTTP took ~2 s on Deno and ~0.2 s on Node. Hence
- * two defaults: compares run one at a time (on one thread a second concurrent
- * compare adds latency, not throughput), and after each compare its slot
- * stays idle for `hashRestRatio` of the compare's duration before the next
- * queued one starts. With 0.25, the same flood left cached scrapes at tens of
- * ms (under 0.1 s) on both, at the price of 20% fewer wrong passwords checked.
- * The caller gets its answer before the rest; only the queue waits.
+ * During a flood at start-up (nothing verified yet, every queue place taken):
+ * cached and recognised credentials are unaffected, but a credential's very
+ * first check competes like a guess. It is admitted whenever a place is free
+ * when it arrives and then waits its FIFO turn (at most
+ * `(maxQueued + maxConcurrentHashes) / maxConcurrentHashes` hash times: ~2.3 s
+ * at cost 10 with the defaults); while every place is taken it is answered
+ * `"busy"`, and each retry gets in with a chance of about (hash throughput /
+ * flood rate). Once verified it stays cached while used, and recognised for
+ * `recognizeForMs` after. Bounding that first check needs rate limiting per
+ * client in front of this (the dev server listens on loopback).
  *
  * @example
  * ```ts
@@ -94,11 +90,16 @@ export interface CredentialVerifierOptions {
   user: string;
   /** bcrypt hash (`$2a$`, `$2b$` or `$2y$`, cost 04–31) of the only accepted password. */
   passwordHash: string;
-  /** How long a verified credential skips bcrypt; 0 disables the cache. Default 300 000. */
+  /** How long a verified credential skips bcrypt after its last use; 0 disables the cache. Default 300 000. */
   cacheTtlMs?: number;
-  /** bcrypt compares running at once. Default 1 (see the module documentation). */
+  /**
+   * How long after its last use a verified credential is still recognised
+   * and re-checked ahead of unverified guesses; 0 disables. Default 86 400 000 (a day).
+   */
+  recognizeForMs?: number;
+  /** bcrypt compares running at once. Default 1: one thread, so a flood takes at most one core. */
   maxConcurrentHashes?: number;
-  /** Compares waiting for a slot before new ones are answered `"busy"`. Default 32. */
+  /** Compares of unverified credentials waiting for a slot before new ones are answered `"busy"`. Default 32. */
   maxQueued?: number;
   /**
    * Verified credentials remembered at once, oldest dropped first. Only
@@ -107,17 +108,9 @@ export interface CredentialVerifierOptions {
    * could make the cache hold. Default 8.
    */
   maxCachedCredentials?: number;
-  /**
-   * After a compare, its slot stays idle for this fraction of the compare's
-   * duration (at most 1 s), leaving the event loop time for other requests.
-   * 0 disables. Default 0.25.
-   */
-  hashRestRatio?: number;
-  /** Milliseconds clock for cache expiry and for timing compares. Default `Date.now`. */
+  /** Milliseconds clock for cache expiry. Default `Date.now`. */
   now?: () => number;
-  /** How a rest is waited for. Default `setTimeout`. */
-  sleep?: (ms: number) => Promise<void>;
-  /** The bcrypt compare, replaceable so tests can count calls. Default `bcrypt.compare`. */
+  /** The bcrypt compare: a worker thread's in the servers. Default bcryptjs's `compare` on this thread. */
   compare?: PasswordCompare;
 }
 
@@ -135,9 +128,6 @@ export interface CredentialVerifierOptions {
 export interface CredentialVerifier {
   verify(user: string, password: string): Promise<VerifyResult>;
 }
-
-// A clock jump (the default clock is wall time) must not park a slot for long.
-const MAX_REST_MS = 1000;
 
 // Cost 04–31 is what bcryptjs accepts; 53 = 22 salt + 31 digest characters.
 const BCRYPT_HASH = /^\$2[aby]\$(?:0[4-9]|[12][0-9]|3[01])\$[./A-Za-z0-9]{53}$/;
@@ -157,7 +147,10 @@ export function isBcryptHash(value: string): boolean {
 
 interface CacheEntry {
   key: Buffer;
-  expiresAt: number;
+  /** Skips bcrypt until then. */
+  cachedUntil: number;
+  /** Is re-checked ahead of guesses until then. */
+  recognizedUntil: number;
 }
 
 function sha256(...parts: string[]): Buffer {
@@ -194,12 +187,11 @@ export function createCredentialVerifier(options: CredentialVerifierOptions): Cr
     user,
     passwordHash,
     cacheTtlMs = 300_000,
+    recognizeForMs = 86_400_000,
     maxConcurrentHashes = 1,
     maxQueued = 32,
     maxCachedCredentials = 8,
-    hashRestRatio = 0.25,
     now = Date.now,
-    sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
     compare = (password: string, hash: string) => bcryptCompare(password, hash),
   } = options;
 
@@ -213,70 +205,74 @@ export function createCredentialVerifier(options: CredentialVerifierOptions): Cr
         `(got ${typeof passwordHash === "string" ? `${passwordHash.length} characters` : typeof passwordHash})`,
     );
   }
-  if (!Number.isFinite(cacheTtlMs) || cacheTtlMs < 0) {
-    throw new RangeError(`cacheTtlMs must be a finite number >= 0, got ${cacheTtlMs}`);
+  for (const [name, value] of [["cacheTtlMs", cacheTtlMs], ["recognizeForMs", recognizeForMs]] as const) {
+    if (!Number.isFinite(value) || value < 0) throw new RangeError(`${name} must be a finite number >= 0, got ${value}`);
   }
   requireInteger("maxConcurrentHashes", maxConcurrentHashes, 1);
   requireInteger("maxQueued", maxQueued, 0);
   requireInteger("maxCachedCredentials", maxCachedCredentials, 1);
-  if (!Number.isFinite(hashRestRatio) || hashRestRatio < 0) {
-    throw new RangeError(`hashRestRatio must be a finite number >= 0, got ${hashRestRatio}`);
-  }
 
   const userDigest = sha256(user);
-  let cache: CacheEntry[] = [];
+  let entries: CacheEntry[] = [];
   let running = 0;
   const waiting: (() => void)[] = [];
+  // Credentials that verified before: served before `waiting`, never refused for its sake.
+  const recognizedWaiting: (() => void)[] = [];
 
-  function isCached(key: Buffer): boolean {
+  /** The entry for `key`, renewed for a cache hit when `use`; every entry is compared, whichever matches. */
+  function lookup(key: Buffer, use: boolean): { cached: boolean; recognized: boolean } {
     const t = now();
-    cache = cache.filter((entry) => entry.expiresAt > t);
-    // Every entry is compared, so the time spent does not depend on which one matches.
-    let hit = false;
-    for (const entry of cache) {
-      if (timingSafeEqual(entry.key, key)) hit = true;
+    entries = entries.filter((entry) => entry.recognizedUntil > t || entry.cachedUntil > t);
+    let found: CacheEntry | undefined;
+    for (const entry of entries) {
+      if (timingSafeEqual(entry.key, key)) found = entry;
     }
-    return hit;
+    if (found === undefined) return { cached: false, recognized: false };
+    const cached = found.cachedUntil > t;
+    if (cached && use) renew(found, t);
+    return { cached, recognized: found.recognizedUntil > t };
+  }
+
+  function renew(entry: CacheEntry, t: number): void {
+    entry.cachedUntil = t + cacheTtlMs;
+    entry.recognizedUntil = Math.max(entry.recognizedUntil, t + recognizeForMs);
   }
 
   function remember(key: Buffer): void {
-    if (cacheTtlMs === 0) return;
-    cache = cache.filter((entry) => !timingSafeEqual(entry.key, key));
-    cache.push({ key, expiresAt: now() + cacheTtlMs });
-    if (cache.length > maxCachedCredentials) cache.shift();
+    if (cacheTtlMs === 0 && recognizeForMs === 0) return;
+    entries = entries.filter((entry) => !timingSafeEqual(entry.key, key));
+    const entry: CacheEntry = { key, cachedUntil: 0, recognizedUntil: 0 };
+    renew(entry, now());
+    entries.push(entry);
+    if (entries.length > maxCachedCredentials) entries.shift();
   }
 
   // Returns null when there is neither a free slot nor a queue place.
-  function admit(): Promise<void> | null {
+  function admit(recognized: boolean): Promise<void> | null {
     if (running < maxConcurrentHashes) {
       running++;
       return Promise.resolve();
     }
+    // Bounded too: only holders of the password get here, but they could open many connections.
+    if (recognized) return recognizedWaiting.length < maxQueued ? new Promise((resolve) => recognizedWaiting.push(resolve)) : null;
     if (waiting.length < maxQueued) return new Promise((resolve) => waiting.push(resolve));
     return null;
   }
 
   function release(): void {
-    const next = waiting.shift();
+    const next = recognizedWaiting.shift() ?? waiting.shift();
     // Handing the slot straight to the next waiter keeps `running` unchanged.
     if (next) next();
     else running--;
   }
 
-  function releaseAfterRest(hashMs: number): void {
-    const rest = Math.min(Math.max(hashMs, 0) * hashRestRatio, MAX_REST_MS);
-    if (rest > 0) void sleep(rest).then(release, release);
-    else release();
-  }
-
   async function hashChecked(userMatches: boolean, key: Buffer, password: string, slot: Promise<void>): Promise<VerifyResult> {
     await slot;
-    // Scrapers that queued the same new credential behind the one that just verified it skip bcrypt.
-    if (isCached(key) && userMatches) {
+    // Scrapers that queued the same credential behind the one that just verified it skip bcrypt.
+    if (lookup(key, true).cached && userMatches) {
       release();
       return "ok";
     }
-    const started = now();
     try {
       // An unknown user is checked against the real hash too: same cost, and
       // the result is ignored, so the time does not reveal that the user is unknown.
@@ -287,7 +283,7 @@ export function createCredentialVerifier(options: CredentialVerifierOptions): Cr
       }
       return "denied";
     } finally {
-      releaseAfterRest(now() - started);
+      release();
     }
   }
 
@@ -296,9 +292,10 @@ export function createCredentialVerifier(options: CredentialVerifierOptions): Cr
       // Both checks always run, so a wrong user is no faster than a wrong password.
       const userMatches = timingSafeEqual(sha256(candidateUser), userDigest);
       const key = sha256(candidateUser, "\0", password);
-      if (isCached(key) && userMatches) return Promise.resolve("ok");
+      const { cached, recognized } = lookup(key, userMatches);
+      if (cached && userMatches) return Promise.resolve("ok");
       // Admission is decided before the first await, so callers see "busy" at once.
-      const slot = admit();
+      const slot = admit(recognized && userMatches);
       if (slot === null) return Promise.resolve("busy");
       return hashChecked(userMatches, key, password, slot);
     },

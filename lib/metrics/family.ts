@@ -1,7 +1,7 @@
 /**
- * A metric family as prom-client's `Registry` collects it: a name, a help
- * line, a type and a `get()` that returns the samples. Families are made
- * fresh from a state snapshot for every scrape, so they hold nothing.
+ * A metric family as plain data: a name, a help line, a type and its
+ * samples. Families are made fresh from a state snapshot for every scrape,
+ * and {@link ./exposition.ts} writes them in either exposition format.
  *
  * @example
  * ```ts
@@ -12,7 +12,6 @@
  * ```
  * @module
  */
-import type { Metric } from "prom-client";
 
 /** One sample: label values and a number; `metricName` names a histogram's `_bucket`, `_sum`, `_count`. */
 export interface Sample {
@@ -24,37 +23,22 @@ export interface Sample {
 /** The metric types this project exposes. */
 export type FamilyType = "counter" | "gauge" | "histogram";
 
-/** A family in the shape `Registry.registerMetric` accepts. */
+/** One family; the shape of an entry of prom-client's `Registry.getMetricsAsJSON()`, too. */
 export interface Family {
   name: string;
   help: string;
   type: FamilyType;
-  aggregator: "sum";
-  get(): Promise<{ name: string; help: string; type: FamilyType; aggregator: "sum"; values: Sample[] }>;
-}
-
-function family(name: string, help: string, type: FamilyType, values: Sample[]): Family {
-  return {
-    name,
-    help,
-    type,
-    aggregator: "sum",
-    // `this.name`, not `name`: for OpenMetrics the registry strips `_total`
-    // from a counter's name before it calls get().
-    get(this: Family) {
-      return Promise.resolve({ name: this.name, help, type, aggregator: "sum" as const, values });
-    },
-  };
+  values: Sample[];
 }
 
 /** A counter family; by convention its name ends in `_total`. */
 export function counterFamily(name: string, help: string, values: Sample[]): Family {
-  return family(name, help, "counter", values);
+  return { name, help, type: "counter", values };
 }
 
 /** A gauge family. */
 export function gaugeFamily(name: string, help: string, values: Sample[]): Family {
-  return family(name, help, "gauge", values);
+  return { name, help, type: "gauge", values };
 }
 
 /** Counts of one histogram series: non-cumulative counts per bucket, `+Inf` last. */
@@ -83,20 +67,18 @@ export function histogramFamily(
   series: readonly HistogramSeries[],
 ): Family {
   const values: Sample[] = [];
+  const bucketName = `${name}_bucket`;
+  const sumName = `${name}_sum`;
+  const countName = `${name}_count`;
   for (const s of series) {
     let cumulative = 0;
     for (let i = 0; i <= upperBounds.length; i++) {
       cumulative += s.bucketCounts[i] ?? 0;
       const le = i < upperBounds.length ? upperBounds[i]! : "+Inf";
-      values.push({ labels: { ...s.labels, le }, value: cumulative, metricName: `${name}_bucket` });
+      values.push({ labels: { ...s.labels, le }, value: cumulative, metricName: bucketName });
     }
-    values.push({ labels: s.labels, value: s.sum, metricName: `${name}_sum` });
-    values.push({ labels: s.labels, value: s.count, metricName: `${name}_count` });
+    values.push({ labels: s.labels, value: s.sum, metricName: sumName });
+    values.push({ labels: s.labels, value: s.count, metricName: countName });
   }
-  return family(name, help, "histogram", values);
-}
-
-/** Lets prom-client's registry take a family (its typings only know its own classes). */
-export function asMetric(family: Family): Metric {
-  return family as unknown as Metric;
+  return { name, help, type: "histogram", values };
 }

@@ -1,23 +1,23 @@
 /**
- * Renders a snapshot as a Prometheus scrape, in either exposition format,
- * through a registry made for this one scrape (it only collects).
+ * Renders a snapshot as a Prometheus scrape, in either exposition format:
+ * the ETL families, the exporter's own when the snapshot has them, and any
+ * process families (prom-client's default metrics, collected by the caller).
+ * Everything is computed from the snapshot at its `nowMs`, so time-based
+ * gauges are exact to the millisecond of the scrape.
  *
  * @example
  * ```ts
  * import { renderMetrics } from "./render.ts";
  * import { createIngestState } from "../etl/state.ts";
- * const { body } = await renderMetrics({ state: createIngestState(), nowMs: Date.now(), ready: true }, "text");
+ * const { body } = renderMetrics({ state: createIngestState(), nowMs: Date.now(), ready: true }, "text");
  * ```
  * @module
  */
-/// <reference path="./prom_client_modules.d.ts" />
-import type { Metric } from "prom-client";
-// The registry's own module, not prom-client's index: see prom_client_modules.d.ts.
-import Registry from "prom-client/lib/registry.js";
 import type { Snapshot } from "../etl/snapshot.ts";
 import { etlFamilies } from "./etl_families.ts";
 import { exporterFamilies } from "./exporter_families.ts";
-import { asMetric, type Family } from "./family.ts";
+import { renderFamilies } from "./exposition.ts";
+import type { Family } from "./family.ts";
 import { CONTENT_TYPES, type ExpositionFormat } from "./negotiate.ts";
 
 /** A rendered scrape. */
@@ -26,38 +26,19 @@ export interface RenderedMetrics {
   body: string;
 }
 
-/**
- * Renders the ETL families, the exporter's own (when the snapshot has them)
- * and any `processMetrics` (prom-client's default metrics, say).
- */
-export async function renderMetrics(
-  snapshot: Snapshot,
-  format: ExpositionFormat,
-  processMetrics: readonly Metric[] = [],
-): Promise<RenderedMetrics> {
-  const registry = new Registry();
-  registry.setContentType(CONTENT_TYPES[format] as typeof Registry.PROMETHEUS_CONTENT_TYPE);
-  const families: Family[] = etlFamilies(snapshot.state, snapshot.nowMs, snapshot.healthPolicy);
+/** The families of one scrape, in the order they are written. */
+export function snapshotFamilies(snapshot: Snapshot, processFamilies: readonly Family[] = []): Family[] {
+  const families = etlFamilies(snapshot.state, snapshot.nowMs, snapshot.healthPolicy);
   if (snapshot.exporter) families.push(...exporterFamilies(snapshot.state, snapshot.exporter, snapshot.ready, snapshot.nowMs));
-  for (const family of families) registry.registerMetric(asMetric(family));
-  for (const metric of processMetrics) registry.registerMetric(borrow(metric));
-  return { contentType: CONTENT_TYPES[format], body: await registry.metrics() };
+  families.push(...processFamilies);
+  return families;
 }
 
-/**
- * A per-scrape stand-in for a long-lived metric: the registry renames a
- * counter for OpenMetrics in place, which must not leak into later scrapes.
- */
-function borrow(metric: Metric): Metric {
-  const original = metric as unknown as { name: string; type: string; help: string; aggregator: string; get(): Promise<object> };
-  const stand_in = {
-    name: original.name,
-    type: original.type,
-    help: original.help,
-    aggregator: original.aggregator,
-    async get(this: { name: string }) {
-      return { ...(await original.get()), name: this.name };
-    },
-  };
-  return stand_in as unknown as Metric;
+/** Renders the snapshot's families and `processFamilies` after them. */
+export function renderMetrics(
+  snapshot: Snapshot,
+  format: ExpositionFormat,
+  processFamilies: readonly Family[] = [],
+): RenderedMetrics {
+  return { contentType: CONTENT_TYPES[format], body: renderFamilies(snapshotFamilies(snapshot, processFamilies), format) };
 }

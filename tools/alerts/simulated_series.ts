@@ -166,7 +166,7 @@ export async function simulateScrapes(options: SimulateOptions): Promise<SeriesS
     put("up", { job: exporterJob, instance: exporterInstance }, step, 1);
     put("up", { job: simulatorJob, instance: simulatorInstance }, step, nowMs >= crashMs ? 0 : 1);
     for (const family of etlFamilies(state, nowMs)) {
-      const { values } = await family.get();
+      const { values } = family;
       for (const sample of values) {
         const name = sample.metricName ?? family.name;
         if (!keep.has(name)) continue;

@@ -5,17 +5,16 @@
  *
  * @example
  * ```ts
- * import { certificateExpiryMetric } from "./certificate_expiry.ts";
- * processMetrics.push(certificateExpiryMetric(readFileSync("secrets/tls/etl-metrics.crt", "utf8")));
+ * import { certificateExpiryOf } from "./certificate_expiry.ts";
+ * const family = certificateExpiryOf(readFileSync("secrets/tls/etl-metrics.crt", "utf8"));
  * ```
  * @module
  */
 import { X509Certificate } from "node:crypto";
-import type { Metric } from "prom-client";
 import { certificateExpiryFamily } from "../../lib/metrics/certificate_family.ts";
-import { asMetric } from "../../lib/metrics/family.ts";
+import type { Family } from "../../lib/metrics/family.ts";
 
 /** The gauge for the first certificate of `certPem`. */
-export function certificateExpiryMetric(certPem: string): Metric {
-  return asMetric(certificateExpiryFamily(Date.parse(new X509Certificate(certPem).validTo) / 1000));
+export function certificateExpiryOf(certPem: string): Family {
+  return certificateExpiryFamily(Date.parse(new X509Certificate(certPem).validTo) / 1000);
 }

@@ -9,19 +9,19 @@
  *
  * @module
  */
-/// <reference path="../../lib/metrics/prom_client_modules.d.ts" />
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { getLogger } from "@logtape/logtape";
-import type { Metric } from "prom-client";
 import * as z from "zod";
 import { DEFAULT_HEALTH_POLICY } from "../../lib/etl/health.ts";
+import { processFamiliesPerSecond } from "../../lib/metrics/process_families.ts";
 import { renderMetrics } from "../../lib/metrics/render.ts";
 import { boundedNumber, COMMON_SETTINGS, INGEST_LIMIT_SETTINGS, type SettingsSpec } from "../../lib/config/settings.ts";
 import { TLS_SETTINGS } from "../../lib/config/tls_settings.ts";
 import type { LineOutcome } from "../../lib/etl/ingest.ts";
 import { clampToClock, describeDrop, type IngestLimits, maxCheckpointBytes } from "../../lib/etl/limits.ts";
+import { perSecondRenderer } from "../../lib/metrics/render_cache.ts";
 import type { Snapshot } from "../../lib/etl/snapshot.ts";
 import { createIngestState } from "../../lib/etl/state.ts";
 import { counted } from "../logging.ts";
@@ -165,35 +165,32 @@ const snapshot = (): Snapshot => ({
 if (settings.once) {
   await catchUp();
   ready = true;
-  const { body } = await renderMetrics({ ...snapshot(), exporter: undefined }, "text");
+  const { body } = renderMetrics({ ...snapshot(), exporter: undefined }, "text");
   process.stdout.write(body);
   process.exit(0);
 }
 
 // Loaded only to serve: `--once` (and its peak memory) does without the server and prom-client.
-// Their own modules, not prom-client's index (which adds the Summary, the Pushgateway and
-// the cluster aggregator): see lib/metrics/prom_client_modules.d.ts.
-const [{ default: collectDefaultMetrics }, { default: Registry }, { createApp }, { serveOrExit }, { certificateExpiryMetric }] = await Promise.all([
-  import("prom-client/lib/defaultMetrics.js"),
-  import("prom-client/lib/registry.js"),
+const [{ collectDefaultMetrics, Registry }, { createApp }, { serveOrExit }, { certificateExpiryOf }] = await Promise.all([
+  import("prom-client"),
   import("../../handlers/app.ts"),
   import("../serve.ts"),
   import("./certificate_expiry.ts"),
 ]);
 const processRegistry = new Registry();
 collectDefaultMetrics({ register: processRegistry });
+// nodejs_eventloop_lag_seconds waits a full event-loop turn on every collection, which under
+// load is what made the p99 latency; its percentiles (nodejs_eventloop_lag_p99_seconds …) stay.
+processRegistry.removeSingleMetric("nodejs_eventloop_lag_seconds");
+const processFamilies = processFamiliesPerSecond(() => processRegistry.getMetricsAsJSON());
+const certificate = tls ? certificateExpiryOf(tls.cert) : undefined;
 const app = createApp({
   title: "ETL exporter",
   description: `Prometheus exporter for the ETL logs in ${logDir}.`,
   source: snapshot,
-  // nodejs_eventloop_lag_seconds waits a full event-loop turn on every scrape, which under
-  // load is what made the p99 latency; its percentiles (nodejs_eventloop_lag_p99_seconds …) stay.
-  processMetrics: [
-    ...(processRegistry.getMetricsAsArray() as unknown as Metric[]).filter(
-      (metric) => (metric as unknown as { name: string }).name !== "nodejs_eventloop_lag_seconds",
-    ),
-    ...(tls ? [certificateExpiryMetric(tls.cert)] : []),
-  ],
+  processMetrics: tls ? async () => [...(await processFamilies()), certificate!] : processFamilies,
+  // Only the reading of lines changes this state: a body can serve the rest of its second.
+  metricsRenderer: perSecondRenderer(),
 });
 const server = await serveOrExit(app.fetch, { port: settings.exporterPort, hostname: settings.host,
   portSetting: settingAsGiven(settings, "exporterPort"),

@@ -25,7 +25,7 @@ import {
 } from "../../lib/receiver/notification_ring.ts";
 import { boundedNumber, COMMON_SETTINGS, portSetting, type SettingsSpec } from "../../lib/config/settings.ts";
 import { TLS_SETTINGS } from "../../lib/config/tls_settings.ts";
-import { credentialAuthOrExit } from "../credentials.ts";
+import { bcryptCompareOrExit, credentialAuthOrExit } from "../credentials.ts";
 import { counted } from "../logging.ts";
 import { serveOrExit } from "../serve.ts";
 import { onShutdown, settingAsGiven, startWorker } from "../start.ts";
@@ -116,7 +116,7 @@ const { credential, auth } = await credentialAuthOrExit("receiver", {
   setting: "ETL_RECEIVER_PASSWORD_FILE",
   purpose: "the webhook receiver",
   hint: (passwordFile) => `curl -u "${settings.receiverUser}:$(cat ${passwordFile})" ${url}/notifications`,
-}, "etl-receiver");
+}, "etl-receiver", await bcryptCompareOrExit("receiver"));
 
 // Fail at start, not at the first alert, when the file cannot be written.
 const notificationLog = file === null ? null : await mkdir(dirname(file), { recursive: true })

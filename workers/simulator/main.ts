@@ -26,7 +26,7 @@ import { PipelineNameSchema } from "../../lib/etl/events.ts";
 import { boundedNumber, COMMON_SETTINGS, type SettingsSpec } from "../../lib/config/settings.ts";
 import { TLS_SETTINGS } from "../../lib/config/tls_settings.ts";
 import { DEFAULT_PROFILE, PipelinesConfigSchema, type Profile, type Scenario, ScenarioSchema } from "../../lib/simulator/profile.ts";
-import { credentialAuthOrExit, metricsCredentialOptions } from "../credentials.ts";
+import { bcryptCompareOrExit, credentialAuthOrExit, metricsCredentialOptions } from "../credentials.ts";
 import { counted } from "../logging.ts";
 import { serveOrExit } from "../serve.ts";
 import { onShutdown, settingAsGiven, startWorker } from "../start.ts";
@@ -145,10 +145,13 @@ if (settings.events !== undefined) {
 }
 
 const simulatorUrl = `${tls ? "https" : "http"}://${settings.host}:${settings.simulatorPort}`;
+// Both credentials' bcrypt compares run in one thread, off the event loop that answers scrapes.
+const compare = await bcryptCompareOrExit("simulator");
 const metrics = await credentialAuthOrExit(
   "simulator",
   metricsCredentialOptions(settings.metricsUser, settings.metricsPasswordFile, `${simulatorUrl}/metrics`),
   "etl-simulator",
+  compare,
 );
 // A realm of its own, so a browser does not offer the /metrics password for /control.
 const controlAuth = await credentialAuthOrExit("simulator", {
@@ -158,7 +161,7 @@ const controlAuth = await credentialAuthOrExit("simulator", {
   setting: "ETL_CONTROL_PASSWORD_FILE",
   purpose: "the simulator's /control/scenario",
   hint: (file) => `npm run scenario -- --url ${simulatorUrl} --password-file ${file} stall`,
-}, "etl-simulator-control");
+}, "etl-simulator-control", compare);
 const control = simulationControl(simulation);
 const app = createApp({
   title: "ETL simulator",
