@@ -19,6 +19,13 @@ describe("process families", () => {
     }
   });
 
+  it("leave out a process gauge read as 0, which means /proc could not be read (Deno without --allow-all)", () => {
+    const gauge = (name: string, value: number): CollectedMetric => ({ name, help: "H.", type: "gauge", values: [{ labels: {}, value }] });
+    const kept = toFamilies([gauge("process_resident_memory_bytes", 0), gauge("process_open_fds", 0), gauge("process_max_fds", 1024), gauge("nodejs_active_handles", 0)]);
+    expect(kept.map((f) => f.name)).toEqual(["process_max_fds", "nodejs_active_handles"]);
+    expect(toFamilies([gauge("process_resident_memory_bytes", 52_000_000)])[0]!.values).toEqual([{ labels: {}, value: 52_000_000 }]);
+  });
+
   it("are collected once per second and shared within it", async () => {
     let t = 10_000;
     let collections = 0;

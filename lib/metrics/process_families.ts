@@ -32,10 +32,18 @@ export interface CollectedMetric {
 
 const TYPES: readonly unknown[] = ["counter", "gauge", "histogram"] satisfies FamilyType[];
 
-/** Keeps the families of a type both formats write the same way here (not summaries). */
+/**
+ * Gauges no live process can read as 0. prom-client writes 0 when it cannot
+ * read /proc (Deno without --allow-all refuses it): 0 there means "unknown",
+ * and an unknown is left out rather than served as a value.
+ */
+const NEVER_ZERO = new Set(["process_resident_memory_bytes", "process_virtual_memory_bytes", "process_heap_bytes", "process_open_fds", "process_max_fds"]);
+
+/** Keeps the families of a type both formats write the same way here (not summaries), less unknowns. */
 export function toFamilies(collected: readonly CollectedMetric[]): Family[] {
   return collected
     .filter((metric) => TYPES.includes(metric.type))
+    .filter((metric) => !(NEVER_ZERO.has(metric.name) && metric.values.every(({ value }) => value === 0)))
     .map((metric) => ({
       name: metric.name,
       help: metric.help,
