@@ -2,8 +2,9 @@
  * The whole stack as processes on this machine: simulator, exporter, alert
  * receiver (the bundles in `dist/`), and Debian's Prometheus and
  * Alertmanager, all on 127.0.0.1, with the secrets of `npm run secrets`.
- * `npm run stack:local` runs it with the production rules; the alerting
- * tests run it with rules made for a compressed time scale.
+ * `npm run stack:local` runs it with the production rules at speed 1 and
+ * rules scaled to a faster simulator (lib/stack/local_settings.ts); the
+ * alerting tests run it with their own compressed time scale.
  *
  * Prometheus gets a folder laid out like the Compose stack's
  * `/etc/prometheus`: the repository's `prometheus.yml`, the rules, target
@@ -25,31 +26,18 @@ import process from "node:process";
 import { parse, stringify } from "yaml";
 import { type AlertmanagerTiming, renderAlertmanagerConfig } from "../../lib/alerts/alertmanager_config.ts";
 import { type AlertParams, alertRulesYaml, PRODUCTION_ALERT_PARAMS } from "../../lib/alerts/rules.ts";
-import type { StackService } from "../../lib/stack/compose_project.ts";
-import { portOf } from "../../lib/stack/published_ports.ts";
+import { defaultsOf } from "../../lib/config/settings.ts";
+import { LOCAL_STACK_SETTINGS, type NativeService, nativePorts } from "../../lib/stack/local_settings.ts";
 import { alertmanagerFlags, prometheusFlags } from "../../lib/stack/prometheus_flags.ts";
 import { renderTargetFiles } from "../../lib/stack/targets.ts";
 import { readPassword } from "../../workers/secret_files.ts";
 import { ProcessGroup } from "./processes.ts";
 
 /** Ports of the native stack. */
-export interface StackPorts {
-  exporter: number;
-  simulator: number;
-  receiver: number;
-  prometheus: number;
-  alertmanager: number;
-}
+export type StackPorts = Record<NativeService, number>;
 
-const defaultPort = (service: StackService) => portOf(service)!.defaultPort;
-/** The ports of the reference stack, plus 9095 for the alert receiver: the Compose stack's (`PUBLISHED_PORTS` of lib/stack/published_ports.ts). */
-export const DEFAULT_PORTS: StackPorts = {
-  exporter: defaultPort("etl-metrics"),
-  simulator: defaultPort("etl-simulator"),
-  receiver: defaultPort("etl-alert-receiver"),
-  prometheus: defaultPort("prometheus"),
-  alertmanager: defaultPort("alertmanager"),
-};
+/** The ports of the Compose stack (`PUBLISHED_PORTS` of lib/stack/published_ports.ts), which `npm run stack:local` takes by default. */
+export const DEFAULT_PORTS: StackPorts = nativePorts(defaultsOf(LOCAL_STACK_SETTINGS));
 
 /** How to run the native stack. */
 export interface NativeStackOptions {
@@ -180,10 +168,12 @@ export async function startNativeStack(options: NativeStackOptions): Promise<Nat
       ETL_DATA_DIR: join(dataDir, "receiver"),
     },
   };
+  // A part that stops while the rest starts fails the start, so the stack never comes up with a part dead.
+  let exitsBefore = group.unexpectedExits.length;
   const startWorker = async (name: "simulator" | "exporter" | "receiver") => {
     group.start(name, process.execPath, [join(root, `dist/${name}.mjs`)], workerEnv[name]);
     const port = ports[name];
-    await group.waitHttp(name, `http://${host}:${port}/-/healthy`);
+    await group.waitHttp(name, `http://${host}:${port}/-/healthy`, undefined, 30_000, exitsBefore);
   };
 
   try {
@@ -195,7 +185,7 @@ export async function startNativeStack(options: NativeStackOptions): Promise<Nat
       dataDir: join(dataDir, "alertmanager"),
       listenAddress: `${host}:${ports.alertmanager}`,
     }));
-    await group.waitHttp(ALERTMANAGER_BINARY, `${urls.alertmanager}/-/ready`);
+    await group.waitHttp(ALERTMANAGER_BINARY, `${urls.alertmanager}/-/ready`, undefined, 30_000, exitsBefore);
     group.start(PROMETHEUS_BINARY, PROMETHEUS_BINARY, prometheusFlags({
       configFile: join(prometheusDir, "prometheus.yml"),
       webConfigFile: join(secretsDir, "prometheus-web.yml"),
@@ -205,7 +195,8 @@ export async function startNativeStack(options: NativeStackOptions): Promise<Nat
     await group.waitHttp(PROMETHEUS_BINARY, `${urls.prometheus}/-/ready`, {
       user: "readonly",
       password: await readPassword(join(secretsDir, "prometheus_readonly_password"), { what: "readonly password" }),
-    });
+    }, 30_000, exitsBefore);
+    group.throwIfExitedSince(exitsBefore);
   } catch (error) {
     await group.stopAll();
     throw error;
@@ -214,7 +205,11 @@ export async function startNativeStack(options: NativeStackOptions): Promise<Nat
   return {
     group,
     urls,
-    restartWorker: startWorker,
+    restartWorker: (name) => {
+      // The restart is watched from now: the stop before it (the crash scenario, say) was expected.
+      exitsBefore = group.unexpectedExits.length;
+      return startWorker(name);
+    },
     stop: () => group.stopAll(),
   };
 }
