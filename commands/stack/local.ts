@@ -59,6 +59,13 @@ stack.group.onUnexpectedExit = (exit) => {
 };
 
 const { urls } = stack;
+/** `url` (an example on a default port) on the port this stack runs that service on. */
+function movedPort(url: string): string {
+  const parsed = new URL(url);
+  const service = (Object.keys(DEFAULT_PORTS) as (keyof typeof DEFAULT_PORTS)[]).find((s) => String(DEFAULT_PORTS[s]) === parsed.port);
+  if (service !== undefined) parsed.port = String(ports[service]);
+  return parsed.toString();
+}
 // `npm run scenario` defaults to port 8000 and secrets/: name what differs.
 const scenarioFlags = [
   ...(ports.simulator === DEFAULT_PORTS.simulator ? [] : [`--url ${urls.simulator}`]),
@@ -77,7 +84,10 @@ const lines = [
   ]),
   "",
   "Credentials (passwords in files, never printed):",
-  ...STACK_CREDENTIALS.filter((c) => c.name !== "grafana_admin").flatMap((c) => [`  ${c.user}: ${c.opens.replaceAll("`", "")}`, `      ${curlExample(c, secretsDir)}`]),
+  ...STACK_CREDENTIALS.filter((c) => c.name !== "grafana_admin").flatMap((c) => [
+    `  ${c.user}: ${c.opens.replaceAll("`", "")}`,
+    `      ${curlExample({ ...c, url: movedPort(c.url) }, secretsDir)}`,
+  ]),
   "",
   speed === 1
     ? "Rules: the production ones (prometheus/rules/etl-alerts.yml)."

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import * as z from "zod";
-import { boundedNumber, COMMON_SETTINGS, LOG_LEVELS, parseSettings, settingName } from "./settings.ts";
+import { boundedNumber, COMMON_SETTINGS, defaultsOf, flagsNpmTook, LOG_LEVELS, parseSettings, settingName } from "./settings.ts";
 
 describe("parseSettings", () => {
   it("gives the documented defaults", () => {
@@ -123,5 +123,22 @@ describe("--log-level", () => {
     expect(bad).toEqual({ ok: false, help: false, message: 'Bad settings:\n  --log-level="trace": must be one of debug, info, warn, error' });
     const help = parseSettings(COMMON_SETTINGS, {}, ["--help"]);
     expect(!help.ok && help.message).toContain("Level of the workers' own logs: debug, info, warn, error. Default: info.");
+  });
+});
+
+describe("flags npm kept", () => {
+  it("finds the flags of a table npm took as its own under npm run", () => {
+    const env = { npm_lifecycle_event: "dev", npm_config_speed: "true", npm_config_exporter_port: "true", npm_config_cache: "/root/.npm" };
+    expect(flagsNpmTook(COMMON_SETTINGS, env)).toEqual(["speed", "exporter-port"]);
+    expect(flagsNpmTook(COMMON_SETTINGS, { npm_config_speed: "true" })).toEqual([]);
+    expect(parseSettings(COMMON_SETTINGS, env, ["10"])).toEqual({
+      ok: false,
+      help: false,
+      message: "npm took --speed, --exporter-port as its own setting, so it never reached this command: put the flags after --, as in npm run dev -- --speed VALUE",
+    });
+  });
+
+  it("gives every default", () => {
+    expect(defaultsOf(COMMON_SETTINGS)).toMatchObject({ exporterPort: 8083, simulatorPort: 8000, speed: 1, logLevel: "info", metricsPasswordFile: undefined });
   });
 });
