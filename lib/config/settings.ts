@@ -197,8 +197,13 @@ export function parseSettings<S extends SettingsSpec>(
  * ```
  */
 export function flagsNpmTook(spec: SettingsSpec, env: Record<string, string | undefined>): string[] {
-  if (env.npm_lifecycle_event === undefined) return [];
-  return Object.values(spec).map((s) => s.flag).filter((flag) => env[`npm_config_${flag.replaceAll("-", "_")}`] !== undefined);
+  try {
+    if (env.npm_lifecycle_event === undefined) return [];
+    return Object.values(spec).map((s) => s.flag).filter((flag) => env[`npm_config_${flag.replaceAll("-", "_")}`] !== undefined);
+  } catch {
+    // Deno without --allow-env refuses to read a variable: then npm did not start it with any.
+    return [];
+  }
 }
 
 /**
