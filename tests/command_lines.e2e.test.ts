@@ -118,6 +118,26 @@ describe("stack:local", () => {
     }
   });
 
+  it("stops every part and exits 1 when one stops at start, naming it and its log", async () => {
+    const dir = tempDir("etl-local-");
+    dirs.push(dir);
+    const flags = ["--exporter-port", "--simulator-port", "--receiver-port", "--alertmanager-port", "--prometheus-port"];
+    const args = (await Promise.all(flags.map(async (flag) => [flag, String(await freePort())]))).flat();
+    // The exporter refuses this variable (it passes through to the workers); the receiver started before it.
+    const r = run("stack-local", [...args, "--run-dir", join(dir, "run"), "--secrets-dir", join(dir, "secrets")], { ETL_POLL_MS: "0" });
+    expect(r.stderr).toContain(
+      `stack:local: could not start, stopped everything: exporter stopped before it was ready (exit code 2); see ${join(dir, "run/logs/exporter.log")}\n`,
+    );
+    expect(r.code).toBe(1);
+    expect(readFileSync(join(dir, "run/logs/exporter.log"), "utf8")).toContain('ETL_POLL_MS="0": must be a whole number 10-60000');
+    // The receiver, up before the exporter, was stopped: its port is free again.
+    const receiverPort = Number(args[args.indexOf("--receiver-port") + 1]);
+    await new Promise<void>((done, fail) => {
+      const probe = createServer().once("error", fail);
+      probe.listen(receiverPort, "127.0.0.1", () => probe.close(() => done()));
+    });
+  }, 30_000);
+
   it("says a flag npm kept for itself never reached it", () => {
     // What `npm run stack:local --speed 10` hands the command: npm_config_speed, and 10 as an argument.
     const r = run("stack-local", ["10"], { npm_lifecycle_event: "stack:local", npm_config_speed: "true" });

@@ -19,7 +19,7 @@ import type { PortKey } from "../../lib/stack/published_ports.ts";
 import { textTable } from "../../lib/stack/text_table.ts";
 import { onShutdown, settingsOrExit } from "../../workers/start.ts";
 import { ensureStackSecrets } from "../secrets/store.ts";
-import { probePort } from "./docker_host.ts";
+import { findRepoRoot, probePort } from "./docker_host.ts";
 import { DEFAULT_PORTS, haveServerBinaries, INSTALL_HINT, type NativeStack, startNativeStack } from "./native.ts";
 import { howItStopped } from "./processes.ts";
 
@@ -50,7 +50,8 @@ const timeScale = timeScaleFor(speed);
 process.stderr.write(`Starting simulator, exporter, receiver, Alertmanager and Prometheus (speed ${speed})…\n`);
 let stack: NativeStack;
 try {
-  stack = await startNativeStack({ root: ".", runDir, secretsDir, ports, keepData: true, speed, ...timeScale });
+  // prometheus/ and dist/ are found from this file, so it runs from any folder; the folders it is given are read from the working one.
+  stack = await startNativeStack({ root: findRepoRoot(import.meta.url), runDir, secretsDir, ports, keepData: true, speed, ...timeScale });
 } catch (error) {
   stack = fail(`could not start, stopped everything: ${(error as Error).message}`, 1);
 }
