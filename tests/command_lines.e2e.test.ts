@@ -4,6 +4,7 @@
 // with its bounds. Each runs from an empty folder, so a file written shows.
 import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
+import { type AddressInfo, createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { cleanup, freePort, ROOT, startWorker, stopWorker, tempDir, waitFor } from "./harness.ts";
@@ -11,19 +12,19 @@ import { cleanup, freePort, ROOT, startWorker, stopWorker, tempDir, waitFor } fr
 const dirs: string[] = [];
 afterAll(() => cleanup(dirs));
 
-// Every bundle a person runs (npm run X), but `stack` and `stack:local`, whose command lines are
-// issue 16's rows 10 and 18 (deferred), and the exporter's ingest thread, which no one runs.
+// Every bundle a person runs (npm run X), but the exporter's ingest thread, which no one runs.
+// Each of `stack`'s commands is checked in commands/stack/cli_commands.test.ts.
 const COMMANDS = [
   "simulator", "exporter", "dev", "receiver", "secrets", "scenario", "secrets-fanout",
-  "build-schema", "build-rules", "build-dashboards", "bench", "build",
+  "build-schema", "build-rules", "build-dashboards", "bench", "build", "stack", "stack-local",
 ];
 
-function run(bundle: string, args: string[]): { code: number | null; stdout: string; stderr: string; wrote: string[] } {
+function run(bundle: string, args: string[], env: Record<string, string> = {}): { code: number | null; stdout: string; stderr: string; wrote: string[] } {
   const cwd = tempDir("etl-cli-");
   dirs.push(cwd);
   // `npm run build` is the bundler itself, not a bundle.
   const file = bundle === "build" ? join(ROOT, "commands/build/bundle.mjs") : join(ROOT, `dist/${bundle}.mjs`);
-  const r = spawnSync(process.execPath, [file, ...args], { cwd, encoding: "utf8", timeout: 20_000 });
+  const r = spawnSync(process.execPath, [file, ...args], { cwd, encoding: "utf8", timeout: 20_000, env: { ...process.env, ...env } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr, wrote: readdirSync(cwd) };
 }
 
@@ -57,6 +58,8 @@ describe("out-of-range values name their bounds", () => {
     ["simulator", ["--log-level", "trace"], '--log-level="trace": must be one of debug, info, warn, error'],
     ["build-rules", ["--speed", "0"], '--speed="0": must be a number above 0, at most 10000'],
     ["bench", ["--events", "0"], '--events="0": must be a whole number 1-100000000'],
+    ["stack-local", ["--speed", "0.5"], '--speed="0.5": must be a number 1-10000'],
+    ["stack-local", ["--prometheus-port", "70000"], '--prometheus-port="70000": must be a whole number 1-65535'],
   ])("%s %j", (bundle, args, message) => {
     const r = run(bundle, args);
     expect(r.code).toBe(2);
@@ -95,4 +98,52 @@ describe("simulator --events", () => {
     // Stopped, it gives the file back.
     expect(readdirSync(join(dir, "logs"))).toEqual(["etl.log"]);
   }, 30_000);
+});
+
+describe("stack:local", () => {
+  it("names a taken port and the setting that moves it, before anything starts", async () => {
+    const blocker = createServer();
+    await new Promise<void>((done) => blocker.listen(0, "127.0.0.1", done));
+    const taken = (blocker.address() as AddressInfo).port;
+    try {
+      const ports = ["--exporter-port", "--simulator-port", "--receiver-port", "--alertmanager-port"];
+      const args = (await Promise.all(ports.map(async (flag) => [flag, String(await freePort())]))).flat();
+      const r = run("stack-local", args, { ETL_PROMETHEUS_PORT: String(taken) });
+      expect(r.stderr).toBe(`stack:local: port ${taken} on 127.0.0.1 (Prometheus) is taken by another program: set ETL_PROMETHEUS_PORT to a free port\n`);
+      expect(r.code).toBe(1);
+      // No secrets made, no run folder: nothing started.
+      expect(r.wrote).toEqual([]);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it("stops every part and exits 1 when one stops at start, naming it and its log", async () => {
+    const dir = tempDir("etl-local-");
+    dirs.push(dir);
+    const flags = ["--exporter-port", "--simulator-port", "--receiver-port", "--alertmanager-port", "--prometheus-port"];
+    const args = (await Promise.all(flags.map(async (flag) => [flag, String(await freePort())]))).flat();
+    // The exporter refuses this variable (it passes through to the workers); the receiver started before it.
+    const r = run("stack-local", [...args, "--run-dir", join(dir, "run"), "--secrets-dir", join(dir, "secrets")], { ETL_POLL_MS: "0" });
+    expect(r.stderr).toContain(
+      `stack:local: could not start, stopped everything: exporter stopped before it was ready (exit code 2); see ${join(dir, "run/logs/exporter.log")}\n`,
+    );
+    expect(r.code).toBe(1);
+    expect(readFileSync(join(dir, "run/logs/exporter.log"), "utf8")).toContain('ETL_POLL_MS="0": must be a whole number 10-60000');
+    // The receiver, up before the exporter, was stopped: its port is free again.
+    const receiverPort = Number(args[args.indexOf("--receiver-port") + 1]);
+    await new Promise<void>((done, fail) => {
+      const probe = createServer().once("error", fail);
+      probe.listen(receiverPort, "127.0.0.1", () => probe.close(() => done()));
+    });
+  }, 30_000);
+
+  it("says a flag npm kept for itself never reached it", () => {
+    // What `npm run stack:local --speed 10` hands the command: npm_config_speed, and 10 as an argument.
+    const r = run("stack-local", ["10"], { npm_lifecycle_event: "stack:local", npm_config_speed: "true" });
+    expect(r.stderr).toBe(
+      "npm took --speed as its own setting, so it never reached this command: put the flags after --, as in npm run stack:local -- --speed VALUE\n",
+    );
+    expect(r.code).toBe(2);
+  });
 });

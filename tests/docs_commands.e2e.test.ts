@@ -26,7 +26,8 @@ interface Context {
 }
 
 const DOCKER = "Docker with pulled images: tests/compose.e2e.test.ts runs the stack on images built from stand-ins";
-const STACK_LOCAL = "stack:local's fixed ports (it takes no port settings yet: issue 16 row 10); tests/alerting.e2e.test.ts runs the same native stack on free ports";
+const STACK_LOCAL = "the whole native stack on its default ports, which the other helpers' stacks may hold; tests/alerting.e2e.test.ts runs it on free ports, " +
+  "tests/command_lines.e2e.test.ts its command line (--help, unknown flags, a taken port)";
 const GRAFANA = "Grafana cannot run on this machine";
 const TLS_STACK = `${STACK_LOCAL}; tests/tls_stack.e2e.test.ts runs the native stack over HTTPS with the local CA`;
 const MAIL = "an operator's own SMTP server and Slack workspace; tests/notifications.e2e.test.ts proves e-mail and Slack against a real Alertmanager with local sinks";

@@ -117,6 +117,24 @@ describe("help and mistakes", () => {
     expect(wrong.calls).toEqual([]);
   });
 
+  it("refuses every command's unknown flag, and answers every command's --help, before calling anything", async () => {
+    for (const command of ["up", "down", "restart-etl", "status", "logs", "scenario", "backup", "restore"]) {
+      const help = await run([command, "--help"]);
+      expect(help.code).toBe(0);
+      expect(help.out).toMatch(new RegExp(`^Usage: npm run stack -- ${command} `));
+      const wrong = await run([command, "--bogus"]);
+      expect(wrong).toMatchObject({ code: 2, out: "", calls: [] });
+      expect(wrong.err).toBe(`stack ${command}: Unknown option '--bogus'\nUsage: npm run stack -- ${command === "restore" ? "restore DIR" : command === "scenario" ? "scenario NAME" : command === "up" ? "up [SERVICE...]" : command === "logs" ? "logs [SERVICE]" : command === "backup" ? "backup [DIR]" : command} [flags]; npm run stack -- ${command} --help lists them.\n`);
+    }
+  });
+
+  it("checks a Compose command given by hand before Docker, naming the setting, exit 2", async () => {
+    const byEnv = await run(["up"], { ETL_COMPOSE: "nope" });
+    expect(byEnv).toMatchObject({ code: 2, out: "", err: 'stack up: ETL_COMPOSE is "nope", but nope is not found\n', calls: [] });
+    const byFlag = await run(["status", "--compose", "nope"]);
+    expect(byFlag).toMatchObject({ code: 2, out: "", err: 'stack status: --compose is "nope", but nope is not found\n', calls: [] });
+  });
+
   it("says docker is missing, in one line, exit 1", async () => {
     const result = await run(["status"], { PATH: join(root, "deploy") });
     expect(result).toMatchObject({ code: 1, out: "" });
@@ -292,6 +310,25 @@ describe("scenario", () => {
         code: 0,
         out: "scenario normal since 2026-11-24T01:10:00.000Z\n",
       });
+    } finally {
+      server.close();
+    }
+  });
+
+  it("refuses an unknown scenario with exit 2 without asking the simulator", async () => {
+    let asked = 0;
+    const { server, port } = await serve((_req, res) => {
+      asked++;
+      res.end("{}");
+    });
+    try {
+      const result = await run(["scenario", "bogus"], { ETL_SIMULATOR_PORT: String(port) });
+      expect(result).toMatchObject({ code: 2, out: "" });
+      expect(result.err).toBe(
+        'stack scenario: unknown scenario "bogus": one of normal, stall, crash, slow, error-burst, low-throughput\n' +
+          "Usage: npm run stack -- scenario NAME [flags]; npm run stack -- scenario --help lists them.\n",
+      );
+      expect(asked).toBe(0);
     } finally {
       server.close();
     }

@@ -39,7 +39,7 @@ import { readPassword } from "../../workers/secret_files.ts";
 import { runScenarioCommand, ScenarioError, type ScenarioHints } from "../scenario/scenario_cli.ts";
 import { backup, restore } from "./backup_commands.ts";
 import { openStack, shown, type StackContext, type StackIo, type StackPlace, waitReady } from "./context.ts";
-import { engineIsLocal, probePort } from "./docker_host.ts";
+import { detectCompose, engineIsLocal, probePort } from "./docker_host.ts";
 import { type Env, StackError } from "./run_command.ts";
 
 const SCENARIO_HINTS: ScenarioHints = {
@@ -78,6 +78,8 @@ export async function runStackCli(argv: readonly string[], env: Env, io: StackIo
     secretsDir: settings.secretsDir === undefined ? join(place.root, "secrets") : resolve(place.cwd, settings.secretsDir),
   };
   try {
+    // A Compose command given by hand is checked before anything is touched (secrets made, Docker asked).
+    if (command !== "scenario" && settings.compose !== undefined) ctx.composeCommand = await detectCompose(settings.compose, env, parsed.composeSetting);
     return await COMMANDS[command](ctx);
   } catch (error) {
     if (error instanceof StackError || error instanceof ScenarioError) {

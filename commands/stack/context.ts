@@ -51,13 +51,15 @@ export interface StackContext {
   place: StackPlace;
   /** Absolute. */
   secretsDir: string;
+  /** The Compose command, when found before the command ran (a given `--compose` is checked first). */
+  composeCommand?: string[];
 }
 
 /** Docker checked, Compose found, and the project with its environment. */
 export async function openStack(ctx: StackContext, options: { registry?: boolean } = {}): Promise<ComposeStack> {
   const { settings, place, env } = ctx;
   await checkDocker(env);
-  const command = await detectCompose(settings.compose, env);
+  const command = ctx.composeCommand ?? await detectCompose(settings.compose, env);
   const file = settings.composeFile === undefined ? join(place.root, COMPOSE_FILE) : resolve(place.cwd, settings.composeFile);
   const composeEnv = composeEnvironment(env, {
     secretsDir: ctx.secretsDir,

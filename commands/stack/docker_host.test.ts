@@ -89,6 +89,8 @@ describe("detectCompose", () => {
       'ETL_COMPOSE is "docker compose", but `docker compose version` failed: docker: unknown command: docker compose',
     );
     await expect(detectCompose("podman-compose", { PATH })).rejects.toThrow('ETL_COMPOSE is "podman-compose", but podman-compose is not found');
+    // Named as it was given, and a bad setting's exit code.
+    await expect(detectCompose("nope", { PATH }, "--compose")).rejects.toMatchObject({ message: '--compose is "nope", but nope is not found', code: 2 });
   });
 });
 

@@ -44,8 +44,8 @@ export async function checkDocker(env: Env): Promise<void> {
 }
 
 /**
- * The Compose command to use: `forced` (ETL_COMPOSE) as given (checked
- * with `version`), else `docker compose` when `docker compose version`
+ * The Compose command to use: `forced` (ETL_COMPOSE, or the `setting`
+ * it was given as) as given (checked with `version`), else `docker compose` when `docker compose version`
  * succeeds, else `docker-compose`; throws a {@linkcode StackError} when
  * none answers.
  *
@@ -54,7 +54,7 @@ export async function checkDocker(env: Env): Promise<void> {
  * await detectCompose(undefined, process.env); // ["docker-compose"] where only Compose v1 is installed
  * ```
  */
-export async function detectCompose(forced: string | undefined, env: Env): Promise<string[]> {
+export async function detectCompose(forced: string | undefined, env: Env, setting = "ETL_COMPOSE"): Promise<string[]> {
   const answered = new Map<string, boolean>();
   for (const command of forced ? [] : [["docker", "compose"], ["docker-compose"]]) {
     const result = await capture(versionArgv(command), env, 30_000);
@@ -65,9 +65,10 @@ export async function detectCompose(forced: string | undefined, env: Env): Promi
   if (!choice.ok) throw new StackError(choice.message);
   if (forced) {
     const result = await capture(versionArgv(choice.command), env, 30_000);
-    if (result.spawnError === "ENOENT") throw new StackError(`ETL_COMPOSE is ${JSON.stringify(forced)}, but ${choice.command[0]} is not found`);
+    // A command that does not exist is the setting's fault: exit 2, as for any bad setting.
+    if (result.spawnError === "ENOENT") throw new StackError(`${setting} is ${JSON.stringify(forced)}, but ${choice.command[0]} is not found`, 2);
     if (result.code !== 0) {
-      throw new StackError(`ETL_COMPOSE is ${JSON.stringify(forced)}, but \`${versionArgv(choice.command).join(" ")}\` failed: ${lastLines(result.stderr || result.stdout, 2)}`);
+      throw new StackError(`${setting} is ${JSON.stringify(forced)}, but \`${versionArgv(choice.command).join(" ")}\` failed: ${lastLines(result.stderr || result.stdout, 2)}`);
     }
   }
   return choice.command;

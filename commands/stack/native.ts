@@ -2,8 +2,9 @@
  * The whole stack as processes on this machine: simulator, exporter, alert
  * receiver (the bundles in `dist/`), and Debian's Prometheus and
  * Alertmanager, all on 127.0.0.1, with the secrets of `npm run secrets`.
- * `npm run stack:local` runs it with the production rules; the alerting
- * tests run it with rules made for a compressed time scale.
+ * `npm run stack:local` runs it with the production rules at speed 1 and
+ * rules scaled to a faster simulator (lib/stack/local_settings.ts); the
+ * alerting tests run it with their own compressed time scale.
  *
  * Prometheus gets a folder laid out like the Compose stack's
  * `/etc/prometheus`: the repository's `prometheus.yml`, the rules, target
@@ -27,10 +28,10 @@ import { type AlertmanagerTiming, renderAlertmanagerConfig } from "../../lib/ale
 import type { NotificationChannels } from "../../lib/alerts/notification_channels.ts";
 import { certificateRulesYaml } from "../../lib/alerts/certificate_rules.ts";
 import { type AlertParams, alertRulesYaml, PRODUCTION_ALERT_PARAMS } from "../../lib/alerts/rules.ts";
+import { defaultsOf } from "../../lib/config/settings.ts";
 import { CA_CERT_FILE, serverFiles, TLS_SERVICES, type TlsService } from "../../lib/secrets/certificates.ts";
 import { PROMETHEUS_WEB_CONFIG_FILE } from "../../lib/secrets/secrets_layout.ts";
-import type { StackService } from "../../lib/stack/compose_project.ts";
-import { portOf } from "../../lib/stack/published_ports.ts";
+import { LOCAL_STACK_SETTINGS, type NativeService, nativePorts } from "../../lib/stack/local_settings.ts";
 import { alertmanagerFlags, prometheusFlags } from "../../lib/stack/prometheus_flags.ts";
 import { renderTargetFiles } from "../../lib/stack/targets.ts";
 import { httpsPrometheusConfig, httpsWebConfig } from "../../lib/stack/tls_mode.ts";
@@ -38,23 +39,10 @@ import { readPassword, SECRET_FILE_MODE } from "../../workers/secret_files.ts";
 import { ProcessGroup } from "./processes.ts";
 
 /** Ports of the native stack. */
-export interface StackPorts {
-  exporter: number;
-  simulator: number;
-  receiver: number;
-  prometheus: number;
-  alertmanager: number;
-}
+export type StackPorts = Record<NativeService, number>;
 
-const defaultPort = (service: StackService) => portOf(service)!.defaultPort;
-/** The ports of the reference stack, plus 9095 for the alert receiver: the Compose stack's (`PUBLISHED_PORTS` of lib/stack/published_ports.ts). */
-export const DEFAULT_PORTS: StackPorts = {
-  exporter: defaultPort("etl-metrics"),
-  simulator: defaultPort("etl-simulator"),
-  receiver: defaultPort("etl-alert-receiver"),
-  prometheus: defaultPort("prometheus"),
-  alertmanager: defaultPort("alertmanager"),
-};
+/** The ports of the Compose stack (`PUBLISHED_PORTS` of lib/stack/published_ports.ts), which `npm run stack:local` takes by default. */
+export const DEFAULT_PORTS: StackPorts = nativePorts(defaultsOf(LOCAL_STACK_SETTINGS));
 
 /** How to run the native stack. */
 export interface NativeStackOptions {
@@ -224,10 +212,12 @@ export async function startNativeStack(options: NativeStackOptions): Promise<Nat
       ETL_DATA_DIR: join(dataDir, "receiver"),
     },
   };
+  // A part that stops while the rest starts fails the start, so the stack never comes up with a part dead.
+  let exitsBefore = group.unexpectedExits.length;
   const startWorker = async (name: "simulator" | "exporter" | "receiver") => {
     group.start(name, process.execPath, [join(root, `dist/${name}.mjs`)], workerEnv[name]);
     const port = ports[name];
-    await group.waitHttp(name, `${scheme}://${host}:${port}/-/healthy`, undefined, undefined, ca);
+    await group.waitHttp(name, `${scheme}://${host}:${port}/-/healthy`, undefined, 30_000, exitsBefore, ca);
   };
 
   try {
@@ -240,7 +230,7 @@ export async function startNativeStack(options: NativeStackOptions): Promise<Nat
       listenAddress: `${host}:${ports.alertmanager}`,
       ...(webConfigs.alertmanager ? { webConfigFile: webConfigs.alertmanager } : {}),
     }));
-    await group.waitHttp(ALERTMANAGER_BINARY, `${urls.alertmanager}/-/ready`, undefined, undefined, ca);
+    await group.waitHttp(ALERTMANAGER_BINARY, `${urls.alertmanager}/-/ready`, undefined, 30_000, exitsBefore, ca);
     group.start(PROMETHEUS_BINARY, PROMETHEUS_BINARY, prometheusFlags({
       configFile: join(prometheusDir, "prometheus.yml"),
       webConfigFile: webConfigs.prometheus,
@@ -250,7 +240,8 @@ export async function startNativeStack(options: NativeStackOptions): Promise<Nat
     await group.waitHttp(PROMETHEUS_BINARY, `${urls.prometheus}/-/ready`, {
       user: "readonly",
       password: await readPassword(join(secretsDir, "prometheus_readonly_password"), { what: "readonly password" }),
-    }, undefined, ca);
+    }, 30_000, exitsBefore, ca);
+    group.throwIfExitedSince(exitsBefore);
   } catch (error) {
     await group.stopAll();
     throw error;
@@ -259,7 +250,11 @@ export async function startNativeStack(options: NativeStackOptions): Promise<Nat
   return {
     group,
     urls,
-    restartWorker: startWorker,
+    restartWorker: (name) => {
+      // The restart is watched from now: the stop before it (the crash scenario, say) was expected.
+      exitsBefore = group.unexpectedExits.length;
+      return startWorker(name);
+    },
     stop: () => group.stopAll(),
   };
 }

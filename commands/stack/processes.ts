@@ -34,11 +34,27 @@ export interface ProbeAuth {
   password: string;
 }
 
+/** A process that stopped without being asked to (a crash, a taken port). */
+export interface UnexpectedExit {
+  name: string;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  logFile: string;
+}
+
+/** How a process stopped, for a message: "exit code 1" or "signal SIGKILL". */
+export const howItStopped = (exit: UnexpectedExit) => (exit.signal === null ? `exit code ${exit.code}` : `signal ${exit.signal}`);
+
 /** The processes of one stack. */
 export class ProcessGroup {
   readonly logDir: string;
   readonly #processes = new Map<string, Managed>();
   readonly #logs: WriteStream[] = [];
+  readonly #stopping = new Set<Managed>();
+  /** Every process that stopped by itself, in order. */
+  readonly unexpectedExits: UnexpectedExit[] = [];
+  /** Called when a process stops by itself. */
+  onUnexpectedExit?: (exit: UnexpectedExit) => void;
 
   constructor(logDir: string) {
     this.logDir = logDir;
@@ -59,9 +75,16 @@ export class ProcessGroup {
         log.write(`failed to start ${command}: ${error.message}\n`);
         resolve(null);
       });
-      child.once("exit", (code) => resolve(code));
+      child.once("exit", (code, signal) => {
+        if (!this.#stopping.has(managed)) {
+          const exit = { name, code, signal, logFile };
+          this.unexpectedExits.push(exit);
+          this.onUnexpectedExit?.(exit);
+        }
+        resolve(code);
+      });
     });
-    const managed = { name, child, logFile, exited };
+    const managed: Managed = { name, child, logFile, exited };
     this.#processes.set(name, managed);
     void exited.then(() => this.#processes.get(name) === managed && this.#processes.delete(name));
     return managed;
@@ -72,17 +95,28 @@ export class ProcessGroup {
     return this.#processes.get(name);
   }
 
-  /** Polls `url` until it answers 2xx; fails if the process exits first or after `timeoutMs`. */
-  async waitHttp(name: string, url: string, auth?: ProbeAuth, timeoutMs = 30_000, ca?: string): Promise<void> {
+  /**
+   * Polls `url` until it answers 2xx (over HTTPS trusting only `ca`, when
+   * given); fails after `timeoutMs`, or when any process of the group stops
+   * by itself after the `exitsBefore`-th such stop (default: from now), so a
+   * stack never comes up with a part dead.
+   */
+  async waitHttp(
+    name: string,
+    url: string,
+    auth?: ProbeAuth,
+    timeoutMs = 30_000,
+    exitsBefore = this.unexpectedExits.length,
+    ca?: string,
+  ): Promise<void> {
     const managed = this.#processes.get(name);
     const deadline = Date.now() + timeoutMs;
     const headers: Record<string, string> = auth ? { authorization: basicAuthorization(auth.user, auth.password) } : {};
-    let exited = false;
-    void managed?.exited.then(() => (exited = true));
     for (;;) {
-      if (exited) throw new Error(`${name} exited before it was ready; see ${managed?.logFile}`);
+      this.throwIfExitedSince(exitsBefore, name);
       try {
-        const response = await httpGet(url, { headers, ca });
+        // A server that accepts but never answers must not hang the wait past its deadline.
+        const response = await httpGet(url, { headers, ca, timeoutMs: Math.max(1, Math.min(5_000, deadline - Date.now())) });
         if (response.status >= 200 && response.status < 300) return;
       } catch {
         // Not listening yet.
@@ -92,10 +126,19 @@ export class ProcessGroup {
     }
   }
 
+  /** Throws when a process stopped by itself after the `exitsBefore`-th such stop, naming it and its log. */
+  throwIfExitedSince(exitsBefore: number, waitingFor?: string): void {
+    const exit = this.unexpectedExits[exitsBefore];
+    if (exit === undefined) return;
+    const when = waitingFor === undefined || waitingFor === exit.name ? "before it was ready" : `while ${waitingFor} was starting`;
+    throw new Error(`${exit.name} stopped ${when} (${howItStopped(exit)}); see ${exit.logFile}`);
+  }
+
   /** Stops one process: SIGTERM, then SIGKILL after `graceMs`. */
   async stop(name: string, signal: NodeJS.Signals = "SIGTERM", graceMs = 5_000): Promise<void> {
     const managed = this.#processes.get(name);
     if (!managed) return;
+    this.#stopping.add(managed);
     managed.child.kill(signal);
     const timer = setTimeout(() => managed.child.kill("SIGKILL"), graceMs);
     await managed.exited;

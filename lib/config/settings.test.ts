@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import * as z from "zod";
-import { boundedNumber, COMMON_SETTINGS, INGEST_LIMIT_SETTINGS, LOG_LEVELS, parseSettings, settingName } from "./settings.ts";
+import { boundedNumber, COMMON_SETTINGS, defaultsOf, flagsNpmTook, INGEST_LIMIT_SETTINGS, LOG_LEVELS, parseSettings, settingName } from "./settings.ts";
 
 describe("parseSettings", () => {
   it("gives the documented defaults", () => {
@@ -145,5 +145,22 @@ describe("INGEST_LIMIT_SETTINGS", () => {
       expect(bad.message).toContain('ETL_MAX_PIPELINES="0": must be a whole number 1-100000');
       expect(bad.message).toContain('ETL_MAX_CLOCK_AHEAD_SECONDS="-1": must be a number 0-86400');
     }
+  });
+});
+
+describe("flags npm kept", () => {
+  it("finds the flags of a table npm took as its own under npm run", () => {
+    const env = { npm_lifecycle_event: "dev", npm_config_speed: "true", npm_config_exporter_port: "true", npm_config_cache: "/root/.npm" };
+    expect(flagsNpmTook(COMMON_SETTINGS, env)).toEqual(["speed", "exporter-port"]);
+    expect(flagsNpmTook(COMMON_SETTINGS, { npm_config_speed: "true" })).toEqual([]);
+    expect(parseSettings(COMMON_SETTINGS, env, ["10"])).toEqual({
+      ok: false,
+      help: false,
+      message: "npm took --speed, --exporter-port as its own setting, so it never reached this command: put the flags after --, as in npm run dev -- --speed VALUE",
+    });
+  });
+
+  it("gives every default", () => {
+    expect(defaultsOf(COMMON_SETTINGS)).toMatchObject({ exporterPort: 8083, simulatorPort: 8000, speed: 1, logLevel: "info", metricsPasswordFile: undefined });
   });
 });

@@ -191,6 +191,16 @@ export function parseSettings<S extends SettingsSpec>(
 ): SettingsResult<S> {
   const options: Record<string, { type: "string" | "boolean" }> = { help: { type: "boolean" } };
   for (const setting of Object.values(spec)) options[setting.flag] = { type: setting.boolean ? "boolean" : "string" };
+  const tookByNpm = flagsNpmTook(spec, env);
+  if (tookByNpm.length > 0) {
+    const script = env.npm_lifecycle_event ?? "SCRIPT";
+    return {
+      ok: false,
+      help: false,
+      message: `npm took ${tookByNpm.map((f) => `--${f}`).join(", ")} as its own setting, so it never reached this command: ` +
+        `put the flags after --, as in npm run ${script} -- --${tookByNpm[0]} VALUE`,
+    };
+  }
   let flags: FlagValues;
   try {
     flags = parseArgs({ args: joinNegativeValues(argv, options), options, strict: true, allowPositionals: false }).values as FlagValues;
@@ -199,6 +209,25 @@ export function parseSettings<S extends SettingsSpec>(
   }
   if (flags.help) return { ok: false, help: true, message: helpText(spec, usage) };
   return settingValues(spec, env, flags);
+}
+
+/**
+ * The flags of `spec` that npm kept for itself: under `npm run X --speed 10`
+ * npm sets `npm_config_speed` and hands the command only `10`.
+ *
+ * @example
+ * ```ts
+ * flagsNpmTook(COMMON_SETTINGS, { npm_lifecycle_event: "dev", npm_config_speed: "true" }); // ["speed"]
+ * ```
+ */
+export function flagsNpmTook(spec: SettingsSpec, env: Record<string, string | undefined>): string[] {
+  try {
+    if (env.npm_lifecycle_event === undefined) return [];
+    return Object.values(spec).map((s) => s.flag).filter((flag) => env[`npm_config_${flag.replaceAll("-", "_")}`] !== undefined);
+  } catch {
+    // Deno without --allow-env refuses to read a variable: then npm did not start it with any.
+    return [];
+  }
 }
 
 /**
@@ -229,6 +258,18 @@ export function settingValues<S extends SettingsSpec>(
   }
   if (problems.length > 0) return { ok: false, help: false, message: `Bad settings:\n  ${problems.join("\n  ")}` };
   return { ok: true, values: values as SettingsOf<S>, sources: sources as { [K in keyof S]: SettingSource } };
+}
+
+/**
+ * Every setting of `spec` at its default, as if nothing were given.
+ *
+ * @example
+ * ```ts
+ * defaultsOf(COMMON_SETTINGS).exporterPort; // 8083
+ * ```
+ */
+export function defaultsOf<S extends SettingsSpec>(spec: S): SettingsOf<S> {
+  return Object.fromEntries(Object.entries(spec).map(([key, setting]) => [key, setting.schema.parse(undefined)])) as SettingsOf<S>;
 }
 
 /** The `--help` text: every flag with its variable, default and help line. */

@@ -13,19 +13,23 @@ describe("parseStackCommand", () => {
       command: "up",
       args: ["grafana", "prometheus"],
       settings: { ...DEFAULTS, grafanaPort: 3001, bindAddress: "0.0.0.0", timeout: 60 },
+      composeSetting: "--compose (or ETL_COMPOSE)",
     });
     expect(parseStackCommand(["logs", "--follow", "--tail=all", "grafana"], {})).toEqual({
       kind: "run",
       command: "logs",
       args: ["grafana"],
       settings: { ...DEFAULTS, follow: true, tail: "all" },
+      composeSetting: "--compose (or ETL_COMPOSE)",
     });
     expect(parseStackCommand(["down", "--delete-data", "--secrets-dir", "/s"], { ETL_COMPOSE: "docker-compose" })).toEqual({
       kind: "run",
       command: "down",
       args: [],
       settings: { ...DEFAULTS, deleteData: true, secretsDir: "/s", compose: "docker-compose" },
+      composeSetting: "ETL_COMPOSE",
     });
+    expect(parseStackCommand(["up", "--compose", "podman compose"], {})).toMatchObject({ composeSetting: "--compose" });
     expect(parseStackCommand(["scenario", "--status"], {})).toMatchObject({ kind: "run", args: [], settings: { status: true } });
   });
 
@@ -66,8 +70,11 @@ describe("parseStackCommand", () => {
       "Usage: npm run stack -- scenario NAME [flags]; npm run stack -- scenario --help lists them.",
     ]);
     expect(error(["scenario", "stall", "--status"])[0]).toBe("stack scenario: give either a NAME or --status, not both");
+    expect(error(["scenario", "bogus"])[0]).toBe(
+      'stack scenario: unknown scenario "bogus": one of normal, stall, crash, slow, error-burst, low-throughput',
+    );
     expect(error(["up", "--timeout", "soon"])).toEqual(["stack up: Bad settings:", '  --timeout="soon": must be a number']);
-    expect(error(["status"], { ETL_GRAFANA_PORT: "99999" })).toEqual(["stack status: Bad settings:", '  ETL_GRAFANA_PORT="99999": must be 1-65535']);
+    expect(error(["status"], { ETL_GRAFANA_PORT: "99999" })).toEqual(["stack status: Bad settings:", '  ETL_GRAFANA_PORT="99999": must be a whole number 1-65535']);
     expect(error(["status"], { ETL_BIND_ADDRESS: "localhost" })).toEqual([
       "stack status: Bad settings:",
       '  ETL_BIND_ADDRESS="localhost": must be an IP address such as 127.0.0.1 or 0.0.0.0',

@@ -6,15 +6,16 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { type FlagValues, settingValues } from "../config/settings.ts";
+import { type FlagValues, settingName, type SettingSource, settingValues } from "../config/settings.ts";
+import { SCENARIOS } from "../simulator/profile.ts";
 import { commandHelp, commandSettings, isCommand, seeHelp, STACK_COMMANDS, STACK_USAGE, type StackCommand } from "./stack_commands.ts";
-import { defaultStackSettings, type StackSettings } from "./stack_settings.ts";
+import { defaultStackSettings, GLOBAL_SETTINGS, type StackSettings } from "./stack_settings.ts";
 
 /** Help to print (exit 0), a usage error (exit 2), or a command to run. */
 export type ParsedStackCommand =
   | { kind: "help"; text: string }
   | { kind: "usage-error"; message: string }
-  | { kind: "run"; command: StackCommand; args: string[]; settings: StackSettings };
+  | { kind: "run"; command: StackCommand; args: string[]; settings: StackSettings; composeSetting: string };
 
 /**
  * Reads the command line and the environment; never throws.
@@ -59,11 +60,18 @@ export function parseStackCommand(argv: readonly string[], env: Readonly<Record<
   if (first === "scenario") {
     if (values.status && positionals.length > 0) return wrong("give either a NAME or --status, not both");
     if (!values.status && positionals.length === 0) return wrong("name a scenario, or --status");
+    // Refused here, before the simulator is asked: a typo is the command line's fault (exit 2), not the stack's.
+    const name = positionals[0];
+    if (name !== undefined && positionals.length === 1 && !(SCENARIOS as readonly string[]).includes(name)) {
+      return wrong(`unknown scenario ${JSON.stringify(name)}: one of ${SCENARIOS.join(", ")}`);
+    }
   }
   const { name, min, max } = STACK_COMMANDS[first].positionals;
   if (positionals.length < min) return wrong(`needs ${name}`);
   if (positionals.length > max) {
     return wrong(max === 0 ? `takes no argument, got ${positionals.join(" ")}` : `takes at most ${max} ${name}, got ${positionals.join(" ")}`);
   }
-  return { kind: "run", command: first, args: positionals, settings: values };
+  // Advice about a bad Compose command names what was used: --compose or ETL_COMPOSE.
+  const composeSetting = settingName(GLOBAL_SETTINGS.compose, (settings.sources.compose ?? "default") as SettingSource);
+  return { kind: "run", command: first, args: positionals, settings: values, composeSetting };
 }

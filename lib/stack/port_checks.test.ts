@@ -33,6 +33,15 @@ describe("port checks", () => {
     ]);
   });
 
+  it("checks only the ports given, naming each as the caller says", () => {
+    expect(repeatedPorts({ exporterPort: 9000, prometheusPort: 9000, simulatorPort: 8000 }, (key) => `--${key}`)).toEqual([
+      "--prometheusPort and --exporterPort are both 9000: give each service its own port",
+    ]);
+    expect(takenPorts([{ key: "prometheusPort", port: 9090, free: false, heldByStack: false }], "127.0.0.1", () => "--prometheus-port")).toEqual([
+      "port 9090 on 127.0.0.1 (Prometheus) is taken by another program: set --prometheus-port to a free port",
+    ]);
+  });
+
   it("names a port taken by another program and the variable that moves it, not one this stack holds", () => {
     expect(takenPorts([
       { key: "grafanaPort", port: 3000, free: false, heldByStack: true },

@@ -49,20 +49,29 @@ export interface PortProbe {
  * // ["ETL_GRAFANA_PORT and ETL_EXPORTER_PORT are both 3000: give each service its own port"]
  * ```
  */
-export function repeatedPorts(ports: StackPortNumbers): string[] {
+export function repeatedPorts(ports: Partial<StackPortNumbers>, nameOf: (key: PortKey) => string = (key) => portByKey(key).env): string[] {
+  // Only the ports given count: the native stack has no Grafana.
+  const given = PUBLISHED_PORTS.filter((p) => ports[p.key] !== undefined);
   const problems: string[] = [];
-  PUBLISHED_PORTS.forEach((a, i) => {
-    for (const b of PUBLISHED_PORTS.slice(i + 1)) {
-      if (ports[a.key] === ports[b.key]) problems.push(`${a.env} and ${b.env} are both ${ports[a.key]}: give each service its own port`);
+  given.forEach((a, i) => {
+    for (const b of given.slice(i + 1)) {
+      if (ports[a.key] === ports[b.key]) problems.push(`${nameOf(a.key)} and ${nameOf(b.key)} are both ${ports[a.key]}: give each service its own port`);
     }
   });
   return problems;
 }
 
-/** The messages for ports taken by something other than this stack, each naming the port, its service and the variable to change. */
-export function takenPorts(probes: readonly PortProbe[], bindAddress: string): string[] {
-  return probes.filter((p) => !p.free && !p.heldByStack).map((p) => {
-    const spec = portByKey(p.key);
-    return `port ${p.port} on ${bindAddress} (${spec.title}) is taken by another program: set ${spec.env} (or --${spec.flag}) to a free port`;
-  });
+/**
+ * The messages for ports taken by something other than this stack, each
+ * naming the port, its service and the setting to change (`nameOf`: the one
+ * that was used, when the caller knows it).
+ */
+export function takenPorts(
+  probes: readonly PortProbe[],
+  bindAddress: string,
+  nameOf: (key: PortKey) => string = (key) => `${portByKey(key).env} (or --${portByKey(key).flag})`,
+): string[] {
+  return probes.filter((p) => !p.free && !p.heldByStack).map((p) =>
+    `port ${p.port} on ${bindAddress} (${portByKey(p.key).title}) is taken by another program: set ${nameOf(p.key)} to a free port`
+  );
 }

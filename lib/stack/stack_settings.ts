@@ -8,19 +8,19 @@
  * @module
  */
 import * as z from "zod";
-import type { SettingSpec, SettingsOf, SettingsSpec } from "../config/settings.ts";
+import { defaultsOf, portSetting as portSchema, type SettingSpec, type SettingsOf, type SettingsSpec } from "../config/settings.ts";
 import { BACKUP_IMAGE, COMPOSE_FILE, COMPOSE_PROJECT } from "./compose_project.ts";
 import { type PortKey, portByKey } from "./published_ports.ts";
 
-const portSetting = (key: PortKey): SettingSpec<number> => {
+/** The setting of a published port: its variable, flag and default from `PUBLISHED_PORTS`. */
+export const portSetting = (key: PortKey): SettingSpec<number> => {
   const p = portByKey(key);
   return {
     env: p.env,
     flag: p.flag,
     help: `Host port of ${p.title} (${p.service}).`,
     defaultText: String(p.defaultPort),
-    schema: z.coerce.number({ error: "must be a number" }).int("must be a whole number").min(1, "must be 1-65535")
-      .max(65535, "must be 1-65535").default(p.defaultPort),
+    schema: portSchema(p.defaultPort),
   };
 };
 
@@ -123,7 +123,5 @@ export type StackSettings = SettingsOf<typeof ALL_SETTINGS>;
 
 /** Every setting at its default, as if nothing were given. */
 export function defaultStackSettings(): StackSettings {
-  const values: Record<string, unknown> = {};
-  for (const [key, spec] of Object.entries(ALL_SETTINGS)) values[key] = (spec.schema as z.ZodType).parse(undefined);
-  return values as StackSettings;
+  return defaultsOf(ALL_SETTINGS);
 }
