@@ -6,10 +6,10 @@ import { LOCAL_STACK_SETTINGS, LOCAL_STACK_USAGE, nativePorts, timeScaleFor } fr
 const parse = (env: Record<string, string>, argv: string[]) => parseSettings(LOCAL_STACK_SETTINGS, env, argv, LOCAL_STACK_USAGE);
 
 describe("stack:local settings", () => {
-  it("defaults to the Compose stack's ports, speed 1, secrets/ and .stack/", () => {
+  it("defaults to the Compose stack's ports, speed 1, plain HTTP, secrets/ and .stack/", () => {
     const values = defaultsOf(LOCAL_STACK_SETTINGS);
     expect(values).toEqual({
-      secretsDir: "secrets", runDir: ".stack", speed: 1,
+      secretsDir: "secrets", runDir: ".stack", speed: 1, tls: false,
       exporterPort: 8083, simulatorPort: 8000, receiverPort: 9095, prometheusPort: 9090, alertmanagerPort: 9093,
     });
     expect(nativePorts(values)).toEqual({ exporter: 8083, simulator: 8000, receiver: 9095, prometheus: 9090, alertmanager: 9093 });
