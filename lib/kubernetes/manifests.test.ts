@@ -146,7 +146,7 @@ describe("deploy/kubernetes/base", () => {
     expect(sidecar.volumes.find((v: { name: string }) => v.name === "data").emptyDir).toBeDefined();
     for (const { spec } of podSpecs()) {
       const volumes = new Set(spec.volumes.map((v: { name: string }) => v.name));
-      for (const c of spec.containers) for (const m of c.volumeMounts) expect(volumes.has(m.name), m.name).toBe(true);
+      for (const c of spec.containers) for (const m of c.volumeMounts ?? []) expect(volumes.has(m.name), m.name).toBe(true);
     }
   });
 
@@ -154,7 +154,10 @@ describe("deploy/kubernetes/base", () => {
     const text = Object.values(kubernetesBaseFiles()).join("\n");
     expect(text).not.toMatch(/\$2[aby]\$/);
     const secretNames = new Set<string>();
-    for (const { spec } of podSpecs()) for (const v of spec.volumes) if (v.secret) secretNames.add(v.secret.secretName);
+    for (const { spec } of podSpecs()) {
+      for (const v of spec.volumes) if (v.secret) secretNames.add(v.secret.secretName);
+      for (const c of spec.containers) for (const e of c.env ?? []) if (e.valueFrom?.secretKeyRef) secretNames.add(e.valueFrom.secretKeyRef.name);
+    }
     for (const m of byKind("ServiceMonitor")) {
       const auth = m.spec.endpoints[0].basicAuth;
       if (auth) secretNames.add(auth.username.name).add(auth.password.name);

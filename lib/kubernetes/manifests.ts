@@ -269,10 +269,10 @@ export function dashboardConfigMap(): Obj {
 function cronJob(): Obj {
   const l = { ...labels("etl-nightly-batch", "batch-job"), ...PUSH_CLIENT_LABEL };
   // Stands in for a real batch job: pushes the log contract's events of one
-  // run as JSON lines, with the ingest password from the Secret.
+  // run as JSON lines, with the ingest password from the Secret (as a variable:
+  // the job then needs no file system of its own).
   const script = [
-    "const fs = require('node:fs');",
-    "const pw = fs.readFileSync('/run/secrets/etl/ingest_password', 'utf8').replace(/\\n$/, '');",
+    "const pw = process.env.ETL_INGEST_PASSWORD;",
     "const run = 'nightly-' + Date.now();",
     "const at = () => new Date().toISOString();",
     "const ev = (e) => JSON.stringify({ v: 1, ts: at(), level: 'info', pipeline: 'nightly-batch', run_id: run, ...e });",
@@ -300,12 +300,14 @@ function cronJob(): Obj {
                 name: "batch",
                 image: IMAGES.exporter,
                 command: ["node", "-e", script],
-                env: env({ ETL_PUSH_URL: `http://etl-metrics:${PORTS.exporter.port}${INGEST.path}` }),
+                env: [
+                  ...env({ ETL_PUSH_URL: `http://etl-metrics:${PORTS.exporter.port}${INGEST.path}` }),
+                  { name: "ETL_INGEST_PASSWORD", valueFrom: { secretKeyRef: { name: SECRETS.ingest, key: "ingest_password" } } },
+                ],
                 resources: resources("250m", "128Mi"),
                 securityContext: CONTAINER_SECURITY_CONTEXT,
-                volumeMounts: [{ name: "ingest-credentials", mountPath: "/run/secrets/etl", readOnly: true }],
               }],
-              [secretVolume("ingest-credentials", SECRETS.ingest)],
+              [],
               { restartPolicy: "Never" },
             ),
           },
