@@ -12,11 +12,12 @@
  * @module
  */
 import { getLogger } from "@logtape/logtape";
-import { Hono, type MiddlewareHandler } from "hono";
+import { type Handler, Hono, type MiddlewareHandler } from "hono";
 import type { SnapshotSource } from "../lib/etl/snapshot.ts";
 import type { ProcessFamiliesSource } from "../lib/metrics/process_families.ts";
 import type { ScrapeRenderer } from "../lib/metrics/render_cache.ts";
 import { healthHandler } from "./health.ts";
+import { INGEST_PATH } from "./ingest.ts";
 import { landingHandler } from "./landing.ts";
 import { metricsHandler } from "./metrics.ts";
 import { healthyHandler, readyHandler } from "./probes.ts";
@@ -32,6 +33,8 @@ export interface AppOptions {
   processMetrics?: ProcessFamiliesSource;
   /** How `/metrics` renders: `renderMetrics` unless given (the exporter reuses bodies within a second). */
   metricsRenderer?: ScrapeRenderer;
+  /** `POST /api/v1/events` (the exporter with `--ingest`): see `ingest.ts`. */
+  ingest?: Handler;
 }
 
 /** Builds the Hono app. */
@@ -47,6 +50,7 @@ export function createApp(options: AppOptions): Hono {
         ["/health", "Health of each pipeline (JSON; 503 when unhealthy)"],
         ["/-/healthy", "Liveness probe"],
         ["/-/ready", "Readiness probe (initial catch-up done)"],
+        ...(options.ingest ? [[INGEST_PATH, "Push events (POST, bearer token)"] as [string, string]] : []),
       ],
     }),
   );
@@ -55,6 +59,7 @@ export function createApp(options: AppOptions): Hono {
   app.get("/health", healthHandler(options.source));
   app.get("/-/healthy", healthyHandler);
   app.get("/-/ready", readyHandler(options.source));
+  if (options.ingest) app.post(INGEST_PATH, options.ingest);
   app.notFound((c) => c.text("Not found. See / for the endpoints.\n", 404));
   app.onError((error, c) => {
     getLogger(["etl", "http"]).error("Request {method} {path} failed: {error}", {
