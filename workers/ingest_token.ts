@@ -12,9 +12,10 @@
  * ```
  * @module
  */
+import { chmod } from "node:fs/promises";
 import { join } from "node:path";
 import { createIngestToken, ingestTokenHash, ingestTokenMatches, isIngestTokenHash } from "../lib/ingest/token.ts";
-import { ensureSecretsDir, readSecretFile, readSecretFileIfPresent, writeSecretFile } from "./secret_files.ts";
+import { ensureSecretsDir, readSecretFile, readSecretFileIfPresent, SECRET_FILE_MODE, writeSecretFile } from "./secret_files.ts";
 
 /** The token's file in the secrets folder. */
 export const INGEST_TOKEN_FILE = "ingest_token";
@@ -41,6 +42,8 @@ export async function ensureIngestToken(dir: string, options: { rotate?: boolean
   }
   const hash = (await readSecretFileIfPresent(hashFile, { what: "ingest token hash" }))?.trim() ?? "";
   if (!isIngestTokenHash(hash) || !ingestTokenMatches(token, hash)) await writeSecretFile(hashFile, ingestTokenHash(token) + "\n");
+  // Kept files are tightened too, as the passwords are.
+  await Promise.all([chmod(tokenFile, SECRET_FILE_MODE), chmod(hashFile, SECRET_FILE_MODE)]);
   return { tokenFile, hashFile, token: !present ? "created" : options.rotate ? "rotated" : "kept" };
 }
 

@@ -79,7 +79,8 @@ const EXPORTER_SETTINGS = {
     help: "Serve POST /api/v1/events: events pushed with the bearer token, appended to <data-dir>/logs/pushed-<pipeline>.log.",
     defaultText: "off",
     boolean: true,
-    schema: z.boolean().default(false),
+    // The flag gives a boolean, ETL_INGEST the text 1/true/0/false.
+    schema: z.union([z.boolean(), z.enum(["1", "true", "0", "false"]).transform((v) => v === "1" || v === "true")]).default(false),
   },
   ingestTokenFile: {
     env: "ETL_INGEST_TOKEN_FILE",
