@@ -36,15 +36,15 @@ export const PORTS = {
 } as const;
 
 /**
- * The push endpoint's switch and credential. The endpoint itself comes with
- * another issue (exporter `--ingest`); until it lands the exporter ignores
- * these variables, and the CronJob's pushes are answered 404.
+ * The push endpoint's switch and credential (the exporter's `--ingest`,
+ * handlers/ingest.ts): a bearer token, of which the exporter holds only the SHA-256.
  */
 export const INGEST = {
   env: "ETL_INGEST",
-  passwordFileEnv: "ETL_INGEST_PASSWORD_FILE",
-  path: "/ingest",
-  user: "ingest",
+  tokenHashFileEnv: "ETL_INGEST_TOKEN_FILE",
+  path: "/api/v1/events",
+  tokenFile: "ingest_token",
+  tokenHashFile: "ingest_token.sha256",
 } as const;
 
 /**
@@ -56,7 +56,7 @@ export const SECRETS = {
   simulator: "etl-simulator-credentials",
   /** Keys `username`, `password`: what Prometheus sends to the simulator's /metrics. */
   scrape: "etl-simulator-scrape",
-  /** Key `ingest_password.bcrypt` for the exporter, `ingest_password` for pushing jobs. */
+  /** Key `ingest_token.sha256` for the exporter, `ingest_token` for pushing jobs (files of `npm run secrets`). */
   ingest: "etl-ingest-credentials",
 } as const;
 
@@ -155,7 +155,7 @@ function deployment(name: string, component: string, pod: Obj, extraSpec: Obj = 
 function exporterDeployment(): Obj {
   const pod = podSpec(
     [exporterContainer(
-      { [INGEST.env]: "true", [INGEST.passwordFileEnv]: "/run/secrets/etl/ingest_password.bcrypt" },
+      { [INGEST.env]: "true", [INGEST.tokenHashFileEnv]: `/run/secrets/etl/${INGEST.tokenHashFile}` },
       [{ name: "ingest-credentials", mountPath: "/run/secrets/etl", readOnly: true }],
     )],
     [
@@ -272,12 +272,12 @@ function cronJob(): Obj {
   // run as JSON lines, with the ingest password from the Secret.
   const script = [
     "const fs = require('node:fs');",
-    "const pw = fs.readFileSync('/run/secrets/etl/ingest_password', 'utf8').replace(/\\n$/, '');",
+    `const token = fs.readFileSync('/run/secrets/etl/${INGEST.tokenFile}', 'utf8').trim();`,
     "const run = 'nightly-' + Date.now();",
     "const at = () => new Date().toISOString();",
     "const ev = (e) => JSON.stringify({ v: 1, ts: at(), level: 'info', pipeline: 'nightly-batch', run_id: run, ...e });",
     "const body = [ev({ event: 'etl_started' }), ev({ event: 'file_processed', file: 'orders.csv', records: 1200, duration_ms: 5300 })].join('\\n') + '\\n';",
-    `fetch(process.env.ETL_PUSH_URL, { method: 'POST', body, headers: { 'content-type': 'application/x-ndjson', authorization: 'Basic ' + btoa('${INGEST.user}:' + pw) } })`,
+    `fetch(process.env.ETL_PUSH_URL, { method: 'POST', body, headers: { 'content-type': 'application/x-ndjson', authorization: 'Bearer ' + token } })`,
     "  .then((r) => { console.log('push', r.status); process.exit(r.ok ? 0 : 1); }, (e) => { console.error(e); process.exit(1); });",
   ].join("\n");
   return {
