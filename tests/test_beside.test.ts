@@ -18,6 +18,7 @@ export const TESTED_ELSEWHERE: Record<string, string> = {
   "commands/build/kubernetes.ts": "lib/kubernetes/manifests.test.ts (the committed files are what it writes)",
   "commands/build/mixin.ts": "lib/mixin/mixin.test.ts (the committed files are what it writes)",
   "lib/kubernetes/operator_ha.ts": "lib/kubernetes/manifests.test.ts (the operator-ha overlay validated and built)",
+  "clients/typescript/emitter.ts": "tests/emitter_package.e2e.test.ts (the package entry built, type-checked and run by a job outside the repository)",
   "workers/exporter/push_sink.ts": "handlers/ingest.test.ts (group commit, duplicates, 503 through the real sink) and tests/push.e2e.test.ts",
   "workers/exporter/push_endpoint.ts": "tests/push.e2e.test.ts (the exporter with ETL_INGEST, SIGKILL and restart)",
   "workers/ingest_token.ts": "commands/secrets/store.test.ts (made, kept, rotated, modes by npm run secrets)",
