@@ -22,6 +22,7 @@ export type { EventBody, EventEmitter, EventEmitterOptions, LineWriter } from ".
 export type { EtlEvent, EtlEventName } from "../../lib/etl/events.ts";
 export { createHttpSink, PushFailedError, uuidv7 } from "./http_sink.ts";
 export type { HttpSink, HttpSinkOptions } from "./http_sink.ts";
+export { runJob } from "./run.ts";
 
 /** The file sink: each line appended to `file` (made with its folder when missing), for a job on the exporter's host. */
 export function createFileSink(file: string): { write: LineWriter } {
