@@ -1,6 +1,8 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { createHttpSink } from "../clients/typescript/http_sink.ts";
+import { createEventEmitter } from "../lib/etl/emitter.ts";
 import { ingestTokenHash } from "../lib/ingest/token.ts";
 import { cleanup, freePort, parseExposition, startWorker, stopWorker, tempDir, waitFor, type Worker } from "./harness.ts";
 
@@ -83,6 +85,18 @@ describe("push endpoint", () => {
       return got.files === acked.files ? got : undefined;
     }, 15_000, "every acknowledged event counted");
     expect(counters).toEqual(acked);
+    // The TypeScript client's run of the same exporter, counted exactly too.
+    const sink = createHttpSink({ url: `${url}/api/v1/events`, token: TOKEN, batchSize: 7, flushOnExit: false });
+    const etl = createEventEmitter({ pipeline: "ts-job", write: sink.write });
+    etl.started();
+    for (let i = 0; i < 20; i++) etl.fileProcessed({ file: `t${i}.csv`, records: i, duration_ms: 1 });
+    await sink.close();
+    const client = await waitFor(async () => {
+      const m = parseExposition(await (await fetch(`${url}/metrics`)).text());
+      const got = { records: m.get('etl_records_total{pipeline="ts-job"}'), files: m.get('etl_files_total{pipeline="ts-job"}') };
+      return got.files === 20 ? got : undefined;
+    }, 15_000, "the TypeScript client's run counted");
+    expect(client).toEqual({ records: 190, files: 20 });
     // Nothing counted twice, even a little later.
     await new Promise((r) => setTimeout(r, 300));
     const m = parseExposition(await (await fetch(`${url}/metrics`)).text());
