@@ -43,10 +43,11 @@ function appWith(sink?: IngestSink, maxBodyBytes = 4096) {
       now: () => NOW,
     }),
   );
-  const post = (body: string, headers: Record<string, string> = {}) =>
+  const post = (body: string | ReadableStream, headers: Record<string, string> = {}) =>
     app.request(INGEST_PATH, {
       method: "POST",
       body,
+      ...(typeof body === "string" ? {} : { duplex: "half" }),
       headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/x-ndjson", ...headers },
     });
   const pushed = () => {
@@ -89,6 +90,10 @@ describe("POST /api/v1/events", () => {
     expect((await post(ndjson(event()), { "Content-Type": "text/plain" })).status).toBe(415);
     const big = ndjson(...Array.from({ length: 20 }, () => event()));
     expect((await post(big)).status).toBe(413);
+    // Without a Content-Length (chunked), counted while read.
+    const chunked = new ReadableStream({ start(c) { c.enqueue(new TextEncoder().encode(big)); c.close(); } });
+    const stream = await post(chunked);
+    expect(stream.status).toBe(413);
   });
 
   it("takes the good lines of a mixed batch (207) and names each bad one", async () => {

@@ -55,6 +55,31 @@ function bearerOf(c: Context): string | null {
   return match ? match[1]! : null;
 }
 
+/** The body, or `null` as soon as it passes `limit` bytes: a chunked body without a length is not read whole first. */
+async function readAtMost(request: Request, limit: number): Promise<Uint8Array | null> {
+  if (!request.body) return new Uint8Array();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = request.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      return null;
+    }
+    chunks.push(value);
+  }
+  const body = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return body;
+}
+
 /** Builds the handler; see the module notes. */
 export function ingestHandler(options: IngestHandlerOptions): Handler {
   const now = options.now ?? Date.now;
@@ -71,8 +96,8 @@ export function ingestHandler(options: IngestHandlerOptions): Handler {
     const tooLarge = () => c.json({ error: `body larger than ${options.maxBodyBytes} bytes; send smaller batches` }, 413);
     const declared = Number(c.req.header("Content-Length") ?? "0");
     if (declared > options.maxBodyBytes) return tooLarge();
-    const bytes = await c.req.arrayBuffer();
-    if (bytes.byteLength > options.maxBodyBytes) return tooLarge();
+    const bytes = await readAtMost(c.req.raw, options.maxBodyBytes);
+    if (bytes === null) return tooLarge();
     let body: string;
     try {
       body = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
