@@ -22,6 +22,7 @@ import { boundedNumber, type SettingsSpec } from "../lib/config/settings.ts";
 import { settingsOrExit } from "../workers/start.ts";
 import { measureIngestLatency } from "./ingest_latency.ts";
 import { measureNotificationLatency } from "./notification_latency.ts";
+import { measurePush } from "./push.ts";
 import { scrapeBench } from "./scrape.ts";
 
 const ROOT = process.cwd();
@@ -222,6 +223,7 @@ if (spawnSync("prometheus-alertmanager", ["--version"]).status === 0) {
 await scrapeBench(note);
 // 6. The limits of issue 17: the exporter at its pipeline cap, the receiver after a flood.
 await (await import("./limits.ts")).benchLimits(note);
+await measurePush({ root: ROOT, work: WORK, note });
 const table = ["| measure | result |", "|---|---|", ...results.map(([k, v]) => `| ${k} | ${v} |`)].join("\n");
 writeFileSync(join(WORK, "results.md"), table + "\n");
 process.stdout.write(table + "\n");

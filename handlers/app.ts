@@ -12,11 +12,12 @@
  * @module
  */
 import { getLogger } from "@logtape/logtape";
-import { Hono, type MiddlewareHandler } from "hono";
+import { type Handler, Hono, type MiddlewareHandler } from "hono";
 import type { SnapshotSource } from "../lib/etl/snapshot.ts";
 import type { ProcessFamiliesSource } from "../lib/metrics/process_families.ts";
 import type { ScrapeRenderer } from "../lib/metrics/render_cache.ts";
 import { healthHandler } from "./health.ts";
+import { INGEST_PATH } from "./ingest.ts";
 import { landingHandler } from "./landing.ts";
 import { methodNotAllowed } from "./method_not_allowed.ts";
 import { metricsHandler } from "./metrics.ts";
@@ -34,6 +35,8 @@ export interface AppOptions {
   processMetrics?: ProcessFamiliesSource;
   /** How `/metrics` renders: `renderMetrics` unless given (the exporter reuses bodies within a second). */
   metricsRenderer?: ScrapeRenderer;
+  /** `POST /api/v1/events` (the exporter with `--ingest`): see `ingest.ts`. */
+  ingest?: Handler;
 }
 
 /** Builds the Hono app. */
@@ -50,6 +53,7 @@ export function createApp(options: AppOptions): Hono {
         ["/health", "Health of each pipeline (JSON; 503 when unhealthy)"],
         ["/-/healthy", "Liveness probe"],
         ["/-/ready", "Readiness probe (initial catch-up done)"],
+        ...(options.ingest ? [[INGEST_PATH, "Push events (POST, bearer token)"] as [string, string]] : []),
       ],
     }),
   );
@@ -60,6 +64,7 @@ export function createApp(options: AppOptions): Hono {
   app.get("/-/ready", readyHandler(options.source));
   // HEAD is answered by the GET routes.
   for (const path of ["/", "/metrics", "/health", "/-/healthy", "/-/ready"]) app.all(path, methodNotAllowed("GET, HEAD"));
+  if (options.ingest) app.post(INGEST_PATH, options.ingest);
   app.notFound((c) => c.text("Not found. See / for the endpoints.\n", 404));
   app.onError((error, c) => {
     getLogger(["etl", "http"]).error("Request {method} {path} failed: {error}", {

@@ -60,6 +60,7 @@ export const DOC_COMMANDS: Record<string, How> = {
   "npm run scenario -- stall": { run: "dev" },
   "npm run scenario -- --status": { run: "dev" },
   "curl -u \"control:$(cat secrets/control_password)\" -X PUT -H 'Content-Type: application/json' -d '{\"scenario\":\"stall\"}' localhost:8000/control/scenario": { run: "dev", ports: true },
+  "curl -sS -H \"Authorization: Bearer $(cat secrets/ingest_token)\" -H 'Content-Type: application/x-ndjson' --data-binary '{\"ts\":\"2026-11-23T10:00:00.000Z\",\"level\":\"info\",\"pipeline\":\"orders\",\"event\":\"etl_started\",\"event_id\":\"run-42-start\"}' localhost:8083/api/v1/events": { run: "dev", ports: true },
   "npm run stack:local": { notHere: STACK_LOCAL },
   "npm run stack:local -- --tls": { notHere: TLS_STACK },
   "curl --cacert secrets/ca.crt https://localhost:8083/health": { notHere: TLS_STACK },

@@ -65,7 +65,9 @@ process.on("SIGINT", stop);
 process.on("SIGTERM", stop);
 for (const worker of ["simulator", "exporter"] as const) {
   const [command, args] = commandFor(worker);
-  const child = spawn(command, [...args, ...passThrough], { stdio: "inherit" });
+  // The exporter takes pushed events in dev (its token is made in ./secrets on first run).
+  const env = worker === "exporter" ? { ETL_INGEST: "1", ...process.env } : process.env;
+  const child = spawn(command, [...args, ...passThrough], { stdio: "inherit", env });
   children.set(worker, child);
   child.on("exit", (code, signal) => {
     children.delete(worker);

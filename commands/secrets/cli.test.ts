@@ -148,7 +148,7 @@ describe("commands/secrets/main.ts as a process", () => {
     expect(result.status).toBe(0);
     expect(result.stdout).toContain("Reference (created): secrets/CREDENTIALS.md");
     expect((await stat(join(root, "secrets"))).mode & 0o777).toBe(0o700);
-    expect((await readdir(join(root, "secrets"))).length).toBe(14); // 11 credential files, ca.crt, ca.key, tls/
+    expect((await readdir(join(root, "secrets"))).length).toBe(16); // 11 credential files, the ingest token and its hash, ca.crt, ca.key, tls/
     expect(result.stdout).toContain("Local CA secrets/ca.crt: created");
     const reference = await readFile(join(root, "secrets/CREDENTIALS.md"), "utf8");
     expect(reference).toContain('curl -u "metrics:$(cat secrets/metrics_password)"');
@@ -175,7 +175,7 @@ describe("commands/secrets/main.ts as a process", () => {
     });
     expect(deno.stderr).toBe("");
     expect(deno.status).toBe(0);
-    expect((await readdir(dir)).length).toBe(14);
+    expect((await readdir(dir)).length).toBe(16);
     expect((await readdir(join(dir, "tls"))).length).toBe(12); // the X.509 work runs on Deno's WebCrypto too
   }, 60_000);
 });

@@ -26,7 +26,7 @@ afterEach(() => rm(dir, { recursive: true, force: true }));
 describe("fanOutSecrets", () => {
   it("gives each service exactly its files, owned by its user, mode 0400, in a 0500 folder", async () => {
     const result = await fanOutSecrets({ from, to, shares: CONTAINER_SECRETS, setOwners: isRoot });
-    expect(result).toEqual({ ok: true, copied: 9, removed: [] });
+    expect(result).toEqual({ ok: true, copied: 10, removed: [] });
     for (const [name, share] of Object.entries(CONTAINER_SECRETS)) {
       const folder = join(to, name);
       expect((await readdir(folder)).sort()).toEqual([...share.files].sort());

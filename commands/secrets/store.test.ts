@@ -14,6 +14,7 @@ import {
   STACK_CREDENTIALS,
 } from "../../lib/secrets/secrets_layout.ts";
 import { ensureStackSecrets, referencePath } from "./store.ts";
+import { INGEST_TOKEN_FILE, INGEST_TOKEN_HASH_FILE } from "../../workers/ingest_token.ts";
 
 // Cost 4 keeps the suite fast; one test checks the default cost of 10.
 const FAST = { cost: 4 } as const;
@@ -36,6 +37,8 @@ const EXPECTED_FILES = [
   ...STACK_CREDENTIALS.flatMap((c) => [c.passwordFile, ...(c.hash.kind === "file" ? [c.hash.file] : [])]),
   PROMETHEUS_WEB_CONFIG_FILE,
   CREDENTIALS_REFERENCE_FILE,
+  INGEST_TOKEN_FILE,
+  INGEST_TOKEN_HASH_FILE,
 ].sort();
 
 async function passwords(): Promise<Record<string, string>> {

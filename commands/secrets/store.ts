@@ -30,6 +30,7 @@ import {
   SECRET_FILE_MODE,
   writeSecretFile,
 } from "../../workers/secret_files.ts";
+import { ensureIngestToken } from "../../workers/ingest_token.ts";
 import {
   type CredentialName,
   type CredentialSpec,
@@ -211,6 +212,9 @@ export async function ensureStackSecrets(dir: string, options: StackSecretsOptio
       weak: password.length < WEAK_BELOW_CHARACTERS,
     });
   }
+
+  // The push endpoint's bearer token: hashed with SHA-256, not bcrypt (it is random, and checked per request).
+  if (credentials === STACK_CREDENTIALS) await ensureIngestToken(dir, { rotate: rotate === true });
 
   // Rendering throws before anything is written when a hash is malformed.
   const webConfig = webUsers.length > 0 ? await writeIfChanged(webConfigFile, renderPrometheusWebConfig(webUsers)) : "unchanged";

@@ -203,7 +203,14 @@ export async function startNativeStack(options: NativeStackOptions): Promise<Nat
       ...(options.seed !== undefined ? { ETL_SEED: String(options.seed) } : {}),
       ...(options.scenario ? { ETL_SCENARIO: options.scenario } : {}),
     },
-    exporter: { ...common, ...tlsEnv("etl-metrics"), EXPORTER_PORT: String(ports.exporter), ...options.exporterEnv },
+    exporter: {
+      ...common,
+      ...tlsEnv("etl-metrics"),
+      EXPORTER_PORT: String(ports.exporter),
+      ETL_INGEST: "1",
+      ETL_INGEST_TOKEN_FILE: join(secretsDir, "ingest_token.sha256"),
+      ...options.exporterEnv,
+    },
     receiver: {
       ...common,
       ...tlsEnv("etl-alert-receiver"),

@@ -216,7 +216,7 @@ describe("the credentials", () => {
     );
     expect(secretMounts).toEqual({
       "etl-simulator": ["secrets-etl:/run/secrets:ro"],
-      "etl-metrics": [],
+      "etl-metrics": ["secrets-etl:/run/secrets:ro"],
       "etl-alert-receiver": ["secrets-etl:/run/secrets:ro"],
       alertmanager: ["secrets-alertmanager:/etc/alertmanager/secrets:ro"],
       prometheus: ["secrets-prometheus:/etc/prometheus/secrets:ro"],
@@ -227,7 +227,7 @@ describe("the credentials", () => {
   it("are files the services' settings point at", () => {
     const environment = (name: string) => (services[name] as unknown as { environment: Record<string, string> }).environment;
     const etlFiles = new Set(CONTAINER_SECRETS.etl.files.map((f) => `/run/secrets/${f}`));
-    for (const value of [...Object.values(environment("etl-simulator")), ...Object.values(environment("etl-alert-receiver"))]) {
+    for (const value of [...Object.values(environment("etl-simulator")), ...Object.values(environment("etl-alert-receiver")), ...Object.values(environment("etl-metrics"))]) {
       if (value.startsWith("/run/secrets/")) expect(etlFiles.has(value), value).toBe(true);
     }
     const grafanaEnv = readFileSync(join(ROOT, "grafana/grafana.env"), "utf8");

@@ -50,6 +50,8 @@ const common = {
   pipeline: PipelineNameSchema,
   /** Identifies one run of the ETL process (set at `etl_started`). */
   run_id: z.string().min(1).max(64).optional(),
+  /** Makes a pushed event idempotent: a repeat of its pipeline's id within the dedupe window is not counted again. */
+  event_id: z.string().min(1).max(64).optional(),
 };
 
 /** The ETL process started: uptime counts from here, a second one is a restart. */

@@ -36,15 +36,15 @@ export const PORTS = {
 } as const;
 
 /**
- * The push endpoint's switch and credential. The endpoint itself comes with
- * another issue (exporter `--ingest`); until it lands the exporter ignores
- * these variables, and the CronJob's pushes are answered 404.
+ * The push endpoint's switch and credential (the exporter's `--ingest`,
+ * handlers/ingest.ts): a bearer token, of which the exporter holds only the SHA-256.
  */
 export const INGEST = {
   env: "ETL_INGEST",
-  passwordFileEnv: "ETL_INGEST_PASSWORD_FILE",
-  path: "/ingest",
-  user: "ingest",
+  tokenHashFileEnv: "ETL_INGEST_TOKEN_FILE",
+  path: "/api/v1/events",
+  tokenFile: "ingest_token",
+  tokenHashFile: "ingest_token.sha256",
 } as const;
 
 /**
@@ -56,7 +56,7 @@ export const SECRETS = {
   simulator: "etl-simulator-credentials",
   /** Keys `username`, `password`: what Prometheus sends to the simulator's /metrics. */
   scrape: "etl-simulator-scrape",
-  /** Key `ingest_password.bcrypt` for the exporter, `ingest_password` for pushing jobs. */
+  /** Key `ingest_token.sha256` for the exporter, `ingest_token` for pushing jobs (files of `npm run secrets`). */
   ingest: "etl-ingest-credentials",
 } as const;
 
@@ -155,7 +155,7 @@ function deployment(name: string, component: string, pod: Obj, extraSpec: Obj = 
 function exporterDeployment(): Obj {
   const pod = podSpec(
     [exporterContainer(
-      { [INGEST.env]: "true", [INGEST.passwordFileEnv]: "/run/secrets/etl/ingest_password.bcrypt" },
+      { [INGEST.env]: "true", [INGEST.tokenHashFileEnv]: `/run/secrets/etl/${INGEST.tokenHashFile}` },
       [{ name: "ingest-credentials", mountPath: "/run/secrets/etl", readOnly: true }],
     )],
     [
@@ -269,15 +269,15 @@ export function dashboardConfigMap(): Obj {
 function cronJob(): Obj {
   const l = { ...labels("etl-nightly-batch", "batch-job"), ...PUSH_CLIENT_LABEL };
   // Stands in for a real batch job: pushes the log contract's events of one
-  // run as JSON lines, with the ingest password from the Secret (as a variable:
+  // run as JSON lines, with the push token from the Secret (as a variable:
   // the job then needs no file system of its own).
   const script = [
-    "const pw = process.env.ETL_INGEST_PASSWORD;",
+    "const token = process.env.ETL_INGEST_TOKEN;",
     "const run = 'nightly-' + Date.now();",
     "const at = () => new Date().toISOString();",
     "const ev = (e) => JSON.stringify({ v: 1, ts: at(), level: 'info', pipeline: 'nightly-batch', run_id: run, ...e });",
     "const body = [ev({ event: 'etl_started' }), ev({ event: 'file_processed', file: 'orders.csv', records: 1200, duration_ms: 5300 })].join('\\n') + '\\n';",
-    `fetch(process.env.ETL_PUSH_URL, { method: 'POST', body, headers: { 'content-type': 'application/x-ndjson', authorization: 'Basic ' + btoa('${INGEST.user}:' + pw) } })`,
+    `fetch(process.env.ETL_PUSH_URL, { method: 'POST', body, headers: { 'content-type': 'application/x-ndjson', authorization: 'Bearer ' + token } })`,
     "  .then((r) => { console.log('push', r.status); process.exit(r.ok ? 0 : 1); }, (e) => { console.error(e); process.exit(1); });",
   ].join("\n");
   return {
@@ -302,7 +302,7 @@ function cronJob(): Obj {
                 command: ["node", "-e", script],
                 env: [
                   ...env({ ETL_PUSH_URL: `http://etl-metrics:${PORTS.exporter.port}${INGEST.path}` }),
-                  { name: "ETL_INGEST_PASSWORD", valueFrom: { secretKeyRef: { name: SECRETS.ingest, key: "ingest_password" } } },
+                  { name: "ETL_INGEST_TOKEN", valueFrom: { secretKeyRef: { name: SECRETS.ingest, key: INGEST.tokenFile } } },
                 ],
                 resources: resources("250m", "128Mi"),
                 securityContext: CONTAINER_SECURITY_CONTEXT,

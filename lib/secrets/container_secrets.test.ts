@@ -4,7 +4,8 @@ import { CONTAINER_SECRETS, planSecretCopies, secretFilesNeeded } from "./contai
 
 describe("CONTAINER_SECRETS", () => {
   it("names only files that `npm run secrets` makes", () => {
-    const made = new Set<string>(["prometheus-web.yml"]);
+    // The push token's hash is made beside the credentials (workers/ingest_token.ts).
+    const made = new Set<string>(["prometheus-web.yml", "ingest_token.sha256"]);
     for (const credential of STACK_CREDENTIALS) {
       made.add(credential.passwordFile);
       if (credential.hash.kind === "file") made.add(credential.hash.file);
@@ -13,13 +14,14 @@ describe("CONTAINER_SECRETS", () => {
   });
 
   it("never gives a service a password whose hash it checks (it gets the hash)", () => {
-    expect(CONTAINER_SECRETS.etl.files.filter((file) => !file.endsWith(".bcrypt"))).toEqual([]);
+    expect(CONTAINER_SECRETS.etl.files.filter((file) => !file.endsWith(".bcrypt") && !file.endsWith(".sha256"))).toEqual([]);
   });
 
-  it("lists the 8 distinct files the init service receives", () => {
+  it("lists the 9 distinct files the init service receives", () => {
     expect(secretFilesNeeded(CONTAINER_SECRETS)).toEqual([
       "control_password.bcrypt",
       "grafana_admin_password",
+      "ingest_token.sha256",
       "metrics_password",
       "metrics_password.bcrypt",
       "prometheus-web.yml",

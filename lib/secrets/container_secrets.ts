@@ -58,7 +58,7 @@ export const CONTAINER_SECRETS = {
   etl: {
     uid: NODE_UID,
     gid: NODE_UID,
-    files: ["metrics_password.bcrypt", "control_password.bcrypt", "receiver_password.bcrypt"],
+    files: ["metrics_password.bcrypt", "control_password.bcrypt", "receiver_password.bcrypt", "ingest_token.sha256"],
   },
   // Scrapes the simulator (metrics), itself (readonly), and checks its users (web config).
   prometheus: {

@@ -76,6 +76,50 @@ const EXPORTER_SETTINGS = {
     defaultText: "2",
     schema: boundedNumber(0, 64, { integer: true }).default(2),
   },
+  ingest: {
+    env: "ETL_INGEST",
+    flag: "ingest",
+    help: "Serve POST /api/v1/events: events pushed with the bearer token, appended to <data-dir>/logs/pushed-<pipeline>.log.",
+    defaultText: "off",
+    boolean: true,
+    // The flag gives a boolean, ETL_INGEST the text 1/true/0/false.
+    schema: z.union([z.boolean(), z.enum(["1", "true", "0", "false"]).transform((v) => v === "1" || v === "true")]).default(false),
+  },
+  ingestTokenFile: {
+    env: "ETL_INGEST_TOKEN_FILE",
+    flag: "ingest-token-file",
+    help: "SHA-256 hash (hex) of the push token; when unset, ./secrets/ingest_token(.sha256) are made on first run.",
+    defaultText: "./secrets/ingest_token.sha256",
+    schema: z.string().min(1).optional(),
+  },
+  ingestMaxBodyBytes: {
+    env: "ETL_INGEST_MAX_BODY_BYTES",
+    flag: "ingest-max-body-bytes",
+    help: "Larger push bodies are answered 413.",
+    defaultText: "1048576",
+    schema: boundedNumber(1024, 256 * 1024 * 1024, { integer: true }).default(1_048_576),
+  },
+  ingestQueueEvents: {
+    env: "ETL_INGEST_QUEUE_EVENTS",
+    flag: "ingest-queue-events",
+    help: "Pushed events waiting for the disk beyond this are answered 429 with Retry-After.",
+    defaultText: "100000",
+    schema: boundedNumber(1, 10_000_000, { integer: true }).default(100_000),
+  },
+  ingestDedupeHours: {
+    env: "ETL_INGEST_DEDUPE_HOURS",
+    flag: "ingest-dedupe-hours",
+    help: "How long a pushed event_id is remembered: a repeat within it is a duplicate.",
+    defaultText: "24",
+    schema: boundedNumber(24, 24 * 365).default(24),
+  },
+  ingestDedupeIds: {
+    env: "ETL_INGEST_DEDUPE_IDS",
+    flag: "ingest-dedupe-ids",
+    help: "Most event_ids remembered at once (the oldest are forgotten first); bounds the window's memory.",
+    defaultText: "1000000",
+    schema: boundedNumber(1000, 100_000_000, { integer: true }).default(1_000_000),
+  },
 } satisfies SettingsSpec;
 
 const settings = await startWorker(EXPORTER_SETTINGS, "Usage: exporter [flags]");
@@ -184,6 +228,7 @@ collectDefaultMetrics({ register: processRegistry });
 processRegistry.removeSingleMetric("nodejs_eventloop_lag_seconds");
 const processFamilies = processFamiliesPerSecond(() => processRegistry.getMetricsAsJSON());
 const certificate = tls ? certificateExpiryOf(tls.cert) : undefined;
+const push = settings.ingest ? await (await import("./push_endpoint.ts")).openPushEndpoint(settings, logDir) : undefined;
 const app = createApp({
   title: "ETL exporter",
   description: `Prometheus exporter for the ETL logs in ${logDir}.`,
@@ -191,6 +236,7 @@ const app = createApp({
   processMetrics: tls ? async () => [...(await processFamilies()), certificate!] : processFamilies,
   // Only the reading of lines changes this state: a body can serve the rest of its second.
   metricsRenderer: perSecondRenderer(),
+  ingest: push?.handler,
 });
 const server = await serveOrExit(app.fetch, { port: settings.exporterPort, hostname: settings.host,
   portSetting: settingAsGiven(settings, "exporterPort"),
@@ -220,6 +266,7 @@ onShutdown(async () => {
   stop.abort();
   clearInterval(checkpointTimer);
   await tailing;
+  await push?.sink.close();
   await tailer.close();
   await saveCheckpoint();
   await server.close();
