@@ -11,7 +11,7 @@ describe("type checks", () => {
   }, 120_000);
 
   it("deno check passes", () => {
-    const deno = spawnSync(DENO, ["check", "handlers", "lib", "workers", "commands", "tools", "bench"], { cwd: ROOT, encoding: "utf8" });
+    const deno = spawnSync(DENO, ["check", "handlers", "lib", "workers", "commands", "tools", "bench", "clients"], { cwd: ROOT, encoding: "utf8" });
     expect(deno.stderr).not.toContain("ERROR");
     expect(deno.status).toBe(0);
   }, 120_000);
