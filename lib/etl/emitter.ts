@@ -15,6 +15,7 @@
  * });
  * etl.started({ version: "1.4.0" });
  * etl.fileProcessed({ file: "orders-0001.csv", records: 120, duration_ms: 11890 });
+ * etl.finished({ status: "success", records: 120 }); // a batch run ends; a service never does
  * ```
  * @module
  */
@@ -47,6 +48,8 @@ export interface EventEmitter {
   fileStarted(fields: Payload<"file_started">): EtlEvent;
   fileProcessed(fields: Payload<"file_processed">): EtlEvent;
   fileFailed(fields: Payload<"file_failed">): EtlEvent;
+  /** Ends the run: `status` success, failed or cancelled. */
+  finished(fields: Payload<"etl_finished">): EtlEvent;
 }
 
 /**
@@ -91,5 +94,6 @@ export function createEventEmitter(options: EventEmitterOptions): EventEmitter {
     fileStarted: (fields) => emit("file_started", "info", fields),
     fileProcessed: (fields) => emit("file_processed", "info", fields),
     fileFailed: (fields) => emit("file_failed", "error", fields),
+    finished: (fields) => emit("etl_finished", fields.status === "failed" ? "error" : "info", fields),
   };
 }

@@ -16,7 +16,7 @@ import * as z from "zod";
 import { EtlEventSchema, LOG_CONTRACT_VERSION } from "./events.ts";
 
 /** Where the generated schema is published, relative to the repository root. */
-export const PUBLISHED_SCHEMA_PATH = `lib/etl-log-event.v${LOG_CONTRACT_VERSION}.schema.json`;
+export const PUBLISHED_SCHEMA_PATH = `lib/etl/etl-log-event.v${LOG_CONTRACT_VERSION}.schema.json`;
 
 /** The schema of one log line; unknown fields are allowed (readers ignore them). */
 export function logContractJsonSchema(): Record<string, unknown> {

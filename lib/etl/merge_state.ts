@@ -38,6 +38,7 @@
  * @module
  */
 import { OVERFLOW_ERROR_TYPE } from "./reducer.ts";
+import { mergePipelineRuns } from "./runs.ts";
 import { type IngestState, MAX_ERROR_TYPES, type PipelineState, WINDOW_SECONDS, type WindowSlot } from "./state.ts";
 
 /**
@@ -88,6 +89,7 @@ export function mergeState(into: IngestState, later: IngestState, log?: FileProc
   into.lines.too_long += later.lines.too_long;
   into.bytesRead += later.bytesRead;
   into.errorTypesFolded += later.errorTypesFolded;
+  mergePipelineRuns(into.runs, later.runs);
   for (const name of Object.keys(later.pipelines)) {
     const next = later.pipelines[name]!;
     // hasOwn: names like "constructor" are valid and must not reach Object.prototype.

@@ -11,6 +11,7 @@
  * @module
  */
 import { KNOWN_ERROR_TYPES } from "./events.ts";
+import type { RunState } from "./runs.ts";
 
 /**
  * Upper bounds (seconds) of the processing-duration histogram. The default
@@ -69,6 +70,8 @@ export interface IngestState {
   bytesRead: number;
   /** Error types folded into `other` because a pipeline had too many distinct ones. */
   errorTypesFolded: number;
+  /** Runs (`etl_started` … `etl_finished`) by pipeline: see `runs.ts`. */
+  runs: Record<string, RunState>;
 }
 
 /**
@@ -86,6 +89,7 @@ export function createIngestState(): IngestState {
     lines: { parsed: 0, malformed: 0, rejected: 0, too_long: 0 },
     bytesRead: 0,
     errorTypesFolded: 0,
+    runs: {},
   };
 }
 

@@ -23,6 +23,7 @@ import { open, readFile, rename, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import * as z from "zod";
 import { ErrorTypeSchema, PipelineNameSchema } from "../../lib/etl/events.ts";
+import { RunStateSchema } from "../../lib/etl/runs.ts";
 import { DURATION_BUCKETS_SECONDS, type IngestState, WINDOW_SECONDS } from "../../lib/etl/state.ts";
 import type { FilePosition } from "./tailer.ts";
 
@@ -99,6 +100,8 @@ export const IngestStateSchema = z.object({
   lines: z.object({ parsed: count, malformed: count, rejected: count, too_long: count }),
   bytesRead: count,
   errorTypesFolded: count,
+  // Required: a checkpoint from before runs were kept is refused, and the logs are read again from the start.
+  runs: z.record(PipelineNameSchema, RunStateSchema),
 });
 
 /**
