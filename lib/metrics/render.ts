@@ -18,6 +18,7 @@ import type { Snapshot } from "../etl/snapshot.ts";
 import { etlFamilies } from "./etl_families.ts";
 import { exporterFamilies } from "./exporter_families.ts";
 import { asMetric, type Family } from "./family.ts";
+import { runFamilies } from "./run_families.ts";
 import { CONTENT_TYPES, type ExpositionFormat } from "./negotiate.ts";
 
 /** A rendered scrape. */
@@ -38,6 +39,7 @@ export async function renderMetrics(
   const registry = new Registry();
   registry.setContentType(CONTENT_TYPES[format] as typeof Registry.PROMETHEUS_CONTENT_TYPE);
   const families: Family[] = etlFamilies(snapshot.state, snapshot.nowMs, snapshot.healthPolicy);
+  families.push(...runFamilies(snapshot));
   if (snapshot.exporter) families.push(...exporterFamilies(snapshot.state, snapshot.exporter, snapshot.ready, snapshot.nowMs));
   for (const family of families) registry.registerMetric(asMetric(family));
   for (const metric of processMetrics) registry.registerMetric(borrow(metric));
