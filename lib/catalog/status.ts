@@ -21,9 +21,10 @@
  * @module
  */
 import { assessPipeline, DEFAULT_HEALTH_POLICY, type HealthPolicy } from "../etl/health.ts";
-import { betweenRuns, type RunState } from "../etl/runs.ts";
+import { betweenRuns, type RunState, runsOf } from "../etl/runs.ts";
+import type { Snapshot } from "../etl/snapshot.ts";
 import type { PipelineState } from "../etl/state.ts";
-import type { CatalogEntry, PipelineKind } from "./catalog.ts";
+import { catalogEntry, type CatalogEntry, type PipelineKind } from "./catalog.ts";
 import { type Deadline, nextDeadline } from "./schedule.ts";
 
 /** The states, worst first. */
@@ -100,4 +101,51 @@ export function pipelineKind(entry: CatalogEntry | undefined, runs: RunState | u
   if (runs === undefined) return "service";
   const finished = Object.values(runs.statusCounts).reduce((a, b) => a + b, 0);
   return finished > runs.restartedTotal ? "batch" : "service";
+}
+
+/**
+ * Every pipeline name the snapshot knows, sorted: from the logs and from the catalog.
+ *
+ * @example
+ * ```ts
+ * knownPipelines({ state: createIngestState(), nowMs: 0, ready: true }); // []
+ * ```
+ */
+export function knownPipelines(snapshot: Snapshot): string[] {
+  const names = new Set(Object.keys(snapshot.state.pipelines));
+  for (const name of Object.keys(snapshot.catalog?.pipelines ?? {})) names.add(name);
+  return [...names].sort();
+}
+
+/** What the snapshot knows of one pipeline, with its status. */
+export interface SnapshotPipeline {
+  pipeline: PipelineState | undefined;
+  runs: RunState | undefined;
+  entry: CatalogEntry | undefined;
+  status: PipelineStatus;
+}
+
+/**
+ * {@linkcode pipelineStatus} of `name` in a snapshot: what `/health` and the
+ * metrics both read, so they always agree.
+ *
+ * @example
+ * ```ts
+ * statusInSnapshot(snapshot, "nightly").status.state; // "idle"
+ * ```
+ */
+export function statusInSnapshot(snapshot: Snapshot, name: string): SnapshotPipeline {
+  const { state, nowMs } = snapshot;
+  const pipeline = Object.hasOwn(state.pipelines, name) ? state.pipelines[name] : undefined;
+  const runs = runsOf(state.runs, name);
+  const entry = catalogEntry(snapshot.catalog, name);
+  const status = pipelineStatus({
+    pipeline,
+    runs,
+    entry,
+    nowMs,
+    sinceMs: pipeline?.firstEventMs ?? snapshot.catalogLoadedAtMs ?? nowMs,
+    ...(snapshot.healthPolicy ? { policy: snapshot.healthPolicy } : {}),
+  });
+  return { pipeline, runs, entry, status };
 }

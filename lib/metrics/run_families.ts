@@ -15,23 +15,14 @@
  * @module
  */
 import { describeSchedule } from "../catalog/schedule.ts";
-import { PIPELINE_STATES, pipelineKind, pipelineStatus } from "../catalog/status.ts";
-import { catalogEntry } from "../catalog/catalog.ts";
+import { knownPipelines, PIPELINE_STATES, pipelineKind, statusInSnapshot } from "../catalog/status.ts";
 import { RUN_STATUSES } from "../etl/events.ts";
-import { RUN_DURATION_BUCKETS_SECONDS, runsOf, unmatchedFinishes } from "../etl/runs.ts";
+import { RUN_DURATION_BUCKETS_SECONDS, unmatchedFinishes } from "../etl/runs.ts";
 import type { Snapshot } from "../etl/snapshot.ts";
 import { counterFamily, type Family, gaugeFamily, histogramFamily, type HistogramSeries, type Sample } from "./family.ts";
 
-/** Every pipeline name the snapshot knows, sorted: from the logs and from the catalog. */
-export function knownPipelines(snapshot: Snapshot): string[] {
-  const names = new Set(Object.keys(snapshot.state.pipelines));
-  for (const name of Object.keys(snapshot.catalog?.pipelines ?? {})) names.add(name);
-  return [...names].sort();
-}
-
 /** Builds the run families of a snapshot. */
 export function runFamilies(snapshot: Snapshot): Family[] {
-  const { state, nowMs, catalog } = snapshot;
   const totals: Sample[] = [];
   const restarted: Sample[] = [];
   const unmatched: Sample[] = [];
@@ -53,17 +44,7 @@ export function runFamilies(snapshot: Snapshot): Family[] {
 
   for (const name of knownPipelines(snapshot)) {
     const labels = { pipeline: name };
-    const pipeline = Object.hasOwn(state.pipelines, name) ? state.pipelines[name] : undefined;
-    const runs = runsOf(state.runs, name);
-    const entry = catalogEntry(catalog, name);
-    const status = pipelineStatus({
-      pipeline,
-      runs,
-      entry,
-      nowMs,
-      sinceMs: pipeline?.firstEventMs ?? snapshot.catalogLoadedAtMs ?? nowMs,
-      ...(snapshot.healthPolicy ? { policy: snapshot.healthPolicy } : {}),
-    });
+    const { runs, entry, status } = statusInSnapshot(snapshot, name);
     for (const s of PIPELINE_STATES) states.push({ labels: { pipeline: name, state: s }, value: status.state === s ? 1 : 0 });
     const kind = pipelineKind(entry, runs);
     info.push({ labels: { ...(entry?.labels ?? {}), pipeline: name, kind, schedule: entry ? describeSchedule(entry) : "" }, value: 1 });

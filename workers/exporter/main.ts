@@ -30,6 +30,8 @@ import { onShutdown, startWorker } from "../start.ts";
 import { bulkIngest } from "./bulk_ingest.ts";
 import { CHECKPOINT_VERSION, readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
 import { createTailer, type FilePosition, type Tailer } from "./tailer.ts";
+import { readCatalogFile, watchCatalogFile } from "./catalog_file.ts";
+import type { Catalog } from "../../lib/catalog/catalog.ts";
 
 const EXPORTER_SETTINGS = {
   ...COMMON_SETTINGS,
@@ -68,6 +70,13 @@ const EXPORTER_SETTINGS = {
     defaultText: "60",
     schema: z.coerce.number({ error: "must be a number" }).min(1).max(86_400).default(60),
   },
+  pipelinesFile: {
+    env: "ETL_PIPELINES_FILE",
+    flag: "pipelines-file",
+    help: "The pipeline catalog (YAML or JSON): schedules, grace, max_run_duration, min_records, kind, labels. Re-read when it changes.",
+    defaultText: "none",
+    schema: z.string().min(1, "must not be empty").optional(),
+  },
   ingestWorkers: {
     env: "ETL_INGEST_WORKERS",
     flag: "ingest-workers",
@@ -84,6 +93,19 @@ const logDir = join(settings.dataDir, "logs");
 const checkpointPath = join(settings.dataDir, "exporter-checkpoint.json");
 // The exporter may start before anything wrote a log: its checkpoint still needs a folder.
 mkdirSync(settings.dataDir, { recursive: true });
+
+// The catalog comes first: a bad one stops the exporter before it reads anything.
+let catalog: Catalog | undefined;
+const catalogLoadedAtMs = Date.now();
+if (settings.pipelinesFile !== undefined) {
+  const result = readCatalogFile(settings.pipelinesFile);
+  if (!result.ok) {
+    process.stderr.write(`exporter: the pipelines file ${settings.pipelinesFile} is not valid:\n${result.problems.map((p) => `  - ${p}`).join("\n")}\n`);
+    process.exit(2);
+  }
+  catalog = result.catalog;
+  log.info("Pipeline catalog {path}: {count} pipelines", { path: settings.pipelinesFile, count: Object.keys(catalog.pipelines).length });
+}
 
 let state = createIngestState();
 let positions: Record<string, FilePosition> | undefined;
@@ -141,6 +163,7 @@ let ready = false;
 const healthPolicy = { ...DEFAULT_HEALTH_POLICY, staleAfterMs: settings.staleAfterSeconds * 1000 };
 const snapshot = (): Snapshot => ({
   healthPolicy,
+  ...(catalog ? { catalog, catalogLoadedAtMs } : {}),
   state,
   nowMs: Date.now(),
   ready,
@@ -212,6 +235,18 @@ log.info("Caught up with the logs in {seconds} s: {lines} lines", {
   lines: state.lines,
 });
 if (!stop.signal.aborted) {
+  if (settings.pipelinesFile !== undefined) {
+    const path = settings.pipelinesFile;
+    watchCatalogFile(
+      path,
+      2000,
+      (next) => {
+        catalog = next;
+        log.info("Pipeline catalog {path} re-read: {count} pipelines", { path, count: Object.keys(next.pipelines).length });
+      },
+      (problems) => log.error("Pipeline catalog {path} changed but is not valid; the previous one stays in force: {problems}", { path, problems }),
+    );
+  }
   await saveCheckpoint();
   tailing = tailer.run(stop.signal, settings.pollMs);
   checkpointTimer = setInterval(saveCheckpoint, settings.checkpointSeconds * 1000);
