@@ -257,7 +257,7 @@ const ALERTS_SELECTOR = (state: "firing" | "pending") => `ALERTS{alertstate="${s
  * ```
  */
 export function alertStateExpr(): string {
-  const rules = alertDefinitions(PRODUCTION_ALERT_PARAMS).map((a) => a.name);
+  const rules = [...new Set(alertDefinitions(PRODUCTION_ALERT_PARAMS).map((a) => a.name))];
   return `max by (alertname, severity, pipeline) ((${ALERTS_SELECTOR("firing")} * 2) or ${ALERTS_SELECTOR("pending")})` +
     ` or on (alertname) (${zeroPerAlert(rules)})`;
 }

@@ -6,6 +6,7 @@ import { parse } from "yaml";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseDuration } from "../../lib/alerts/duration.ts";
 import {
+  batchPlans,
   boundaryPlans,
   encodeValues,
   promtoolGroup,
@@ -105,10 +106,37 @@ describe("the published promtool tests", () => {
         for (const a of c.exp_alerts) {
           expect(Object.keys(a.exp_annotations).sort()).toEqual(["description", "runbook_url", "summary"]);
           expect(a.exp_annotations.runbook_url).toBe(`docs/runbook.md#${c.alertname.toLowerCase()}`);
-          expect(a.exp_labels.severity).toBe(defs.find((d) => d.name === c.alertname)!.severity);
+          expect(defs.filter((d) => d.name === c.alertname).map((d) => d.severity)).toContain(a.exp_labels.severity);
         }
       }
     }
+  });
+});
+
+describe("batch pipelines against the always-on alerts", () => {
+  const file = parse(readFileSync(RULES_TEST_PATH, "utf8")) as PromtoolTestFile;
+  const firedIn = (prefix: string) => file.tests.find((g) => g.name.startsWith(prefix))!.promql_expr_test[0]!.exp_samples.map((s) => s.labels);
+
+  it("fire nothing for pipelines idle between runs, and would without the between-runs gauge", () => {
+    expect(firedIn("batch idle")).toEqual([]);
+    const plan = batchPlans(PRODUCTION_ALERT_PARAMS).find((p) => p.name.startsWith("batch idle"))!;
+    const withoutGauge = { ...plan, set: { ...plan.set, series: plan.set.series.filter((s) => s.name !== "etl_pipeline_between_runs") } };
+    const fired = promtoolGroup(PRODUCTION_ALERT_PARAMS, withoutGauge).promql_expr_test[0]!.exp_samples.map((s) => s.labels).join();
+    for (const alert of ["EtlNoSuccessIn10Minutes", "EtlLowThroughput"]) expect(fired).toContain(`alertname="${alert}"`);
+  });
+
+  it("fire as always for a run in progress that goes silent and for a silent service", () => {
+    const fired = firedIn("batch silent run");
+    for (const pipeline of ["orders", "customers"]) {
+      for (const alert of ["EtlHealthCheckFailed", "EtlNoSuccessIn10Minutes", "EtlLowThroughput"]) {
+        expect(fired.some((l) => l.includes(`alertname="${alert}"`) && l.includes(`pipeline="${pipeline}"`)), `${alert} ${pipeline}`).toBe(true);
+      }
+    }
+    expect(fired).toHaveLength(6);
+  });
+
+  it("make a pipeline late at its deadline, and critical a whole interval later", () => {
+    expect(firedIn("batch late").map((l) => /severity="(\w+)"/.exec(l)![1])).toEqual(["critical", "warning"]);
   });
 });
 

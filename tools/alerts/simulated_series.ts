@@ -22,6 +22,7 @@
  */
 import { createEventEmitter } from "../../lib/etl/emitter.ts";
 import { etlFamilies } from "../../lib/metrics/etl_families.ts";
+import { runFamilies } from "../../lib/metrics/run_families.ts";
 import { foldEvent } from "../../lib/etl/reducer.ts";
 import { emitPlanned } from "../../lib/simulator/emit_planned.ts";
 import { createEngine, type Engine, type PlannedEvent } from "../../lib/simulator/engine.ts";
@@ -172,7 +173,7 @@ export async function simulateScrapes(options: SimulateOptions): Promise<SeriesS
     }
     put("up", { job: exporterJob, instance: exporterInstance }, step, 1);
     put("up", { job: simulatorJob, instance: simulatorInstance }, step, nowMs >= crashMs ? 0 : 1);
-    for (const family of etlFamilies(state, nowMs)) {
+    for (const family of [...etlFamilies(state, nowMs), ...runFamilies({ state, nowMs, ready: true })]) {
       const { values } = await family.get();
       for (const sample of values) {
         const name = sample.metricName ?? family.name;
