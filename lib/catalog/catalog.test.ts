@@ -60,3 +60,11 @@ pipelines:
     expect(result.ok && catalogEntry(result.catalog, "constructor")).toBeUndefined();
   });
 });
+
+describe("the example catalog", () => {
+  it("is valid", async () => {
+    const { readFileSync } = await import("node:fs");
+    const result = parseCatalog(readFileSync("deploy/pipelines.example.yml", "utf8"));
+    expect(result.ok ? Object.keys(result.catalog.pipelines) : result.problems).toEqual(["etl", "nightly_orders", "hourly_events"]);
+  });
+});
