@@ -81,6 +81,33 @@ describe("exporter --once on a nightly batch job", () => {
   });
 });
 
+describe("the simulator's batch mode", () => {
+  it("writes runs of a batch job beside the always-on pipeline; the exporter counts them as a recount does", async () => {
+    const { dir, log, catalogPath } = setUp("pipelines:\n  nightly:\n    every: 5s\n    min_records: 1\n");
+    const passwordFile = join(dir, "password");
+    writeFileSync(passwordFile, "correct horse battery staple\n");
+    // 5 profile minutes at speed 60: a run every 5 s, of 4 files of 0.25 s.
+    const sim = startWorker("simulator", ["--seed", "4", "--speed", "60", "--batch-pipelines", "nightly:5m"], {
+      ETL_DATA_DIR: dir, SIMULATOR_PORT: String(await freePort()), ETL_METRICS_PASSWORD_FILE: passwordFile,
+    });
+    workers.push(sim);
+    await waitFor(() => ((readFileSync(log, "utf8").match(/"etl_finished"/g) ?? []).length >= 2 ? true : undefined), 20_000, "two runs");
+    await stopWorker(sim);
+    const { code, stdout } = await runWorker("exporter", ["--data-dir", dir, "--once", "--pipelines-file", catalogPath]);
+    expect(code).toBe(0);
+    const m = parseExposition(stdout);
+    const events = readFileSync(log, "utf8").trim().split("\n").map((l) => EtlEventSchema.parse(JSON.parse(l)));
+    const runs = recountRuns(events).nightly!.runs;
+    expect(m.get('etl_runs_total{pipeline="nightly",status="success"}')).toBe(runs.filter((r) => r.status === "success").length);
+    expect(m.get('etl_runs_total{pipeline="nightly",status="success"}')).toBeGreaterThanOrEqual(2);
+    expect(m.get('etl_runs_total{pipeline="nightly",status="failed"}')).toBe(0);
+    expect(m.get('etl_last_run_records{pipeline="nightly"}')).toBeGreaterThanOrEqual(800);
+    expect(new Set(events.map((e) => e.run_id)).size).toBe(runs.length);
+    // The always-on pipeline is there too, as a service.
+    expect(m.get('etl_pipeline_info{pipeline="etl",kind="service",schedule=""}')).toBe(1);
+  }, 60_000);
+});
+
 describe("exporter serving batch runs", () => {
   it("re-reads a changed catalog, ignores a bad new version, and keeps runs across a SIGKILL equal to a recount", async () => {
     const { dir, log, catalogPath } = setUp("pipelines:\n  nightly:\n    every: 1d\n");

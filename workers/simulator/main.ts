@@ -32,6 +32,8 @@ import { resolveCredential, resolveMetricsCredential } from "../credentials.ts";
 import { serveOrExit } from "../serve.ts";
 import { onShutdown, startWorker } from "../start.ts";
 import { createSimulation, type Simulation } from "./simulation.ts";
+import { BatchPipelinesSchema } from "../../lib/simulator/batch.ts";
+import { createBatchSimulation } from "./batch_simulation.ts";
 
 // A switch to `crash` at run time strikes this soon: long enough for the
 // 200 to reach the caller, short enough to watch the effect at once.
@@ -77,6 +79,13 @@ const SIMULATOR_SETTINGS = {
     defaultText: "normal",
     schema: ScenarioSchema.default("normal"),
   },
+  batchPipelines: {
+    env: "ETL_BATCH_PIPELINES",
+    flag: "batch-pipelines",
+    help: "Batch jobs to simulate beside the always-on pipelines: name[:interval],… (e.g. nightly:1h; default interval 5m, compressed by --speed). Each run starts, writes 4 files, finishes, and the process waits for the next. Not with --events.",
+    defaultText: "none",
+    schema: BatchPipelinesSchema.optional(),
+  },
   crashAfterSeconds: {
     env: "ETL_CRASH_AFTER_SECONDS",
     flag: "crash-after-seconds",
@@ -116,6 +125,14 @@ const simulation = createSimulation({
   onCrash: crash,
 });
 
+const batchNames = Object.keys(settings.batchPipelines ?? {});
+const clash = batchNames.filter((name) => Object.hasOwn(profiles, name));
+if (clash.length > 0) exitWith(`--batch-pipelines: ${clash.join(", ")} already simulated as always-on (--pipelines)`);
+// Runs as batch jobs, folded into the same state the simulator's /metrics serves.
+const batch = settings.batchPipelines === undefined || batchNames.length === 0 || settings.events !== undefined
+  ? undefined
+  : createBatchSimulation({ logDir, pipelines: settings.batchPipelines, seed, speed: settings.speed, state: simulation.state, scenario: settings.scenario });
+
 // Both the simulation's start-up timer and a run-time switch's can strike; the second must do nothing.
 let crashing = false;
 function crash(): void {
@@ -123,6 +140,7 @@ function crash(): void {
   crashing = true;
   // A dead process writes nothing more; stopping first keeps that true while the log drains.
   simulation.stop();
+  batch?.stop();
   log.error("Scenario crash: the simulated ETL process dies now (exit code 3)");
   // The log sink writes asynchronously: exiting at once would lose the line saying why.
   void dispose().finally(() => process.exit(3));
@@ -171,11 +189,13 @@ const app = createApp({
 app.route("/", createControlApp({ control, auth: basicAuth(controlVerifier, { realm: "etl-simulator-control" }) }));
 
 simulation.start();
+batch?.start();
 const server = await serveOrExit(app.fetch, { port: settings.simulatorPort, hostname: settings.host, setting: "SIMULATOR_PORT" });
-log.info("Simulator on http://{host}:{port}/ (pipelines {pipelines}, seed {seed}, speed {speed}, scenario {scenario})", {
+log.info("Simulator on http://{host}:{port}/ (pipelines {pipelines}, batch pipelines {batch}, seed {seed}, speed {speed}, scenario {scenario})", {
   host: settings.host,
   port: server.port,
   pipelines: Object.keys(profiles).join(","),
+  batch: batchNames.join(",") || "none",
   seed,
   speed: settings.speed,
   scenario: settings.scenario,
@@ -183,7 +203,10 @@ log.info("Simulator on http://{host}:{port}/ (pipelines {pipelines}, seed {seed}
 onShutdown(async () => {
   control.dispose();
   // A crash under way has stopped the simulation already (its files are closed).
-  if (!crashing) simulation.stop();
+  if (!crashing) {
+    simulation.stop();
+    batch?.stop();
+  }
   await server.close();
 });
 
@@ -206,6 +229,7 @@ function simulationControl(sim: Simulation, runtimeCrashMs: number): ScenarioCon
       crashTimer = undefined;
       // The simulation arms its own (start-up length) crash timer too; ours strikes first.
       sim.setScenario(next);
+      batch?.setScenario(next);
       if (next === "crash") crashTimer = setTimeout(crash, runtimeCrashMs);
       sinceMs = Date.now();
       log.info("Scenario switched from {previous} to {scenario}", { previous, scenario: next });
