@@ -81,6 +81,43 @@ describe("exporter --once on a nightly batch job", () => {
   });
 });
 
+describe("retiring pipelines", () => {
+  it("leaves out a silent pipeline not in the catalog, counts it, and brings it back with its counters when it logs again", async () => {
+    const { dir, log, catalogPath } = setUp("pipelines:\n  monthly:\n    schedule: '0 3 1 * *'\n");
+    const old = Date.now() - 2 * HOUR;
+    const file = (pipeline: string, ms: number) =>
+      formatEvent({ ts: new Date(ms).toISOString(), level: "info", event: "file_processed", pipeline, file: "f", records: 7, duration_ms: 1 } as EtlEvent);
+    writeFileSync(log, file("gone", old) + file("monthly", old));
+    const once = await runWorker("exporter", ["--data-dir", dir, "--once", "--pipelines-file", catalogPath, "--retire-after", "1h"]);
+    expect(once.code).toBe(0);
+    expect(once.stdout).not.toContain('pipeline="gone"');
+    expect(parseExposition(once.stdout).get('etl_records_total{pipeline="monthly"}')).toBe(7);
+
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const exporter = startWorker("exporter", [], {
+      EXPORTER_PORT: String(port), ETL_DATA_DIR: dir, ETL_POLL_MS: "50", ETL_PIPELINES_FILE: catalogPath, ETL_RETIRE_AFTER: "1h",
+    });
+    workers.push(exporter);
+    await waitFor(async () => ((await fetch(`${url}/-/ready`)).status === 200 ? true : undefined), 15_000, "ready");
+    const scrape = async () => parseExposition(await (await fetch(`${url}/metrics`)).text());
+    let m = await scrape();
+    expect(m.get("etl_exporter_pipelines_retired_total")).toBe(1);
+    expect(m.get('etl_records_total{pipeline="gone"}')).toBeUndefined();
+    expect(Object.keys((await (await fetch(`${url}/health`)).json()).pipelines)).toEqual(["monthly"]);
+    appendFileSync(log, file("gone", Date.now()));
+    await waitFor(async () => ((await scrape()).get('etl_records_total{pipeline="gone"}') === 14 ? true : undefined), 10_000, "back, counting on");
+    m = await scrape();
+    expect(m.get("etl_exporter_pipelines_retired_total")).toBe(1);
+  }, 60_000);
+
+  it("refuses a bad --retire-after with exit 2", async () => {
+    const { code, stderr } = await runWorker("exporter", ["--once", "--retire-after", "soon"]);
+    expect(code).toBe(2);
+    expect(stderr).toContain("must be a duration like 30m, 12h or 7d");
+  });
+});
+
 describe("the simulator's batch mode", () => {
   it("writes runs of a batch job beside the always-on pipeline; the exporter counts them as a recount does", async () => {
     const { dir, log, catalogPath } = setUp("pipelines:\n  nightly:\n    every: 5s\n    min_records: 1\n");

@@ -23,6 +23,8 @@ export interface ExporterFacts {
   rotations: number;
   truncations: number;
   filesTailed: number;
+  /** Pipelines left out for having logged nothing for `--retire-after`, counted as they go. */
+  pipelinesRetired?: number;
 }
 
 /** A consistent view of the state at one moment. */

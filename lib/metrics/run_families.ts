@@ -109,5 +109,13 @@ export function runFamilies(snapshot: Snapshot): Family[] {
     gaugeFamily("etl_pipeline_min_records", "The catalog's min_records: a successful run with fewer is empty.", minRecords),
     gaugeFamily("etl_pipeline_state", `1 for the pipeline's state (${PIPELINE_STATES.join(", ")}), 0 for the others.`, states),
     gaugeFamily("etl_pipeline_info", "1 per pipeline, with its kind, schedule and the catalog's labels.", info),
+    // The exporter's own, beside the state it is about (absent when the simulator serves).
+    ...(snapshot.exporter?.pipelinesRetired === undefined ? [] : [
+      counterFamily(
+        "etl_exporter_pipelines_retired_total",
+        "Pipelines left out of /metrics and /health: not in the catalog and silent for --retire-after.",
+        [{ labels: {}, value: snapshot.exporter.pipelinesRetired }],
+      ),
+    ]),
   ];
 }

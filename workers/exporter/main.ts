@@ -32,6 +32,8 @@ import { CHECKPOINT_VERSION, readCheckpoint, writeCheckpoint } from "./checkpoin
 import { createTailer, type FilePosition, type Tailer } from "./tailer.ts";
 import { readCatalogFile, watchCatalogFile } from "./catalog_file.ts";
 import type { Catalog } from "../../lib/catalog/catalog.ts";
+import { createRetirementCounter, retiredPipelines, withoutPipelines } from "../../lib/catalog/retire.ts";
+import { parseDuration } from "../../lib/alerts/duration.ts";
 
 const EXPORTER_SETTINGS = {
   ...COMMON_SETTINGS,
@@ -76,6 +78,25 @@ const EXPORTER_SETTINGS = {
     help: "The pipeline catalog (YAML or JSON): schedules, grace, max_run_duration, min_records, kind, labels. Re-read when it changes.",
     defaultText: "none",
     schema: z.string().min(1, "must not be empty").optional(),
+  },
+  retireAfter: {
+    env: "ETL_RETIRE_AFTER",
+    flag: "retire-after",
+    help: "A pipeline not in the catalog that logged nothing for this long (30m, 7d…) leaves /metrics and /health until it logs again.",
+    defaultText: "7d",
+    schema: z
+      .string()
+      .default("7d")
+      .transform((text, ctx) => {
+        try {
+          const ms = parseDuration(text) * 1000;
+          if (ms > 0) return ms;
+        } catch {
+          // reported below
+        }
+        ctx.addIssue({ code: "custom", message: "must be a duration like 30m, 12h or 7d" });
+        return z.NEVER;
+      }),
   },
   ingestWorkers: {
     env: "ETL_INGEST_WORKERS",
@@ -161,19 +182,26 @@ const makeTailer = (from: Record<string, FilePosition>): Tailer =>
 
 let ready = false;
 const healthPolicy = { ...DEFAULT_HEALTH_POLICY, staleAfterMs: settings.staleAfterSeconds * 1000 };
-const snapshot = (): Snapshot => ({
-  healthPolicy,
-  ...(catalog ? { catalog, catalogLoadedAtMs } : {}),
-  state,
-  nowMs: Date.now(),
-  ready,
-  exporter: {
-    checkpointSavedAtMs,
-    rotations: tailer?.stats.rotations ?? 0,
-    truncations: tailer?.stats.truncations ?? 0,
-    filesTailed: Object.keys(tailer?.positions() ?? {}).length,
-  },
-});
+const retirements = createRetirementCounter();
+// Retired pipelines are left out of what is served; their state stays, to continue if they log again.
+const snapshot = (): Snapshot => {
+  const nowMs = Date.now();
+  const retired = retiredPipelines(state, catalog, nowMs, settings.retireAfter);
+  return {
+    healthPolicy,
+    ...(catalog ? { catalog, catalogLoadedAtMs } : {}),
+    state: withoutPipelines(state, retired),
+    nowMs,
+    ready,
+    exporter: {
+      pipelinesRetired: retirements.observe(retired),
+      checkpointSavedAtMs,
+      rotations: tailer?.stats.rotations ?? 0,
+      truncations: tailer?.stats.truncations ?? 0,
+      filesTailed: Object.keys(tailer?.positions() ?? {}).length,
+    },
+  };
+};
 
 if (settings.once) {
   await catchUp(undefined);
