@@ -82,7 +82,7 @@ const EXPORTER_SETTINGS = {
   retireAfter: {
     env: "ETL_RETIRE_AFTER",
     flag: "retire-after",
-    help: "A pipeline not in the catalog that logged nothing for this long (30m, 7d…) leaves /metrics and /health until it logs again.",
+    help: "A pipeline not in the catalog that logged nothing for this long (30m, 7d…) leaves /metrics and /health until it logs again (not with --once).",
     defaultText: "7d",
     schema: z
       .string()
@@ -186,7 +186,8 @@ const retirements = createRetirementCounter();
 // Retired pipelines are left out of what is served; their state stays, to continue if they log again.
 const snapshot = (): Snapshot => {
   const nowMs = Date.now();
-  const retired = retiredPipelines(state, catalog, nowMs, settings.retireAfter);
+  // --once shows everything it read: a one-shot look at old logs must not hide their pipelines.
+  const retired = settings.once ? [] : retiredPipelines(state, catalog, nowMs, settings.retireAfter);
   return {
     healthPolicy,
     ...(catalog ? { catalog, catalogLoadedAtMs } : {}),
