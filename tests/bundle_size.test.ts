@@ -10,18 +10,19 @@ const KIB = 1024;
 
 /**
  * Budget of each container bundle, in bytes (a file must be strictly smaller).
- * Room left when set: simulator 3 KB, receiver 23 KB, exporter 6 KB,
+ * Room left when set: simulator 9 KB, receiver 23 KB, exporter 7 KB,
  * ingest-thread 7 KB, secrets-fanout 17 KB; the smallest library the servers
  * carry, bcryptjs, is 19 KB. zod (classic API, `import * as z from "zod"`) is
  * 84–101 KB of every bundle and @logtape/logtape 49 KB of each server's.
  */
 export const BUNDLE_BUDGETS: Readonly<Record<string, number>> = {
-  // The three servers: 250 KiB each.
-  simulator: 250 * KIB,
+  // The three servers: 250 KiB each, the simulator more for its batch jobs and the run families it serves (14 KB).
+  simulator: 270 * KIB,
   receiver: 250 * KIB,
   // More than the other servers: prom-client's default process metrics (process_*, nodejs_*)
   // are 26 KB and load @opentelemetry/api (22 KB, for exemplars), which no import style avoids.
-  exporter: 280 * KIB,
+  // And the pipeline catalog's parsers: yaml (115 KB, the catalog is YAML) and croner (31 KB, cron schedules).
+  exporter: 440 * KIB,
   // The exporter's catch-up worker thread: zod and the ingest code.
   "ingest-thread": 104 * KIB,
   // The one-shot etl-secrets-init container: zod (for its settings) and file copies.

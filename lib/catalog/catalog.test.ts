@@ -21,11 +21,11 @@ pipelines:
       catalog: {
         pipelines: {
           nightly: {
-            kind: "batch", schedule: "0 2 * * *", timezone: "UTC", everyMs: null, graceMs: null,
+            kind: "batch", schedule: "0 2 * * *", timezone: "UTC", cron: { nextAfter: expect.any(Function) }, everyMs: null, graceMs: null,
             maxRunDurationMs: 7_200_000, minRecords: 1000, labels: { team: "data", tier: "1" },
           },
-          hourly: { kind: "batch", schedule: null, timezone: "UTC", everyMs: 3_600_000, graceMs: 600_000, maxRunDurationMs: null, minRecords: null, labels: {} },
-          orders: { kind: "service", schedule: null, timezone: "UTC", everyMs: null, graceMs: null, maxRunDurationMs: null, minRecords: null, labels: {} },
+          hourly: { kind: "batch", schedule: null, timezone: "UTC", cron: null, everyMs: 3_600_000, graceMs: 600_000, maxRunDurationMs: null, minRecords: null, labels: {} },
+          orders: { kind: "service", schedule: null, timezone: "UTC", cron: null, everyMs: null, graceMs: null, maxRunDurationMs: null, minRecords: null, labels: {} },
         },
       },
     });

@@ -19,32 +19,9 @@ import { parse } from "yaml";
 import * as z from "zod";
 import { parseDuration } from "../alerts/duration.ts";
 import { PipelineNameSchema } from "../etl/events.ts";
+import type { Catalog, CatalogEntry, CronSchedule } from "./entry.ts";
 
-/** What kind of pipeline: runs that finish, or a process that is always on. */
-export type PipelineKind = "batch" | "service";
-
-/** One pipeline's entry, with defaults applied. Durations are milliseconds. */
-export interface CatalogEntry {
-  kind: PipelineKind;
-  /** A 5-field cron expression, read in `timezone`; `null` when the pipeline has `every` or no schedule. */
-  schedule: string | null;
-  timezone: string;
-  /** Runs due every this many ms after the last successful one; `null` with a cron schedule or none. */
-  everyMs: number | null;
-  /** How late a successful run may be; `null` for the default (15 min, or a tenth of the interval if shorter). */
-  graceMs: number | null;
-  maxRunDurationMs: number | null;
-  minRecords: number | null;
-  labels: Record<string, string>;
-}
-
-/** The whole catalog by pipeline name. */
-export interface Catalog {
-  pipelines: Record<string, CatalogEntry>;
-}
-
-/** The default grace: 15 minutes, or a tenth of the interval when that is shorter. */
-export const DEFAULT_GRACE_MS = 15 * 60_000;
+export { type Catalog, type CatalogEntry, catalogEntry, type CronSchedule, DEFAULT_GRACE_MS, type PipelineKind } from "./entry.ts";
 
 /** Label names a pipeline's `labels` may not use: the info metric's own. */
 const RESERVED_LABELS = new Set(["pipeline", "kind", "schedule", "job", "instance", "__name__"]);
@@ -146,6 +123,7 @@ export function parseCatalog(text: string): CatalogResult {
       kind: entry.kind ?? (scheduled ? "batch" : "service"),
       schedule: entry.schedule ?? null,
       timezone: entry.timezone ?? "UTC",
+      cron: entry.schedule === undefined ? null : cronSchedule(entry.schedule, entry.timezone ?? "UTC"),
       everyMs: entry.every ?? null,
       graceMs: entry.grace ?? null,
       maxRunDurationMs: entry.max_run_duration ?? null,
@@ -173,15 +151,8 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   return `${where}: ${issue.message}`;
 }
 
-/**
- * The catalog's entry for `name`, `undefined` when it has none (own keys
- * only: a pipeline may be called "constructor").
- *
- * @example
- * ```ts
- * catalogEntry({ pipelines: {} }, "nightly"); // undefined
- * ```
- */
-export function catalogEntry(catalog: Catalog | undefined, name: string): CatalogEntry | undefined {
-  return catalog !== undefined && Object.hasOwn(catalog.pipelines, name) ? catalog.pipelines[name] : undefined;
+/** A checked expression as a {@linkcode CronSchedule} (croner, in 5-field mode). */
+function cronSchedule(expression: string, timezone: string): CronSchedule {
+  const cron = new Cron(expression, { timezone, mode: "5-part" });
+  return { nextAfter: (afterMs) => cron.nextRun(new Date(afterMs))?.getTime() ?? null };
 }

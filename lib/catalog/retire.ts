@@ -14,7 +14,7 @@
  * @module
  */
 import type { IngestState } from "../etl/state.ts";
-import { type Catalog, catalogEntry } from "./catalog.ts";
+import { type Catalog, catalogEntry } from "./entry.ts";
 
 /** The default retire-after time: 7 days. */
 export const DEFAULT_RETIRE_AFTER_MS = 7 * 86_400_000;

@@ -1,10 +1,17 @@
 import { describe, expect, it } from "vitest";
-import type { CatalogEntry } from "./catalog.ts";
+import { type CatalogEntry, parseCatalog } from "./catalog.ts";
 import { describeSchedule, nextDeadline } from "./schedule.ts";
 
-const entry = (over: Partial<CatalogEntry>): CatalogEntry => ({
-  kind: "batch", schedule: null, timezone: "UTC", everyMs: null, graceMs: null, maxRunDurationMs: null, minRecords: null, labels: {}, ...over,
-});
+/** An entry with `over`'s fields; a schedule is parsed as the catalog parses it. */
+const entry = (over: Partial<CatalogEntry>): CatalogEntry => {
+  const base: CatalogEntry = {
+    kind: "batch", schedule: null, timezone: "UTC", cron: null, everyMs: null, graceMs: null, maxRunDurationMs: null, minRecords: null, labels: {}, ...over,
+  };
+  if (base.schedule === null) return base;
+  const parsed = parseCatalog(JSON.stringify({ pipelines: { p: { schedule: base.schedule, timezone: base.timezone } } }));
+  if (!parsed.ok) throw new Error(parsed.problems.join());
+  return { ...base, cron: parsed.catalog.pipelines.p!.cron };
+};
 
 describe("nextDeadline", () => {
   it("is the first cron time after the last success, plus the default grace of 15 min", () => {

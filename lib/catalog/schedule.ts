@@ -10,15 +10,13 @@
  * @example
  * ```ts
  * import { nextDeadline } from "./schedule.ts";
- * const entry = { kind: "batch", schedule: "0 2 * * *", timezone: "UTC", everyMs: null, graceMs: null,
- *   maxRunDurationMs: null, minRecords: null, labels: {} } as const;
+ * const entry = parsedCatalog.pipelines.nightly!; // schedule "0 2 * * *"
  * nextDeadline(entry, Date.UTC(2026, 10, 23, 2, 30))?.deadlineMs; // Date.UTC(2026, 10, 24, 2, 15)
  * ```
  * @module
  */
-import { Cron } from "croner";
 import { formatDuration } from "../alerts/duration.ts";
-import { type CatalogEntry, DEFAULT_GRACE_MS } from "./catalog.ts";
+import { type CatalogEntry, DEFAULT_GRACE_MS } from "./entry.ts";
 
 /** The next due run and what it allows. Times are epoch ms, durations ms. */
 export interface Deadline {
@@ -38,13 +36,12 @@ export interface Deadline {
 export function nextDeadline(entry: CatalogEntry, afterMs: number): Deadline | null {
   let dueMs: number;
   let intervalMs: number;
-  if (entry.schedule !== null) {
-    const cron = new Cron(entry.schedule, { timezone: entry.timezone, mode: "5-part" });
-    const due = cron.nextRun(new Date(afterMs));
-    const after = due === null ? null : cron.nextRun(due);
+  if (entry.cron !== null) {
+    const due = entry.cron.nextAfter(afterMs);
+    const after = due === null ? null : entry.cron.nextAfter(due);
     if (due === null || after === null) return null;
-    dueMs = due.getTime();
-    intervalMs = after.getTime() - dueMs;
+    dueMs = due;
+    intervalMs = after - dueMs;
   } else if (entry.everyMs !== null) {
     dueMs = afterMs + entry.everyMs;
     intervalMs = entry.everyMs;

@@ -8,7 +8,7 @@ import { pipelineKind, pipelineStatus } from "./status.ts";
 const T0 = Date.UTC(2026, 11, 1, 2);
 const ev = (ms: number, fields: object) => ({ ts: new Date(T0 + ms).toISOString(), level: "info", pipeline: "p", ...fields }) as EtlEvent;
 const entry: CatalogEntry = {
-  kind: "batch", schedule: null, timezone: "UTC", everyMs: 3_600_000, graceMs: 60_000, maxRunDurationMs: 600_000, minRecords: 10, labels: {},
+  kind: "batch", schedule: null, timezone: "UTC", cron: null, everyMs: 3_600_000, graceMs: 60_000, maxRunDurationMs: 600_000, minRecords: 10, labels: {},
 };
 
 function after(events: object[]) {

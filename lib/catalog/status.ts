@@ -24,7 +24,7 @@ import { assessPipeline, DEFAULT_HEALTH_POLICY, type HealthPolicy } from "../etl
 import { betweenRuns, type RunState, runsOf } from "../etl/runs.ts";
 import type { Snapshot } from "../etl/snapshot.ts";
 import type { PipelineState } from "../etl/state.ts";
-import { catalogEntry, type CatalogEntry, type PipelineKind } from "./catalog.ts";
+import { catalogEntry, type CatalogEntry, type PipelineKind } from "./entry.ts";
 import { type Deadline, nextDeadline } from "./schedule.ts";
 
 /** The states, worst first. */

@@ -12,7 +12,7 @@
  * ```
  * @module
  */
-import type { Catalog } from "../catalog/catalog.ts";
+import type { Catalog } from "../catalog/entry.ts";
 import type { HealthPolicy } from "./health.ts";
 import type { IngestState } from "./state.ts";
 

@@ -31,7 +31,7 @@ import { bulkIngest } from "./bulk_ingest.ts";
 import { CHECKPOINT_VERSION, readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
 import { createTailer, type FilePosition, type Tailer } from "./tailer.ts";
 import { readCatalogFile, watchCatalogFile } from "./catalog_file.ts";
-import type { Catalog } from "../../lib/catalog/catalog.ts";
+import type { Catalog } from "../../lib/catalog/entry.ts";
 import { createRetirementCounter, retiredPipelines, withoutPipelines } from "../../lib/catalog/retire.ts";
 import { parseDuration } from "../../lib/alerts/duration.ts";
 
