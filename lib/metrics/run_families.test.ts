@@ -54,6 +54,7 @@ describe("run families", () => {
     expect(valueOf(body, 'etl_last_run_start_timestamp_seconds{pipeline="nightly"}')).toBe(T0 / 1000);
     expect(valueOf(body, 'etl_last_run_finished_timestamp_seconds{pipeline="nightly"}')).toBe((T0 + 180_000) / 1000);
     expect(valueOf(body, 'etl_last_run_records{pipeline="nightly"}')).toBe(600);
+    expect(valueOf(body, 'etl_last_run_duration_seconds{pipeline="nightly"}')).toBe(180);
     expect(valueOf(body, 'etl_last_run_status{pipeline="nightly",status="success"}')).toBe(1);
     expect(valueOf(body, 'etl_last_run_status{pipeline="nightly",status="failed"}')).toBe(0);
     // Tomorrow 02:00 plus the default 15 min of grace; the interval is a day.

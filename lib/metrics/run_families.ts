@@ -31,6 +31,7 @@ export function runFamilies(snapshot: Snapshot): Family[] {
   const lastStart: Sample[] = [];
   const lastFinished: Sample[] = [];
   const lastRecords: Sample[] = [];
+  const lastDuration: Sample[] = [];
   const lastStatus: Sample[] = [];
   const lastSuccess: Sample[] = [];
   const lastSuccessRecords: Sample[] = [];
@@ -73,6 +74,7 @@ export function runFamilies(snapshot: Snapshot): Family[] {
     if (last !== null) {
       lastFinished.push({ labels, value: last.finishedMs / 1000 });
       lastRecords.push({ labels, value: last.records });
+      lastDuration.push({ labels, value: last.durationMs / 1000 });
       for (const s of RUN_STATUSES) lastStatus.push({ labels: { pipeline: name, status: s }, value: last.status === s ? 1 : 0 });
     }
     const success = runs?.lastSuccess ?? null;
@@ -96,6 +98,7 @@ export function runFamilies(snapshot: Snapshot): Family[] {
     gaugeFamily("etl_last_run_start_timestamp_seconds", "Unix time the newest run started (the one in progress, if any).", lastStart),
     gaugeFamily("etl_last_run_finished_timestamp_seconds", "Unix time the last finished run ended.", lastFinished),
     gaugeFamily("etl_last_run_records", "Records of the last finished run.", lastRecords),
+    gaugeFamily("etl_last_run_duration_seconds", "Duration of the last finished run.", lastDuration),
     gaugeFamily("etl_last_run_status", "1 for the status of the last finished run, 0 for the others.", lastStatus),
     gaugeFamily("etl_last_successful_run_timestamp_seconds", "Unix time the last successful run ended (freshness).", lastSuccess),
     gaugeFamily("etl_last_successful_run_records", "Records of the last successful run.", lastSuccessRecords),
