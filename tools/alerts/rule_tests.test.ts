@@ -17,6 +17,8 @@ import {
 } from "./rule_tests.ts";
 import { ALERT_NAMES, alertDefinitions, alertParamsForSpeed, alertRulesYaml, PRODUCTION_ALERT_PARAMS, RULES_PATH, toYaml } from "../../lib/alerts/rules.ts";
 import { simulateScrapes } from "./simulated_series.ts";
+import { parseCatalog } from "../../lib/catalog/catalog.ts";
+import { DEFAULT_BATCH_PROFILE } from "../../lib/simulator/batch.ts";
 
 const hasPromtool = spawnSync("promtool", ["--version"]).status === 0;
 const requireRealTools = process.env.CI === "true";
@@ -175,12 +177,31 @@ describe.skipIf(!hasPromtool && !requireRealTools)(`promtool test rules (${PROMT
     expect(run.status).toBe(0);
   }, 60_000);
 
-  it("fires nothing in 24 hours of normal running of two pipelines", async () => {
+  it("fires nothing in 24 hours of normal running of two always-on pipelines and two batch jobs", async () => {
+    // The batch jobs' catalog: due hourly and every 15 minutes, thresholds a normal run never crosses.
+    const parsed = parseCatalog([
+      "pipelines:",
+      "  nightly: { schedule: '0 * * * *', max_run_duration: 10m, min_records: 100 }",
+      "  quarterly: { every: 15m, max_run_duration: 5m, min_records: 100 }",
+    ].join("\n"));
+    if (!parsed.ok) throw new Error(parsed.problems.join());
+    const batch = { ...DEFAULT_BATCH_PROFILE, everyMs: 3_600_000 };
     const set = await simulateScrapes({
-      pipelines: [{ name: "orders", seed: 11 }, { name: "customers", seed: 12 }],
+      pipelines: [
+        { name: "orders", seed: 11 },
+        { name: "customers", seed: 12 },
+        { name: "nightly", seed: 13, batch },
+        { name: "quarterly", seed: 14, batch: { ...batch, everyMs: 900_000 } },
+      ],
       durationSeconds: 86_400,
       scrapeIntervalSeconds: 15,
+      catalog: parsed.catalog,
     });
+    // The batch jobs ran all day, and were idle between runs most of it.
+    const between = set.series.find((x) => x.name === "etl_pipeline_between_runs" && x.labels.pipeline === "nightly")!.values;
+    expect(between.filter((v) => v === 1).length / between.length).toBeGreaterThan(0.9);
+    const runs = set.series.find((x) => x.name === "etl_last_successful_run_records" && x.labels.pipeline === "quarterly")!;
+    expect(runs.values.filter((v) => typeof v === "number").length).toBeGreaterThan(5000);
     const group = promtoolGroup(PRODUCTION_ALERT_PARAMS, { name: "24 h soak", kind: "normal", set, horizonSeconds: 86_400 });
     expect(group.promql_expr_test[0]!.exp_samples).toEqual([]);
     const file = await ruleTestFile(PRODUCTION_ALERT_PARAMS, { boundaryOnly: true });

@@ -24,8 +24,9 @@ import { createEventEmitter } from "../../lib/etl/emitter.ts";
 import { etlFamilies } from "../../lib/metrics/etl_families.ts";
 import { runFamilies } from "../../lib/metrics/run_families.ts";
 import { foldEvent } from "../../lib/etl/reducer.ts";
-import { emitPlanned } from "../../lib/simulator/emit_planned.ts";
-import { createEngine, type Engine, type PlannedEvent } from "../../lib/simulator/engine.ts";
+import { type BatchEngine, type BatchPlannedEvent, type BatchProfile, createBatchEngine, emitBatchPlanned } from "../../lib/simulator/batch.ts";
+import { createEngine, type Engine } from "../../lib/simulator/engine.ts";
+import type { Catalog } from "../../lib/catalog/entry.ts";
 import { applyScenario, DEFAULT_PROFILE, type Profile, type Scenario } from "../../lib/simulator/profile.ts";
 import { createRandom } from "../../lib/simulator/random.ts";
 import { createIngestState } from "../../lib/etl/state.ts";
@@ -45,6 +46,8 @@ export interface SimulatedPipeline {
    */
   scenario?: Exclude<Scenario, "crash">;
   switchAtSeconds?: number;
+  /** A batch job with this profile instead of an always-on process (`profile` is then unused). */
+  batch?: BatchProfile;
 }
 
 /** Options of {@linkcode simulateScrapes}. */
@@ -66,6 +69,8 @@ export interface SimulateOptions {
   simulatorInstance?: string;
   /** Metric names to keep; by default those the alert rules read. */
   metrics?: readonly string[];
+  /** The exporter's pipeline catalog (loaded at time 0). */
+  catalog?: Catalog;
 }
 
 /**
@@ -82,16 +87,16 @@ export function ruleInputMetrics(): string[] {
 
 interface Lane {
   pipeline: SimulatedPipeline;
-  engine: Engine;
+  engine: Engine | BatchEngine;
   emitter: ReturnType<typeof createEventEmitter>;
   clockMs: number;
   switched: boolean;
   stalled: boolean;
 }
 
-function emit(lane: Lane, planned: PlannedEvent) {
+function emit(lane: Lane, planned: BatchPlannedEvent) {
   lane.clockMs = planned.atMs;
-  return emitPlanned(lane.emitter, planned);
+  return emitBatchPlanned(lane.emitter, planned);
 }
 
 /**
@@ -122,13 +127,15 @@ export async function simulateScrapes(options: SimulateOptions): Promise<SeriesS
   const lanes: Lane[] = options.pipelines.map((pipeline) => {
     const lane: Lane = {
       pipeline,
-      engine: createEngine({
-        pipeline: pipeline.name,
-        profile: pipeline.profile ?? DEFAULT_PROFILE,
-        random: createRandom(pipeline.seed),
-        startMs: 0,
-        speed,
-      }),
+      engine: pipeline.batch
+        ? createBatchEngine({ profile: pipeline.batch, random: createRandom(pipeline.seed), startMs: 0, speed })
+        : createEngine({
+          pipeline: pipeline.name,
+          profile: pipeline.profile ?? DEFAULT_PROFILE,
+          random: createRandom(pipeline.seed),
+          startMs: 0,
+          speed,
+        }),
       emitter: undefined as unknown as Lane["emitter"],
       clockMs: 0,
       switched: pipeline.scenario === undefined,
@@ -161,7 +168,8 @@ export async function simulateScrapes(options: SimulateOptions): Promise<SeriesS
             lane.stalled = true;
             break;
           }
-          engine.setProfile(applyScenario(pipeline.profile ?? DEFAULT_PROFILE, pipeline.scenario!), switchMs);
+          if ("setProfile" in engine) engine.setProfile(applyScenario(pipeline.profile ?? DEFAULT_PROFILE, pipeline.scenario!), switchMs);
+          else engine.setScenario(pipeline.scenario!, switchMs);
           continue;
         }
         if (engine.peekMs() >= crashMs) {
@@ -173,7 +181,7 @@ export async function simulateScrapes(options: SimulateOptions): Promise<SeriesS
     }
     put("up", { job: exporterJob, instance: exporterInstance }, step, 1);
     put("up", { job: simulatorJob, instance: simulatorInstance }, step, nowMs >= crashMs ? 0 : 1);
-    for (const family of [...etlFamilies(state, nowMs), ...runFamilies({ state, nowMs, ready: true })]) {
+    for (const family of [...etlFamilies(state, nowMs), ...runFamilies({ state, nowMs, ready: true, ...(options.catalog ? { catalog: options.catalog, catalogLoadedAtMs: 0 } : {}) })]) {
       const { values } = await family.get();
       for (const sample of values) {
         const name = sample.metricName ?? family.name;
