@@ -80,9 +80,14 @@ describe("the alert rules", () => {
 
   it("hold the always-on alerts off between runs, and read the run thresholds from the exporter's gauges", () => {
     const exprs = new Map(alertDefinitions().map((d) => [`${d.name} ${d.severity}`, d.expr]));
-    for (const name of ["EtlNoSuccessIn10Minutes", "EtlHighFailureRate", "EtlLowThroughput", "EtlSlowProcessing"]) {
+    for (const name of ["EtlHighFailureRate", "EtlLowThroughput", "EtlSlowProcessing"]) {
       expect(exprs.get(`${name} warning`)).toMatch(/\nunless on\(job, instance, pipeline\) etl_pipeline_between_runs\{job="etl-metrics"\} == 1$/);
     }
+    expect(exprs.get("EtlNoSuccessIn10Minutes warning")).toBe([
+      'time() - etl_last_success_timestamp_seconds{job="etl-metrics"} > 600',
+      'unless on(job, instance, pipeline) etl_pipeline_between_runs{job="etl-metrics"} == 1',
+      'unless on(job, instance, pipeline) (time() - etl_last_run_start_timestamp_seconds{job="etl-metrics"} <= 600 and on(job, instance, pipeline) etl_pipeline_info{job="etl-metrics", kind="batch"})',
+    ].join("\n"));
     expect(exprs.get("EtlHealthCheckFailed critical")).toBe('etl_health_status{job="etl-metrics"} == 0');
     expect(exprs.get("EtlPipelineLate warning")).toBe('time() - etl_deadline_timestamp_seconds{job="etl-metrics"} > 0');
     expect(exprs.get("EtlPipelineLate critical")).toBe(

@@ -48,7 +48,10 @@
  * Batch pipelines (see `lib/catalog`): the no-success, failure-rate,
  * throughput and slow-processing alerts hold off while a pipeline is
  * between runs (`etl_pipeline_between_runs == 1`); the exporter keeps
- * `etl_health_status` at 1 then. A run in progress is watched like a
+ * `etl_health_status` at 1 then. The no-success alert also waits for a
+ * batch run to be older than its threshold: its last successful file is
+ * from the previous run (the 24 h soak with batch jobs found it firing at
+ * every run's start). A run in progress is watched like a
  * service. The run alerts read thresholds the exporter publishes from the
  * catalog (deadline, interval, max_run_duration, min_records), so they need
  * no per-pipeline rule and keep working across exporter restarts:
@@ -357,11 +360,14 @@ export function alertDefinitions(params: AlertParams = PRODUCTION_ALERT_PARAMS):
     {
       name: "EtlNoSuccessIn10Minutes",
       severity: "warning",
-      expr: `time() - etl_last_success_timestamp_seconds{${exporter}} > ${noSuccess.thresholdSeconds}${unlessBetweenRuns}`,
+      // A batch run that started under the threshold ago has had no time to succeed yet.
+      expr: `time() - etl_last_success_timestamp_seconds{${exporter}} > ${noSuccess.thresholdSeconds}${unlessBetweenRuns}` +
+        `\nunless ${same} (time() - etl_last_run_start_timestamp_seconds{${exporter}} <= ${noSuccess.thresholdSeconds}` +
+        ` and ${same} etl_pipeline_info{${exporter}, kind="batch"})`,
       forSeconds: noSuccess.forSeconds,
       summary: template`ETL pipeline ${pipeline} has had no successful file for ${describeSeconds(noSuccess.thresholdSeconds)}`,
       description: template`The last file pipeline ${pipeline} processed successfully finished ${value("duration")} ago (threshold ${describeSeconds(noSuccess.thresholdSeconds)}).`,
-      metrics: ["etl_last_success_timestamp_seconds", "etl_pipeline_between_runs"],
+      metrics: ["etl_last_success_timestamp_seconds", "etl_pipeline_between_runs", "etl_last_run_start_timestamp_seconds", "etl_pipeline_info"],
     },
     {
       name: "EtlHighFailureRate",

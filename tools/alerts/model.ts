@@ -220,7 +220,17 @@ export function evaluateExpression(alert: AlertName, params: AlertParams, set: S
   const job = { job: params.exporterJob };
   const out: ModelSample[] = [];
   switch (alert) {
-    case "EtlNoSuccessIn10Minutes":
+    case "EtlNoSuccessIn10Minutes": {
+      // `unless` a batch run younger than the threshold.
+      const started = byPipeline(set, "etl_last_run_start_timestamp_seconds", job, t);
+      const batch = new Set<string>();
+      for (const s of select(set, "etl_pipeline_info", { ...job, kind: "batch" })) if (instant(set, s, t) !== undefined) batch.add(pipelineKey(s.labels));
+      return unlessBetweenRuns(set, params, t, alwaysOnExpression(alert, params, set, t)).filter((sample) => {
+        const key = pipelineKey(sample.labels);
+        const start = started.get(key);
+        return !(start !== undefined && t - start <= params.noSuccess.thresholdSeconds && batch.has(key));
+      });
+    }
     case "EtlHighFailureRate":
     case "EtlLowThroughput":
     case "EtlSlowProcessing":

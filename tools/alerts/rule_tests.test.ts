@@ -137,6 +137,13 @@ describe("batch pipelines against the always-on alerts", () => {
     expect(fired).toHaveLength(6);
   });
 
+  it("give a batch run its no-success threshold from its start, then fire", () => {
+    const group = file.tests.find((g) => g.name.startsWith("batch run start"))!;
+    const checks = group.alert_rule_test.filter((c) => c.alertname === "EtlNoSuccessIn10Minutes");
+    // The run starts at 12m30s: silent until 10 minutes of it have passed, firing just after.
+    expect(checks.map((c) => [c.eval_time, c.exp_alerts.length])).toEqual([["22m30s", 0], ["22m45s", 1]]);
+  });
+
   it("make a pipeline late at its deadline, and critical a whole interval later", () => {
     expect(firedIn("batch late").map((l) => /severity="(\w+)"/.exec(l)![1])).toEqual(["critical", "warning"]);
   });

@@ -396,6 +396,27 @@ export function batchPlans(params: AlertParams): TestPlan[] {
     });
   }
   {
+    // A run starts at tb, its last successful file from the run before: no-success waits for the run
+    // to be older than its threshold, and then fires if the run still has none.
+    const threshold = params.noSuccess.thresholdSeconds;
+    const tb = onGrid(params, threshold + 10 * g);
+    const end = onGrid(params, tb + threshold + 8 * g);
+    const grid = new Grid(params, end);
+    grid.up();
+    grid.add("etl_health_status", orders, () => 1);
+    grid.add("etl_last_success_timestamp_seconds", orders, () => 0);
+    grid.add("etl_pipeline_between_runs", orders, (t) => (t < tb ? 1 : 0));
+    grid.add("etl_runs_in_progress", orders, (t) => (t < tb ? 0 : 1));
+    grid.add("etl_last_run_start_timestamp_seconds", orders, (t) => (t < tb ? 0 : tb));
+    grid.add("etl_pipeline_info", { ...orders, kind: "batch", schedule: "every 1h" }, () => 1);
+    plans.push({
+      name: `batch run start: ${FIRES}'s run starts at ${formatDuration(tb)}, its last success long before; EtlNoSuccessIn10Minutes waits ${formatDuration(threshold)} of the run`,
+      kind: "scenario",
+      set: grid.set(),
+      horizonSeconds: end,
+    });
+  }
+  {
     const interval = 20 * g;
     const tb = onGrid(params, 10 * g);
     const late = onGrid(params, tb + interval + 8 * g);
