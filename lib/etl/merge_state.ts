@@ -32,6 +32,7 @@
  * @module
  */
 import { OVERFLOW_ERROR_TYPE } from "./reducer.ts";
+import { mergePipelineRuns } from "./runs.ts";
 import { type IngestState, MAX_ERROR_TYPES, type PipelineState, WINDOW_SECONDS, type WindowSlot } from "./state.ts";
 
 /**
@@ -60,6 +61,7 @@ export function mergeState(into: IngestState, later: IngestState): IngestState {
   into.bytesRead += later.bytesRead;
   into.bytesLost += later.bytesLost;
   into.errorTypesFolded += later.errorTypesFolded;
+  mergePipelineRuns(into.runs, later.runs);
   for (const name of Object.keys(later.pipelines)) {
     const next = later.pipelines[name]!;
     // hasOwn: names like "constructor" are valid and must not reach Object.prototype.

@@ -27,6 +27,10 @@ import { onShutdown, settingAsGiven, startWorker } from "../start.ts";
 import { readTlsOrExit } from "../tls.ts";
 import { CHECKPOINT_VERSION, readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
 import { createTailer, type FilePosition } from "./tailer.ts";
+import { readCatalogFile, watchCatalogFile } from "./catalog_file.ts";
+import type { Catalog } from "../../lib/catalog/entry.ts";
+import { createRetirementCounter, retiredPipelines, withoutPipelines } from "../../lib/catalog/retire.ts";
+import { parseDuration } from "../../lib/alerts/duration.ts";
 
 const EXPORTER_SETTINGS = {
   ...COMMON_SETTINGS,
@@ -66,6 +70,32 @@ const EXPORTER_SETTINGS = {
     defaultText: "60",
     schema: boundedNumber(1, 86_400).default(60),
   },
+  pipelinesFile: {
+    env: "ETL_PIPELINES_FILE",
+    flag: "pipelines-file",
+    help: "The pipeline catalog (YAML or JSON): schedules, grace, max_run_duration, min_records, kind, labels. Re-read when it changes.",
+    defaultText: "none",
+    schema: z.string().min(1, "must not be empty").optional(),
+  },
+  retireAfter: {
+    env: "ETL_RETIRE_AFTER",
+    flag: "retire-after",
+    help: "A pipeline not in the catalog that logged nothing for this long (30m, 7d…) leaves /metrics and /health until it logs again (not with --once).",
+    defaultText: "7d",
+    schema: z
+      .string()
+      .default("7d")
+      .transform((text, ctx) => {
+        try {
+          const ms = parseDuration(text) * 1000;
+          if (ms > 0) return ms;
+        } catch {
+          // reported below
+        }
+        ctx.addIssue({ code: "custom", message: "must be a duration like 30m, 12h or 7d" });
+        return z.NEVER;
+      }),
+  },
   ingestWorkers: {
     env: "ETL_INGEST_WORKERS",
     flag: "ingest-workers",
@@ -83,6 +113,19 @@ const logDir = join(settings.dataDir, "logs");
 const checkpointPath = join(settings.dataDir, "exporter-checkpoint.json");
 // The exporter may start before anything wrote a log: its checkpoint still needs a folder.
 mkdirSync(settings.dataDir, { recursive: true });
+
+// The catalog comes first: a bad one stops the exporter before it reads anything.
+let catalog: Catalog | undefined;
+const catalogLoadedAtMs = Date.now();
+if (settings.pipelinesFile !== undefined) {
+  const result = readCatalogFile(settings.pipelinesFile);
+  if (!result.ok) {
+    process.stderr.write(`exporter: the pipelines file ${settings.pipelinesFile} is not valid:\n${result.problems.map((p) => `  - ${p}`).join("\n")}\n`);
+    process.exit(2);
+  }
+  catalog = result.catalog;
+  log.info("Pipeline catalog {path}: {count} pipelines", { path: settings.pipelinesFile, count: Object.keys(catalog.pipelines).length });
+}
 
 let state = createIngestState();
 let positions: Record<string, FilePosition> | undefined;
@@ -135,18 +178,27 @@ let caughtUp = false;
 
 let ready = false;
 const healthPolicy = { ...DEFAULT_HEALTH_POLICY, staleAfterMs: settings.staleAfterSeconds * 1000 };
-const snapshot = (): Snapshot => ({
-  healthPolicy,
-  state,
-  nowMs: Date.now(),
-  ready,
-  exporter: {
-    checkpointSavedAtMs,
-    rotations: tailer.stats.rotations,
-    truncations: tailer.stats.truncations,
-    filesTailed: tailer.fileCount,
-  },
-});
+const retirements = createRetirementCounter();
+// Retired pipelines are left out of what is served; their state stays, to continue if they log again.
+const snapshot = (): Snapshot => {
+  const nowMs = Date.now();
+  // --once shows everything it read: a one-shot look at old logs must not hide their pipelines.
+  const retired = settings.once ? [] : retiredPipelines(state, catalog, nowMs, settings.retireAfter);
+  return {
+    healthPolicy,
+    ...(catalog ? { catalog, catalogLoadedAtMs } : {}),
+    state: withoutPipelines(state, retired),
+    nowMs,
+    ready,
+    exporter: {
+      pipelinesRetired: retirements.observe(retired),
+      checkpointSavedAtMs,
+      rotations: tailer.stats.rotations,
+      truncations: tailer.stats.truncations,
+      filesTailed: tailer.fileCount,
+    },
+  };
+};
 
 if (settings.once) {
   await catchUp();
@@ -175,7 +227,8 @@ const app = createApp({
   description: `Prometheus exporter for the ETL logs in ${logDir}.`,
   source: snapshot,
   processMetrics: tls ? async () => [...(await processFamilies()), certificate!] : processFamilies,
-  // Only the reading of lines changes this state: a body can serve the rest of its second.
+  // Lines read, a new catalog and the clock (deadlines, retiring) change what is served; the
+  // renderer's key holds all three, so a body serves only the rest of its second.
   metricsRenderer: perSecondRenderer(),
 });
 const server = await serveOrExit(app.fetch, { port: settings.exporterPort, hostname: settings.host,
@@ -222,6 +275,18 @@ log.info("Caught up with the logs in {seconds} s (lines: {lines})", {
   lines: state.lines,
 });
 if (!stop.signal.aborted) {
+  if (settings.pipelinesFile !== undefined) {
+    const path = settings.pipelinesFile;
+    watchCatalogFile(
+      path,
+      2000,
+      (next) => {
+        catalog = next;
+        log.info("Pipeline catalog {path} re-read: {count} pipelines", { path, count: Object.keys(next.pipelines).length });
+      },
+      (problems) => log.error("Pipeline catalog {path} changed but is not valid; the previous one stays in force: {problems}", { path, problems }),
+    );
+  }
   await saveCheckpoint();
   tailing = tailer.run(stop.signal, settings.pollMs);
   checkpointTimer = setInterval(saveCheckpoint, settings.checkpointSeconds * 1000);
