@@ -86,7 +86,7 @@ export function runFamilies(snapshot: Snapshot): Family[] {
 
   return [
     counterFamily("etl_runs_total", "Finished runs by status (a run cut short by the next etl_started counts as failed).", totals),
-    counterFamily("etl_runs_restarted_total", "Runs closed by the next etl_started of their pipeline (also in etl_runs_total{status=\"failed\"}).", restarted),
+    counterFamily("etl_runs_restarted_total", "Runs closed by the next etl_started of their pipeline (also counted in etl_runs_total as failed).", restarted),
     counterFamily("etl_runs_unmatched_finishes_total", "etl_finished events with no run in progress: counted, otherwise ignored.", unmatched),
     gaugeFamily("etl_runs_in_progress", "1 while a run (etl_started without its etl_finished yet) is in progress.", inProgress),
     gaugeFamily(
