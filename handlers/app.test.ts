@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { parseCatalog } from "../lib/catalog/catalog.ts";
+import type { EtlEvent } from "../lib/etl/events.ts";
 import { foldEvent } from "../lib/etl/reducer.ts";
 import type { Snapshot } from "../lib/etl/snapshot.ts";
 import { createIngestState } from "../lib/etl/state.ts";
@@ -34,6 +36,36 @@ describe("createApp", () => {
     const stale = await app.request("/health");
     expect(stale.status).toBe(503);
     expect(await stale.json()).toMatchObject({ status: "unhealthy", pipelines: { etl: { healthy: false, reasons: ["no event for 120 s (limit 60 s)"] } } });
+  });
+
+  it("answers /health with each pipeline's state: idle between runs (200), late past the deadline (503)", async () => {
+    const state = createIngestState();
+    const ev = (ms: number, fields: object) => ({ ts: new Date(T0 + ms).toISOString(), level: "info", pipeline: "nightly", ...fields }) as EtlEvent;
+    foldEvent(state, ev(0, { event: "etl_started", run_id: "r1" }));
+    foldEvent(state, ev(1000, { event: "file_processed", file: "a", records: 5, duration_ms: 900 }));
+    foldEvent(state, ev(2000, { event: "etl_finished", run_id: "r1", status: "success" }));
+    const parsed = parseCatalog("pipelines:\n  nightly:\n    every: 1h\n");
+    if (!parsed.ok) throw new Error("catalog");
+    let now = T0 + 3_000_000;
+    const app = createApp({ title: "t", source: () => ({ state, nowMs: now, ready: true, catalog: parsed.catalog }) });
+    const idle = await app.request("/health");
+    expect(idle.status).toBe(200);
+    expect(await idle.json()).toMatchObject({
+      status: "healthy",
+      pipelines: {
+        nightly: {
+          healthy: true, state: "idle", kind: "batch", reasons: [],
+          // 1 h after the success at T0+2s, plus a tenth of it.
+          deadline: new Date(T0 + 2000 + 3_960_000).toISOString(),
+          run_in_progress: null,
+          last_run: { run_id: "r1", status: "success", reason: null, duration_seconds: 2, records: 5, finished: new Date(T0 + 2000).toISOString() },
+        },
+      },
+    });
+    now = T0 + 2000 + 3_960_001;
+    const late = await app.request("/health");
+    expect(late.status).toBe(503);
+    expect(await late.json()).toMatchObject({ status: "unhealthy", pipelines: { nightly: { healthy: false, state: "late" } } });
   });
 
   it("answers /health 503 before any pipeline is seen", async () => {

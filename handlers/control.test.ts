@@ -9,7 +9,7 @@ import { createControlApp, type ScenarioControl, scenarioRequestProblem } from "
 import { isJsonContentType } from "./json_body.ts";
 
 const T0 = Date.UTC(2026, 10, 23, 10);
-const VALID = "valid scenarios: normal, stall, crash, slow, error-burst, low-throughput";
+const VALID = "valid scenarios: normal, stall, crash, slow, error-burst, low-throughput, late, hung, empty, volume-drop";
 const PASSWORD = "control-pass";
 const auth = { Authorization: `Basic ${Buffer.from(`control:${PASSWORD}`).toString("base64")}` };
 const json = { ...auth, "Content-Type": "application/json" };

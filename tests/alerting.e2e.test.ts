@@ -21,6 +21,10 @@ import { type NotificationSinks, type SlackSink, type SmtpSink, startNotificatio
 const SPEED = 10;
 const SCRAPE_SECONDS = 1;
 const STALE_AFTER_SECONDS = 10;
+// The batch job: every 5 profile minutes, so every 30 s of wall time, each run 6 s long.
+// The catalog speaks wall time: due every 30 s, 3 s of grace (a tenth), hung after 15 s.
+const BATCH_PIPELINE = "nightly";
+const BATCH_CATALOG = `pipelines:\n  ${BATCH_PIPELINE}:\n    every: 30s\n    max_run_duration: 15s\n    min_records: 100\n`;
 const available = haveServerBinaries();
 const required = process.env.CI === "true";
 if (!available && !required) console.warn(`alerting tests skipped: ${INSTALL_HINT}`);
@@ -74,6 +78,32 @@ async function waitNotification(alert: AlertName, status: "firing" | "resolved",
   }, timeoutMs, `${alert} ${status} at the receiver`);
 }
 
+/** Switches to `scenario`, waits for `alert` to reach the receiver, switches back and waits for it to resolve. */
+/** Provokes `alert` with `scenario` and resolves it; `checkChannels` also waits for its e-mail and Slack message. */
+async function provokeAndResolve(scenario: string, alert: AlertName, timeoutMs: number, checkChannels = false): Promise<void> {
+  const provokedAt = Date.now();
+  await setScenario(scenario);
+  const firedAt = await waitNotification(alert, "firing", provokedAt, timeoutMs);
+  delays[scenario] = { firedAfterS: (firedAt - provokedAt) / 1000 };
+  if (checkChannels) {
+    const mail = await waitFor(() => smtp.mails.find((m) => m.receivedAt >= provokedAt && m.subject.startsWith(`[FIRING] ${alert} pipeline `)), 30_000, `${alert} e-mail`);
+    const posted = await waitFor(
+      () => slack.messages.find((m) => m.receivedAt >= provokedAt && m.body.attachments[0]!.title.startsWith(`[FIRING] ${alert} pipeline `)),
+      30_000,
+      `${alert} Slack message`,
+    );
+    expect(mail.text).toContain(`${alert} (pipeline `);
+    expect(posted.body.attachments[0]!.color).toBe("danger");
+    delays[scenario]!.emailAfterS = (mail.receivedAt - provokedAt) / 1000;
+    delays[scenario]!.slackAfterS = (posted.receivedAt - provokedAt) / 1000;
+  }
+  const calmedAt = Date.now();
+  await setScenario("normal");
+  const resolvedAt = await waitNotification(alert, "resolved", calmedAt, timeoutMs);
+  delays[scenario]!.resolvedAfterS = (resolvedAt - calmedAt) / 1000;
+  await waitFor(async () => ((await firingAlerts()).length === 0 ? true : undefined), 240_000, "all alerts resolved");
+}
+
 async function firingAlerts(): Promise<string[]> {
   return (await query('ALERTS{alertstate="firing"}')).map((r) => r.metric.alertname!).sort();
 }
@@ -86,6 +116,8 @@ describe.skipIf(!available && !required)("alerting against real Prometheus and A
     writeFileSync(wrongPasswordFile, "not-the-password");
     sinks = await startNotificationSinks(wrongPasswordDir, { smtp: await freePort(), slack: await freePort() });
     ({ smtp, slack } = sinks);
+    const catalogFile = join(wrongPasswordDir, "pipelines.yml");
+    writeFileSync(catalogFile, BATCH_CATALOG);
     let runDir: string;
     ({ stack, secretsDir, runDir } = await startTestStack("etl-stack-", {
       speed: SPEED,
@@ -98,7 +130,8 @@ describe.skipIf(!available && !required)("alerting against real Prometheus and A
         warningGroupWait: "1s", warningGroupInterval: "2s", warningRepeatInterval: "1h",
       },
       channels: sinks.channels,
-      exporterEnv: { ETL_STALE_AFTER_SECONDS: String(STALE_AFTER_SECONDS), ETL_POLL_MS: "100" },
+      exporterEnv: { ETL_STALE_AFTER_SECONDS: String(STALE_AFTER_SECONDS), ETL_POLL_MS: "100", ETL_PIPELINES_FILE: catalogFile },
+      simulatorEnv: { ETL_BATCH_PIPELINES: `${BATCH_PIPELINE}:5m` },
       // The same simulator, scraped with a wrong password: must be down.
       extraScrapeJobs: (stackPorts: StackPorts) => [{
         job_name: "wrong-password",
@@ -167,27 +200,23 @@ describe.skipIf(!available && !required)("alerting against real Prometheus and A
     ["error-burst", "EtlHighFailureRate"],
     ["slow", "EtlSlowProcessing"],
     ["low-throughput", "EtlLowThroughput"],
-  ] as const)("%s makes %s fire and reach the receiver; normal resolves it", async (scenario, alert) => {
-    const provokedAt = Date.now();
-    await setScenario(scenario);
-    const firedAt = await waitNotification(alert, "firing", provokedAt, 240_000);
-    delays[scenario] = { firedAfterS: (firedAt - provokedAt) / 1000 };
-    const mail = await waitFor(() => smtp.mails.find((m) => m.receivedAt >= provokedAt && m.subject.startsWith(`[FIRING] ${alert} pipeline `)), 30_000, `${alert} e-mail`);
-    const posted = await waitFor(
-      () => slack.messages.find((m) => m.receivedAt >= provokedAt && m.body.attachments[0]!.title.startsWith(`[FIRING] ${alert} pipeline `)),
-      30_000,
-      `${alert} Slack message`,
-    );
-    expect(mail.text).toContain(`${alert} (pipeline `);
-    expect(posted.body.attachments[0]!.color).toBe("danger");
-    delays[scenario]!.emailAfterS = (mail.receivedAt - provokedAt) / 1000;
-    delays[scenario]!.slackAfterS = (posted.receivedAt - provokedAt) / 1000;
-    const calmedAt = Date.now();
-    await setScenario("normal");
-    const resolvedAt = await waitNotification(alert, "resolved", calmedAt, 240_000);
-    delays[scenario]!.resolvedAfterS = (resolvedAt - calmedAt) / 1000;
-    await waitFor(async () => ((await firingAlerts()).length === 0 ? true : undefined), 240_000, "all alerts resolved");
-  }, 600_000);
+  ] as const)("%s makes %s fire and reach the receiver; normal resolves it", (scenario, alert) => provokeAndResolve(scenario, alert, 240_000, true), 600_000);
+
+  it("runs the batch job beside the always-on pipeline, between runs healthy", async () => {
+    const runs = await waitFor(async () => {
+      const result = await query(`etl_runs_total{job="etl-metrics", pipeline="${BATCH_PIPELINE}", status="success"}`);
+      return Number(result[0]?.value[1] ?? 0) >= 2 ? result : undefined;
+    }, 90_000, "two batch runs");
+    expect(runs).toHaveLength(1);
+    expect(await query(`etl_pipeline_info{job="etl-metrics", pipeline="${BATCH_PIPELINE}", kind="batch", schedule="every 30s"}`)).toHaveLength(1);
+  }, 120_000);
+
+  it.each([
+    ["late", "EtlPipelineLate"],
+    ["hung", "EtlRunTooLong"],
+    ["empty", "EtlEmptyRun"],
+    ["volume-drop", "EtlVolumeDrop"],
+  ] as const)("batch %s makes %s fire and reach the receiver; normal resolves it", (scenario, alert) => provokeAndResolve(scenario, alert, 180_000), 600_000);
 
   it("fires EtlMetricsEndpointDown when the simulator dies, and resolves it when it is back", async () => {
     const provokedAt = Date.now();

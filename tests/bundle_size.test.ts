@@ -10,21 +10,24 @@ const KIB = 1024;
 
 /**
  * Budget of each container bundle, in bytes (a file must be strictly smaller).
- * Room left when set: simulator 3 KB, receiver 23 KB, exporter 6 KB (7 KB at 300 KiB),
+ * Room left when set: simulator 5 KB, receiver 23 KB, exporter 5 KB,
  * ingest-thread 7 KB, secrets-fanout 17 KB; the smallest library the servers
  * carry, bcryptjs, is 19 KB. zod (classic API, `import * as z from "zod"`) is
  * 84–101 KB of every bundle and @logtape/logtape 49 KB of each server's.
  */
 export const BUNDLE_BUDGETS: Readonly<Record<string, number>> = {
   // The three servers: 260 KiB each (250 until HTTPS serving, the settings' sources and the
-  // simulator's writer lock came in; simulator 257 KB, receiver 236 KB when raised).
-  simulator: 260 * KIB,
+  // simulator's writer lock came in; simulator 257 KB, receiver 236 KB when raised), the simulator
+  // more for its batch jobs and the run families it serves (14 KB; 271 KB when raised).
+  simulator: 270 * KIB,
   receiver: 260 * KIB,
   // More than the other servers: prom-client's default process metrics (process_*, nodejs_*)
   // are 26 KB and load @opentelemetry/api (22 KB, for exemplars), which no import style avoids;
   // through prom-client's public index (its only public API), which brings 20 KB more;
-  // HTTPS serving, the log reader's discovery and wake-up, the push endpoint (330 KB when raised).
-  exporter: 336 * KIB,
+  // HTTPS serving, the log reader's discovery and wake-up, the push endpoint.
+  // And the pipeline catalog's parsers: yaml (115 KB, the catalog is YAML) and croner (31 KB,
+  // cron schedules); 493 KB when raised.
+  exporter: 500 * KIB,
   // The simulator's and receiver's bcrypt compares: bcryptjs alone (18 KB).
   "bcrypt-thread": 24 * KIB,
   // The exporter's catch-up worker thread: zod and the ingest code.

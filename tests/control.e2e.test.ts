@@ -7,7 +7,7 @@ import { cleanup, freePort, killAll, ROOT, type Spawned, spawnProcess, tempDir, 
 
 const SIMULATOR = join(ROOT, "dist/simulator.mjs");
 const CLI = join(ROOT, "dist/scenario.mjs");
-const VALID = "valid scenarios: normal, stall, crash, slow, error-burst, low-throughput";
+const VALID = "valid scenarios: normal, stall, crash, slow, error-burst, low-throughput, late, hung, empty, volume-drop";
 
 
 const dirs: string[] = [];

@@ -32,6 +32,13 @@ describe.each([
         return value > 0 ? value : undefined;
       }, 20_000, "records rising");
       expect(records).toBeGreaterThan(0);
+      // The batch job beside it, described by the example catalog: a run at start-up, 2 s long at speed 30.
+      const batch = await waitFor(async () => {
+        const text = await (await fetch(`http://127.0.0.1:${exporterPort}/metrics`)).text();
+        return /^etl_runs_total\{pipeline="batch_orders",status="success"\} [1-9]/m.test(text) ? text : undefined;
+      }, 20_000, "a batch run");
+      expect(batch).toMatch(/^etl_pipeline_info\{team="data-platform",tier="2",pipeline="batch_orders",kind="batch",schedule="every 5m"\} 1$/m);
+      expect(batch).toMatch(/^etl_pipeline_info\{team="data-platform",pipeline="etl",kind="service",schedule=""\} 1$/m);
       expect((await fetch(`http://127.0.0.1:${simulatorPort}/metrics`)).status).toBe(401);
       expect(statSync(join(cwd, "secrets/metrics_password")).mode & 0o777).toBe(0o600);
       expect(stderr).toContain(`curl -s -u "metrics:$(cat secrets/metrics_password)" http://127.0.0.1:${simulatorPort}/metrics`);

@@ -208,7 +208,7 @@ describe("the docs' commands on a clean copy", () => {
     if (command === "npm run simulator -- --events 100000 --seed 7") expect(r.stdout).toMatch(/Wrote 100000 events to data\/logs\/etl\.log in /);
     if (command === "npx deno run --allow-write=data my_job.ts") {
       const lines = readFileSync(join(ctx.copy, "data/logs/orders.log"), "utf8").trim().split("\n");
-      expect(lines.map((l) => JSON.parse(l).event)).toEqual(["etl_started", "file_processed", "file_failed"]);
+      expect(lines.map((l) => JSON.parse(l).event)).toEqual(["etl_started", "file_processed", "file_failed", "etl_finished"]);
     }
   }, 60_000);
 

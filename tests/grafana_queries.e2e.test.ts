@@ -14,14 +14,14 @@
  *
  * Required when CI=true; skipped with an install hint otherwise.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ALERT_NAMES } from "../lib/alerts/rules.ts";
-import { DASHBOARD_PATH } from "../lib/dashboard/dashboard.ts";
+import { BATCH_PANEL_TITLES, DASHBOARD_PATH } from "../lib/dashboard/dashboard.ts";
 import { expandGrafanaVariables, rateIntervalSeconds } from "../lib/dashboard/promql.ts";
 import { haveServerBinaries, INSTALL_HINT, type NativeStack } from "../commands/stack/native.ts";
-import { cleanup, ROOT, startTestStack, waitFor } from "./harness.ts";
+import { cleanup, ROOT, startTestStack, tempDir, waitFor } from "./harness.ts";
 
 const SPEED = 10;
 const SCRAPE_SECONDS = 1;
@@ -80,10 +80,19 @@ function variables(pipeline: string) {
   };
 }
 
-/** The default pipeline, and All (the variable's default selection, allValue `.+`). */
-const SELECTIONS = ["etl", ".+"];
-const queries: PanelQuery[] = SELECTIONS.flatMap((selection) =>
-  panels.flatMap((panel) =>
+/**
+ * The simulator's batch job beside its always-on pipeline: a run every 5
+ * profile minutes, 30 s of wall time at SPEED, with a catalog entry due as often.
+ */
+const BATCH_PIPELINE = "nightly";
+const CATALOG = `pipelines:\n  ${BATCH_PIPELINE}:\n    every: 30s\n    max_run_duration: 15s\n`;
+/**
+ * The default pipeline, and All (the variable's default selection, allValue
+ * `.+`); the batch panels, about runs, with the batch job instead.
+ */
+const selectionsOf = (panel: Panel) => (BATCH_PANEL_TITLES as readonly string[]).includes(panel.title) ? [BATCH_PIPELINE, ".+"] : ["etl", ".+"];
+const queries: PanelQuery[] = panels.flatMap((panel) =>
+  selectionsOf(panel).flatMap((selection) =>
     (panel.targets ?? []).map((target) => ({ panel, target, selection, expr: expandGrafanaVariables(target.expr, variables(selection)) }))
   )
 );
@@ -134,6 +143,10 @@ describe.skipIf(!available && !required)("every panel query against real Prometh
   let allDataAfterS = 0;
 
   beforeAll(async () => {
+    const catalogDir = tempDir("etl-grafana-catalog-");
+    dirs.push(catalogDir);
+    const catalogFile = join(catalogDir, "pipelines.yml");
+    writeFileSync(catalogFile, CATALOG);
     let runDir: string;
     ({ stack, secretsDir, runDir } = await startTestStack("etl-grafana-", {
       speed: SPEED,
@@ -141,6 +154,8 @@ describe.skipIf(!available && !required)("every panel query against real Prometh
       // The production rules: what a deployment evaluates, quiet in normal running.
       scrapeInterval: `${SCRAPE_SECONDS}s`,
       evaluationInterval: `${SCRAPE_SECONDS}s`,
+      simulatorEnv: { ETL_BATCH_PIPELINES: `${BATCH_PIPELINE}:5m` },
+      exporterEnv: { ETL_PIPELINES_FILE: catalogFile },
     }));
     dirs.push(runDir);
     startedAt = Date.now();
@@ -163,24 +178,28 @@ describe.skipIf(!available && !required)("every panel query against real Prometh
     cleanup(dirs);
     const slowest = [...firstDataAfterS.entries()].sort((a, b) => b[1] - a[1]).slice(0, 5);
     console.log(
-      `grafana queries: ${queries.length} queries (${panels.length} panels × ${SELECTIONS.length} selections), ` +
+      `grafana queries: ${queries.length} queries (${panels.length} panels × 2 selections each), ` +
         `all with data ${allDataAfterS.toFixed(1)} s after Prometheus was ready; slowest first data: ${JSON.stringify(Object.fromEntries(slowest))}`,
     );
   }, 60_000);
 
-  it("offers the default pipeline in the pipeline variable (label_values, as Grafana asks for it)", async () => {
+  it("offers the default pipeline and the batch job in the pipeline variable (label_values, as Grafana asks for it)", async () => {
     const params = new URLSearchParams({ "match[]": 'etl_health_status{job="etl-metrics"}' });
     const res = await fetch(`${stack.urls.prometheus}/api/v1/label/pipeline/values?${params}`, { headers: readonlyAuth() });
     expect(res.status).toBe(200);
-    expect(((await res.json()) as { data: string[] }).data).toEqual(["etl"]);
+    expect(((await res.json()) as { data: string[] }).data).toEqual(["etl", BATCH_PIPELINE]);
   });
 
   it.each(queries.map((q) => [key(q), q] as const))("%s returns data", (name, q) => {
     const result = results.get(name);
     expect(result, `never answered: ${q.expr}`).toBeDefined();
     expect(drawable(result!).length, `no series with a finite value: ${q.expr}`).toBeGreaterThan(0);
-    // Breakdowns by pipeline show the simulator's one pipeline, whichever selection.
-    for (const s of result!) if ("pipeline" in s.metric && !q.expr.includes("ALERTS")) expect(s.metric.pipeline, name).toBe("etl");
+    // Breakdowns by pipeline show the pipeline selected; All, the simulator's two.
+    for (const s of result!) {
+      if (!("pipeline" in s.metric) || q.expr.includes("ALERTS")) continue;
+      if (q.selection === ".+") expect(["etl", BATCH_PIPELINE], name).toContain(s.metric.pipeline);
+      else expect(s.metric.pipeline, name).toBe(q.selection);
+    }
   });
 
   it("lists all six alert rules, quiet or pending, in the alert panels", () => {
@@ -209,5 +228,11 @@ describe.skipIf(!available && !required)("every panel query against real Prometh
     expect(instant("Log Lines Skipped")).toEqual([0]);
     expect(instant("Checkpoint Age")[0]).toBeLessThan(15);
     expect(instant("Error Types Distribution").length).toBe(5);
+    const batch = (title: string, refId = "A") =>
+      results.get(key(queries.find((q) => q.panel.title === title && q.target.refId === refId && q.selection === BATCH_PIPELINE)!))!.flatMap(finiteValues);
+    // On time in normal running: the deadline ahead, the data younger than it allows.
+    expect(batch("Late Pipelines").every((v) => v < 0)).toBe(true);
+    expect(batch("Records and Duration per Run").every((v) => v >= 800 && v <= 1200)).toBe(true);
+    expect(batch("Freshness", "B").length).toBeGreaterThan(0);
   });
 });

@@ -50,6 +50,26 @@ describe("the exporter's limits (bundle)", () => {
     expect(exporter.stderr()).toContain("more than 5 pipelines (raise ETL_MAX_PIPELINES / --max-pipelines)");
   }, 30_000);
 
+  it("always finds room for a cataloged pipeline, however many others took the places first", async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    mkdirSync(join(dir, "logs"));
+    writeFileSync(join(dir, "logs/etl.log"), Array.from({ length: 6 }, (_, i) => heartbeat(`run-${i}`)).join("") + heartbeat("nightly"));
+    const catalog = join(dir, "pipelines.yml");
+    writeFileSync(catalog, "pipelines:\n  nightly:\n    every: 1d\n");
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const exporter = startWorker("exporter", [], {
+      EXPORTER_PORT: String(port), ETL_DATA_DIR: dir, ETL_MAX_PIPELINES: "3", ETL_PIPELINES_FILE: catalog, ETL_LOG_LEVEL: "warning",
+    });
+    workers.push(exporter);
+    await waitFor(async () => ((await fetch(`${url}/-/ready`)).status === 200 ? true : undefined), 15_000, "ready");
+    const m = await metricsOf(url);
+    const pipelines = new Set([...m.keys()].flatMap((key) => /^etl_last_event_timestamp_seconds\{pipeline="([^"]+)"\}/.exec(key)?.[1] ?? []));
+    expect(pipelines).toEqual(new Set(["run-0", "run-1", "run-2", "nightly"]));
+    expect(m.get('etl_exporter_lines_dropped_total{reason="pipeline_limit"}')).toBe(3);
+  }, 30_000);
+
   it("moves a checkpoint larger than the limits allow aside and starts, instead of crash-looping on it", async () => {
     const dir = tempDir();
     dirs.push(dir);

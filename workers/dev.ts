@@ -1,6 +1,8 @@
 /**
  * `npm run dev` / `deno task dev`: the simulator and the exporter together on
- * this machine, no Docker. Flags and environment pass through to both.
+ * this machine, no Docker. Flags and environment pass through to both. The
+ * simulator also runs the batch job `batch_orders`, and the exporter reads
+ * the example catalog `deploy/pipelines.example.yml`.
  * The URLs are printed once both answer; a worker that stops before that
  * (a taken port, a bad setting) stops the other, and dev exits with its code.
  * Ctrl-C stops both and exits 0; if one stops by itself later (the `crash`
@@ -9,6 +11,7 @@
  * @module
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import process from "node:process";
 import { getLogger } from "@logtape/logtape";
@@ -63,11 +66,18 @@ const stop = () => {
 };
 process.on("SIGINT", stop);
 process.on("SIGTERM", stop);
+// A batch job beside the always-on pipeline, and the example catalog that describes both,
+// unless the environment says otherwise (an empty ETL_BATCH_PIPELINES turns the job off).
+const EXAMPLE_CATALOG = fileURLToPath(new URL("../deploy/pipelines.example.yml", import.meta.url));
+const workerEnv = {
+  simulator: { ETL_BATCH_PIPELINES: process.env.ETL_BATCH_PIPELINES ?? "batch_orders" },
+  exporter: process.env.ETL_PIPELINES_FILE === undefined && existsSync(EXAMPLE_CATALOG) ? { ETL_PIPELINES_FILE: EXAMPLE_CATALOG } : {},
+};
 for (const worker of ["simulator", "exporter"] as const) {
   const [command, args] = commandFor(worker);
   // The exporter takes pushed events in dev (its token is made in ./secrets on first run).
-  const env = worker === "exporter" ? { ETL_INGEST: "1", ...process.env } : process.env;
-  const child = spawn(command, [...args, ...passThrough], { stdio: "inherit", env });
+  const ingest = worker === "exporter" ? { ETL_INGEST: "1" } : {};
+  const child = spawn(command, [...args, ...passThrough], { stdio: "inherit", env: { ...ingest, ...process.env, ...workerEnv[worker] } });
   children.set(worker, child);
   child.on("exit", (code, signal) => {
     children.delete(worker);
@@ -104,7 +114,7 @@ process.stderr.write(
   [
     "",
     `  exporter   http://${host}:${settings.exporterPort}/metrics   curl -s http://${host}:${settings.exporterPort}/metrics | grep ^etl_`,
-    `  health     curl -s http://${host}:${settings.exporterPort}/health`,
+    `  health     curl -s http://${host}:${settings.exporterPort}/health   (the always-on etl and the batch job batch_orders)`,
     `  simulator  http://${host}:${settings.simulatorPort}/metrics   curl -s -u "${credential.user}:${passwordHint}" http://${host}:${settings.simulatorPort}/metrics`,
     "  Ctrl-C stops both.",
     "",

@@ -43,6 +43,10 @@ export const SCENARIO_HELP: Record<Scenario, string> = {
   slow: "2 records/s, files take 25-250 s -> EtlSlowProcessing",
   "error-burst": "30 failures a minute, nearly every file fails -> EtlHighFailureRate, EtlHealthCheckFailed",
   "low-throughput": "files of 5-20 records, 20 s pauses, no failures -> EtlLowThroughput",
+  late: "batch pipelines skip their runs -> EtlPipelineLate after the deadline",
+  hung: "the next batch run starts and never finishes, heartbeating -> EtlRunTooLong",
+  empty: "batch runs succeed with 0 records -> EtlEmptyRun",
+  "volume-drop": "batch runs have a fifth of the usual records -> EtlVolumeDrop",
 };
 
 /**

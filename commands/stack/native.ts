@@ -67,6 +67,8 @@ export interface NativeStackOptions {
   extraScrapeJobs?: Record<string, unknown>[];
   /** More environment for the exporter (e.g. a shorter staleness limit). */
   exporterEnv?: Record<string, string>;
+  /** More environment for the simulator (e.g. batch jobs). */
+  simulatorEnv?: Record<string, string>;
   /** Keep data from an earlier run in `runDir` (default: start clean). */
   keepData?: boolean;
   /**
@@ -202,6 +204,7 @@ export async function startNativeStack(options: NativeStackOptions): Promise<Nat
       ETL_SPEED: String(options.speed ?? 1),
       ...(options.seed !== undefined ? { ETL_SEED: String(options.seed) } : {}),
       ...(options.scenario ? { ETL_SCENARIO: options.scenario } : {}),
+      ...options.simulatorEnv,
     },
     exporter: {
       ...common,

@@ -95,15 +95,17 @@ describe("the Alertmanager configuration", () => {
   it("inhibits only pipeline alerts, never the endpoint alert, with names the rules define", () => {
     const names = new Set<string>(ALERT_NAMES);
     for (const rule of inhibitRules()) {
-      for (const m of [...rule.source_matchers, ...rule.target_matchers]) {
+      for (const m of [...rule.source_matchers, ...rule.target_matchers].filter((m) => m.startsWith("alertname"))) {
         const list = /^alertname=~?"(.*)"$/.exec(m)![1]!.split("|");
         for (const n of list) expect(names, m).toContain(n);
       }
       expect(rule.target_matchers.join()).not.toContain("EtlMetricsEndpointDown");
     }
-    const [endpoint, health] = inhibitRules();
+    const [endpoint, health, late, lateCritical] = inhibitRules();
     expect(endpoint!.target_matchers[0]!.split("|")).toHaveLength(ALERT_NAMES.length - 1);
     expect(health!.equal).toEqual(["job", "pipeline"]);
+    expect(late).toEqual({ source_matchers: ['alertname="EtlPipelineLate"'], target_matchers: ['alertname=~"EtlVolumeDrop|EtlEmptyRun"'], equal: ["job", "pipeline"] });
+    expect(lateCritical!.target_matchers).toEqual(['alertname="EtlPipelineLate"', 'severity="warning"']);
   });
 
   it("ships the e-mail, Slack and PagerDuty integrations as comments that uncomment to the enabled rendering", () => {
@@ -123,7 +125,7 @@ describe.skipIf(!hasAmtool && !requireRealTools)(`amtool check-config (needs amt
   it("passes on the committed file", () => {
     const run = spawnSync("amtool", ["check-config", ALERTMANAGER_PATH], { encoding: "utf8" });
     expect(run.stdout + run.stderr).toContain("SUCCESS");
-    expect(run.stdout).toContain("2 inhibit rules");
+    expect(run.stdout).toContain("4 inhibit rules");
     expect(run.status).toBe(0);
   });
 
@@ -242,6 +244,17 @@ describe.skipIf(!ALERTMANAGER && !requireRealTools)(`a real Alertmanager with th
       expect(s["EtlNoSuccessIn10Minutes/customers"]!.state).toBe("active");
       expect(s["EtlSlowProcessing/orders"]!.state).toBe("active");
 
+      // 1b. A late pipeline mutes its volume and empty-run alerts, for its pipeline only.
+      await post([pipelineAlert("EtlPipelineLate", "orders")]);
+      await waitFor(() => (delivered().has("EtlPipelineLate/orders") ? true : undefined), 15_000, "the late notification");
+      await new Promise((r) => setTimeout(r, 300));
+      await post([pipelineAlert("EtlVolumeDrop", "orders"), pipelineAlert("EtlEmptyRun", "orders"), pipelineAlert("EtlVolumeDrop", "customers")]);
+      await waitFor(() => (delivered().has("EtlVolumeDrop/customers") ? true : undefined), 15_000, "the volume notification");
+      s = await states();
+      expect(s["EtlVolumeDrop/orders"]!.state).toBe("suppressed");
+      expect(s["EtlEmptyRun/orders"]!.state).toBe("suppressed");
+      expect(s["EtlVolumeDrop/customers"]!.state).toBe("active");
+
       // 2. An endpoint down mutes every pipeline alert, of every pipeline, and pages itself.
       await post([{ alertname: "EtlMetricsEndpointDown", job: "etl-simulator", instance: "etl-simulator:8000", severity: "critical" }]);
       await waitFor(async () => ((await states())["EtlSlowProcessing/orders"]?.state === "suppressed" ? true : undefined), 15_000, "the inhibitor sees the endpoint alert");
@@ -256,6 +269,8 @@ describe.skipIf(!ALERTMANAGER && !requireRealTools)(`a real Alertmanager with th
       await new Promise((r) => setTimeout(r, 2_500));
       expect(delivered().has("EtlNoSuccessIn10Minutes/orders")).toBe(false);
       expect(delivered().has("EtlLowThroughput/customers")).toBe(false);
+      expect(delivered().has("EtlVolumeDrop/orders")).toBe(false);
+      expect(delivered().has("EtlEmptyRun/orders")).toBe(false);
       const expected = `Basic ${Buffer.from("alertmanager:s3cret-for-the-test").toString("base64")}`;
       for (const d of deliveries) expect(d.authorization).toBe(expected);
     } finally {

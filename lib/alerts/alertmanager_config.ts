@@ -146,6 +146,12 @@ const PIPELINE_ALERTS: readonly AlertName[] = ALERT_NAMES.filter((n) => n !== "E
  *    the pipeline is unhealthy, and the on-call wants that reason in front
  *    of them. Not `EtlSlowProcessing`: slow successful files are a
  *    different problem.
+ * 3. `EtlPipelineLate` inhibits, for the same job and pipeline,
+ *    `EtlVolumeDrop` and `EtlEmptyRun`: while no run has arrived they speak
+ *    of an old run, and the run that is due is what decides both (a late
+ *    run that then comes in small notifies once lateness resolves).
+ * 4. `EtlPipelineLate` critical inhibits its own warning, for the same job
+ *    and pipeline: one page for one late pipeline.
  *
  * Alertmanager never lets an alert inhibit itself; the endpoint alert is
  * not a target, so two targets down both page.
@@ -165,6 +171,16 @@ export function inhibitRules(): InhibitRule[] {
     {
       source_matchers: ['alertname="EtlHealthCheckFailed"'],
       target_matchers: [any(["EtlNoSuccessIn10Minutes", "EtlLowThroughput"])],
+      equal: ["job", "pipeline"],
+    },
+    {
+      source_matchers: ['alertname="EtlPipelineLate"'],
+      target_matchers: [any(["EtlVolumeDrop", "EtlEmptyRun"])],
+      equal: ["job", "pipeline"],
+    },
+    {
+      source_matchers: ['alertname="EtlPipelineLate"', 'severity="critical"'],
+      target_matchers: ['alertname="EtlPipelineLate"', 'severity="warning"'],
       equal: ["job", "pipeline"],
     },
   ];

@@ -57,18 +57,49 @@ describe("the alert rules", () => {
     expect(readFileSync(RULES_PATH, "utf8")).toBe(alertRulesYaml());
   });
 
-  it("are the six alerts of the issue, CamelCase, with the issue's severities", () => {
+  it("are the six alerts of the issue and the five of batch runs, CamelCase, with the issues' severities", () => {
     const rules = alertRules().groups[0]!.rules;
-    expect(rules.map((r) => r.alert)).toEqual([...ALERT_NAMES]);
+    expect([...new Set(rules.map((r) => r.alert))]).toEqual([...ALERT_NAMES]);
     for (const r of rules) expect(r.alert).toMatch(/^Etl(?:[A-Z][a-z0-9]*)+$/);
-    const severity = Object.fromEntries(rules.map((r) => [r.alert, r.labels.severity]));
-    expect(severity).toEqual({
-      EtlMetricsEndpointDown: "critical",
-      EtlHealthCheckFailed: "critical",
-      EtlNoSuccessIn10Minutes: "warning",
-      EtlHighFailureRate: "warning",
-      EtlLowThroughput: "warning",
-      EtlSlowProcessing: "warning",
+    expect(rules.map((r) => `${r.alert} ${r.labels.severity}`)).toEqual([
+      "EtlMetricsEndpointDown critical",
+      "EtlHealthCheckFailed critical",
+      "EtlNoSuccessIn10Minutes warning",
+      "EtlHighFailureRate warning",
+      "EtlLowThroughput warning",
+      "EtlSlowProcessing warning",
+      // Late is written twice: warning at the deadline, critical a whole interval later.
+      "EtlPipelineLate warning",
+      "EtlPipelineLate critical",
+      "EtlRunFailed warning",
+      "EtlRunTooLong warning",
+      "EtlEmptyRun warning",
+      "EtlVolumeDrop warning",
+    ]);
+  });
+
+  it("hold the always-on alerts off between runs, and read the run thresholds from the exporter's gauges", () => {
+    const exprs = new Map(alertDefinitions().map((d) => [`${d.name} ${d.severity}`, d.expr]));
+    for (const name of ["EtlHighFailureRate", "EtlLowThroughput", "EtlSlowProcessing"]) {
+      expect(exprs.get(`${name} warning`)).toMatch(/\nunless on\(job, instance, pipeline\) etl_pipeline_between_runs\{job="etl-metrics"\} == 1$/);
+    }
+    expect(exprs.get("EtlNoSuccessIn10Minutes warning")).toBe([
+      'time() - etl_last_success_timestamp_seconds{job="etl-metrics"} > 600',
+      'unless on(job, instance, pipeline) etl_pipeline_between_runs{job="etl-metrics"} == 1',
+      'unless on(job, instance, pipeline) (time() - etl_last_run_start_timestamp_seconds{job="etl-metrics"} <= 600 and on(job, instance, pipeline) etl_pipeline_info{job="etl-metrics", kind="batch"})',
+    ].join("\n"));
+    expect(exprs.get("EtlHealthCheckFailed critical")).toBe('etl_health_status{job="etl-metrics"} == 0');
+    expect(exprs.get("EtlPipelineLate warning")).toBe('time() - etl_deadline_timestamp_seconds{job="etl-metrics"} > 0');
+    expect(exprs.get("EtlPipelineLate critical")).toBe(
+      'time() - etl_deadline_timestamp_seconds{job="etl-metrics"} > on(job, instance, pipeline) etl_schedule_interval_seconds{job="etl-metrics"}',
+    );
+    expect(exprs.get("EtlVolumeDrop warning")).toBe(
+      'etl_last_successful_run_records{job="etl-metrics"} < on(job, instance, pipeline) (0.5 * etl:last_successful_run_records:median_7d{job="etl-metrics"})',
+    );
+    expect(alertRules().groups[1]).toEqual({
+      name: "etl-recordings",
+      interval: "1m",
+      rules: [{ record: "etl:last_successful_run_records:median_7d", expr: 'quantile_over_time(0.5, etl_last_successful_run_records{job="etl-metrics"}[7d])' }],
     });
   });
 
@@ -101,7 +132,9 @@ describe("the alert rules", () => {
   it("read pipeline series from the exporter's job only (the simulator serves the same families)", () => {
     for (const d of alertDefinitions()) {
       if (d.name === "EtlMetricsEndpointDown") continue;
-      expect(d.expr, d.name).toContain(`{job="${PRODUCTION_ALERT_PARAMS.exporterJob}"}`);
+      for (const selector of d.expr.match(/\betl[_:][a-z0-9_:]+(\{[^}]*\})?/g)!) {
+        expect(selector, d.name).toMatch(new RegExp(`\\{job="${PRODUCTION_ALERT_PARAMS.exporterJob}"[,}]`));
+      }
     }
   });
 
@@ -114,7 +147,7 @@ describe("the alert rules", () => {
 
   it("use the last-success timestamp and the duration histogram", () => {
     const exprs = Object.fromEntries(alertDefinitions().map((d) => [d.name, d.expr]));
-    expect(exprs.EtlNoSuccessIn10Minutes).toMatch(/^time\(\) - etl_last_success_timestamp_seconds\{[^}]*\} > 600$/);
+    expect(exprs.EtlNoSuccessIn10Minutes).toMatch(/^time\(\) - etl_last_success_timestamp_seconds\{[^}]*\} > 600\n/);
     expect(exprs.EtlSlowProcessing).toMatch(/^histogram_quantile\(0\.95, rate\(etl_file_processing_duration_seconds_bucket\{/);
   });
 
@@ -122,7 +155,7 @@ describe("the alert rules", () => {
     const all: AlertParams[] = [PRODUCTION_ALERT_PARAMS, ...SCALED.map(([s, g]) => alertParamsForSpeed(s, { scrapeIntervalSeconds: g }))];
     for (const params of all) {
       const windows = alertDefinitions(params).flatMap((d) => rangeWindows(d.expr));
-      expect(windows.length).toBe(3);
+      expect(windows.length).toBe(3); // the 7-day median is the recording rule's
       for (const w of windows) expect(w, `speed ${params.speed}`).toBeGreaterThanOrEqual(4 * params.scrapeIntervalSeconds);
     }
   });
@@ -190,13 +223,13 @@ describe.skipIf(!hasPromtool && !requireRealTools)(`promtool check rules (${PROM
 
   it("passes on the published rules", () => {
     const run = spawnSync("promtool", ["check", "rules", RULES_PATH], { encoding: "utf8" });
-    expect(run.stdout + run.stderr).toContain("SUCCESS: 6 rules found");
+    expect(run.stdout + run.stderr).toContain("SUCCESS: 13 rules found");
     expect(run.status).toBe(0);
   });
 
   it.each(SCALED)("passes on the rules scaled for speed %s, scrape every %s s", (speed, g) => {
     const run = check(alertRulesYaml(alertParamsForSpeed(speed, { scrapeIntervalSeconds: g })));
-    expect(run.stdout + run.stderr).toContain("SUCCESS: 6 rules found");
+    expect(run.stdout + run.stderr).toContain("SUCCESS: 13 rules found");
     expect(run.status).toBe(0);
   });
 

@@ -45,6 +45,26 @@
  * - EtlMetricsEndpointDown: `up == 0` or no `up` series at all, for 1 min
  *   (4–5 failed scrapes; one failed scrape does not page).
  *
+ * Batch pipelines (see `lib/catalog`): the no-success, failure-rate,
+ * throughput and slow-processing alerts hold off while a pipeline is
+ * between runs (`etl_pipeline_between_runs == 1`); the exporter keeps
+ * `etl_health_status` at 1 then. The no-success alert also waits for a
+ * batch run to be older than its threshold: its last successful file is
+ * from the previous run (the 24 h soak with batch jobs found it firing at
+ * every run's start). A run in progress is watched like a
+ * service. The run alerts read thresholds the exporter publishes from the
+ * catalog (deadline, interval, max_run_duration, min_records), so they need
+ * no per-pipeline rule and keep working across exporter restarts:
+ * - EtlPipelineLate: `time() > etl_deadline_timestamp_seconds` (the grace
+ *   is in the deadline), warning; critical once late by another interval.
+ * - EtlRunFailed: the last run finished failed, for a batch pipeline (a
+ *   restarted always-on service is the health alert's business).
+ * - EtlRunTooLong: the run in progress is older than max_run_duration.
+ * - EtlEmptyRun: the last successful run had fewer than min_records.
+ * - EtlVolumeDrop: the last successful run's records are under half the
+ *   median of the last 7 days (a recording rule, in its own group
+ *   evaluated once a minute: a 7-day median does not need 15 s freshness).
+ *
  * Every pipeline alert reads only the exporter's job (`job="etl-metrics"`):
  * the simulator serves the same `etl_*` families on its own `/metrics`, and
  * without the selector every pipeline alert would fire twice.
@@ -71,7 +91,7 @@ export const RULES_PATH = "prometheus/rules/etl-alerts.yml";
 /** The runbook every `runbook_url` points into, relative to the repository root. */
 export const RUNBOOK_PATH = "docs/runbook.md";
 
-/** The six alerts, in the order they are written. */
+/** The alerts, in the order they are written: the six of the always-on pipeline, then the five of batch runs. */
 export const ALERT_NAMES = [
   "EtlMetricsEndpointDown",
   "EtlHealthCheckFailed",
@@ -79,6 +99,11 @@ export const ALERT_NAMES = [
   "EtlHighFailureRate",
   "EtlLowThroughput",
   "EtlSlowProcessing",
+  "EtlPipelineLate",
+  "EtlRunFailed",
+  "EtlRunTooLong",
+  "EtlEmptyRun",
+  "EtlVolumeDrop",
 ] as const;
 /** One of {@linkcode ALERT_NAMES}. */
 export type AlertName = (typeof ALERT_NAMES)[number];
@@ -109,6 +134,14 @@ export interface AlertParams {
   lowThroughput: { windowSeconds: number; threshold: number; forSeconds: number };
   /** `thresholdSeconds` must be a bucket bound of the duration histogram. */
   slowProcessing: { quantile: number; windowSeconds: number; thresholdSeconds: number; forSeconds: number };
+  pipelineLate: { forSeconds: number };
+  runFailed: { forSeconds: number };
+  runTooLong: { forSeconds: number };
+  emptyRun: { forSeconds: number };
+  /** `ratio`: of the median of the last successful runs' records over the window. */
+  volumeDrop: { windowSeconds: number; ratio: number; forSeconds: number };
+  /** Evaluation interval of the recording rules' group. */
+  recordingIntervalSeconds: number;
 }
 
 /** The parameters that ship (see the module comment for the reasoning). */
@@ -131,6 +164,14 @@ export const PRODUCTION_ALERT_PARAMS: Readonly<AlertParams> = Object.freeze({
   highFailureRate: { windowSeconds: 300, threshold: 20, forSeconds: 120 },
   lowThroughput: { windowSeconds: 600, threshold: 1, forSeconds: 300 },
   slowProcessing: { quantile: 0.95, windowSeconds: 900, thresholdSeconds: 60, forSeconds: 300 },
+  // No `for`: the exporter's gauges already hold the thresholds (the grace is in the deadline)
+  // and change only when a run starts or ends, so there is no noise to wait out.
+  pipelineLate: { forSeconds: 0 },
+  runFailed: { forSeconds: 0 },
+  runTooLong: { forSeconds: 0 },
+  emptyRun: { forSeconds: 0 },
+  volumeDrop: { windowSeconds: 7 * 86_400, ratio: 0.5, forSeconds: 0 },
+  recordingIntervalSeconds: 60,
 });
 
 /** Options of {@linkcode alertParamsForSpeed}. */
@@ -205,6 +246,8 @@ export function alertParamsForSpeed(speed: number, options: SpeedOptions): Alert
       thresholdSeconds: slowBound ?? DURATION_BUCKETS_SECONDS[DURATION_BUCKETS_SECONDS.length - 1]!,
       forSeconds: hold(p.slowProcessing.forSeconds),
     },
+    volumeDrop: { ...p.volumeDrop, windowSeconds: window(p.volumeDrop.windowSeconds) },
+    recordingIntervalSeconds: Math.max(ceilTo(p.recordingIntervalSeconds / speed, evaluation), evaluation),
   };
 }
 
@@ -258,6 +301,9 @@ function regexEscape(text: string): string {
 export function alertDefinitions(params: AlertParams = PRODUCTION_ALERT_PARAMS): AlertDefinition[] {
   const exporter = `job=${quote(params.exporterJob)}`;
   const pipeline = label("pipeline");
+  const same = "on(job, instance, pipeline)";
+  // The always-on alerts hold off for a batch pipeline waiting for its next run.
+  const unlessBetweenRuns = `\nunless ${same} etl_pipeline_between_runs{${exporter}} == 1`;
   const { endpointDown, healthCheckFailed, noSuccess, highFailureRate, lowThroughput, slowProcessing } = params;
   const defs: Array<Omit<AlertDefinition, "runbookAnchor">> = [
     {
@@ -289,38 +335,95 @@ export function alertDefinitions(params: AlertParams = PRODUCTION_ALERT_PARAMS):
     {
       name: "EtlNoSuccessIn10Minutes",
       severity: "warning",
-      expr: `time() - etl_last_success_timestamp_seconds{${exporter}} > ${noSuccess.thresholdSeconds}`,
+      // A batch run that started under the threshold ago has had no time to succeed yet.
+      expr: `time() - etl_last_success_timestamp_seconds{${exporter}} > ${noSuccess.thresholdSeconds}${unlessBetweenRuns}` +
+        `\nunless ${same} (time() - etl_last_run_start_timestamp_seconds{${exporter}} <= ${noSuccess.thresholdSeconds}` +
+        ` and ${same} etl_pipeline_info{${exporter}, kind="batch"})`,
       forSeconds: noSuccess.forSeconds,
       summary: template`ETL pipeline ${pipeline} has had no successful file for ${describeSeconds(noSuccess.thresholdSeconds)}`,
       description: template`The last file pipeline ${pipeline} processed successfully finished ${value("duration")} ago (threshold ${describeSeconds(noSuccess.thresholdSeconds)}).`,
-      metrics: ["etl_last_success_timestamp_seconds"],
+      metrics: ["etl_last_success_timestamp_seconds", "etl_pipeline_between_runs", "etl_last_run_start_timestamp_seconds", "etl_pipeline_info"],
     },
     {
       name: "EtlHighFailureRate",
       severity: "warning",
-      expr: `increase(etl_failures_total{${exporter}}[${formatDuration(highFailureRate.windowSeconds)}]) > ${highFailureRate.threshold}`,
+      expr: `increase(etl_failures_total{${exporter}}[${formatDuration(highFailureRate.windowSeconds)}]) > ${highFailureRate.threshold}${unlessBetweenRuns}`,
       forSeconds: highFailureRate.forSeconds,
       summary: template`ETL pipeline ${pipeline} is failing many files`,
       description: template`${value("fixed0")} files of pipeline ${pipeline} failed in the last ${describeSeconds(highFailureRate.windowSeconds)} (threshold ${String(highFailureRate.threshold)}).`,
-      metrics: ["etl_failures_total"],
+      metrics: ["etl_failures_total", "etl_pipeline_between_runs"],
     },
     {
       name: "EtlLowThroughput",
       severity: "warning",
-      expr: `rate(etl_records_total{${exporter}}[${formatDuration(lowThroughput.windowSeconds)}]) < ${lowThroughput.threshold}`,
+      expr: `rate(etl_records_total{${exporter}}[${formatDuration(lowThroughput.windowSeconds)}]) < ${lowThroughput.threshold}${unlessBetweenRuns}`,
       forSeconds: lowThroughput.forSeconds,
       summary: template`ETL pipeline ${pipeline} has low throughput`,
       description: template`Pipeline ${pipeline} processed ${value("fixed2")} records/s over the last ${describeSeconds(lowThroughput.windowSeconds)} (threshold ${String(lowThroughput.threshold)} records/s).`,
-      metrics: ["etl_records_total"],
+      metrics: ["etl_records_total", "etl_pipeline_between_runs"],
     },
     {
       name: "EtlSlowProcessing",
       severity: "warning",
-      expr: `histogram_quantile(${slowProcessing.quantile}, rate(etl_file_processing_duration_seconds_bucket{${exporter}}[${formatDuration(slowProcessing.windowSeconds)}])) > ${slowProcessing.thresholdSeconds}`,
+      expr: `histogram_quantile(${slowProcessing.quantile}, rate(etl_file_processing_duration_seconds_bucket{${exporter}}[${formatDuration(slowProcessing.windowSeconds)}])) > ${slowProcessing.thresholdSeconds}${unlessBetweenRuns}`,
       forSeconds: slowProcessing.forSeconds,
       summary: template`ETL pipeline ${pipeline} processes files slowly`,
       description: template`The p${String(tidy(slowProcessing.quantile * 100))} duration of the files pipeline ${pipeline} processed successfully in the last ${describeSeconds(slowProcessing.windowSeconds)} is ${value("duration")} (threshold ${describeSeconds(slowProcessing.thresholdSeconds)}).`,
-      metrics: ["etl_file_processing_duration_seconds_bucket"],
+      metrics: ["etl_file_processing_duration_seconds_bucket", "etl_pipeline_between_runs"],
+    },
+    {
+      name: "EtlPipelineLate",
+      severity: "warning",
+      expr: `time() - etl_deadline_timestamp_seconds{${exporter}} > 0`,
+      forSeconds: params.pipelineLate.forSeconds,
+      summary: template`ETL pipeline ${pipeline} is late`,
+      description: template`Pipeline ${pipeline} has had no successful run by its deadline (the scheduled time plus grace), ${value("duration")} ago. GET /health on ${label("instance")} shows its last run.`,
+      metrics: ["etl_deadline_timestamp_seconds"],
+    },
+    {
+      name: "EtlPipelineLate",
+      severity: "critical",
+      expr: `time() - etl_deadline_timestamp_seconds{${exporter}} > ${same} etl_schedule_interval_seconds{${exporter}}`,
+      forSeconds: params.pipelineLate.forSeconds,
+      summary: template`ETL pipeline ${pipeline} has missed another run`,
+      description: template`Pipeline ${pipeline} has had no successful run by its deadline, ${value("duration")} ago: more than one full interval of its schedule. The data it feeds is a run behind.`,
+      metrics: ["etl_deadline_timestamp_seconds", "etl_schedule_interval_seconds"],
+    },
+    {
+      name: "EtlRunFailed",
+      severity: "warning",
+      expr: `etl_last_run_status{${exporter}, status="failed"} == 1\nand ${same} etl_pipeline_info{${exporter}, kind="batch"}`,
+      forSeconds: params.runFailed.forSeconds,
+      summary: template`The last run of ETL pipeline ${pipeline} failed`,
+      description: template`The last run of pipeline ${pipeline} finished failed (or was cut short by the next start). It resolves when a later run finishes without failing.`,
+      metrics: ["etl_last_run_status", "etl_pipeline_info"],
+    },
+    {
+      name: "EtlRunTooLong",
+      severity: "warning",
+      expr: `time() - etl_last_run_start_timestamp_seconds{${exporter}} > ${same} etl_pipeline_max_run_duration_seconds{${exporter}}\nand ${same} etl_runs_in_progress{${exporter}} == 1`,
+      forSeconds: params.runTooLong.forSeconds,
+      summary: template`A run of ETL pipeline ${pipeline} is taking too long`,
+      description: template`The run of pipeline ${pipeline} in progress started ${value("duration")} ago, longer than its max_run_duration: it may be hung (still heartbeating, making no progress).`,
+      metrics: ["etl_last_run_start_timestamp_seconds", "etl_pipeline_max_run_duration_seconds", "etl_runs_in_progress"],
+    },
+    {
+      name: "EtlEmptyRun",
+      severity: "warning",
+      expr: `etl_last_successful_run_records{${exporter}} < ${same} etl_pipeline_min_records{${exporter}}`,
+      forSeconds: params.emptyRun.forSeconds,
+      summary: template`The last run of ETL pipeline ${pipeline} was empty`,
+      description: template`The last successful run of pipeline ${pipeline} had ${value("fixed0")} records, fewer than its min_records.`,
+      metrics: ["etl_last_successful_run_records", "etl_pipeline_min_records"],
+    },
+    {
+      name: "EtlVolumeDrop",
+      severity: "warning",
+      expr: `etl_last_successful_run_records{${exporter}} < ${same} (${String(params.volumeDrop.ratio)} * ${VOLUME_MEDIAN_RECORD}{${exporter}})`,
+      forSeconds: params.volumeDrop.forSeconds,
+      summary: template`ETL pipeline ${pipeline} delivered far fewer records than usual`,
+      description: template`The last successful run of pipeline ${pipeline} had ${value("fixed0")} records, under ${String(tidy(params.volumeDrop.ratio * 100))} % of the median of the last ${describeSeconds(params.volumeDrop.windowSeconds)}.`,
+      metrics: ["etl_last_successful_run_records"],
     },
   ];
   return defs.map((d) => ({ ...d, runbookAnchor: d.name.toLowerCase() }));
@@ -335,9 +438,67 @@ export interface AlertingRule {
   annotations: { summary: string; description: string; runbook_url: string };
 }
 
-/** A Prometheus rule file. */
+/** A Prometheus recording rule as written to YAML. */
+export interface RecordingRule {
+  record: string;
+  expr: string;
+}
+
+/** A Prometheus rule file: the alerts' group, then the recording rules'. */
 export interface RuleFile {
-  groups: Array<{ name: string; interval: string; rules: AlertingRule[] }>;
+  groups: [
+    { name: string; interval: string; rules: AlertingRule[] },
+    { name: string; interval: string; rules: RecordingRule[] },
+  ];
+}
+
+/**
+ * The recorded 7-day median of the last successful runs' records (by
+ * pipeline), which EtlVolumeDrop compares with.
+ *
+ * @example
+ * ```ts
+ * recordingRules()[0]!.record === VOLUME_MEDIAN_RECORD; // true
+ * ```
+ */
+export const VOLUME_MEDIAN_RECORD = "etl:last_successful_run_records:median_7d";
+
+/**
+ * Name of the recording rules' group.
+ *
+ * @example
+ * ```ts
+ * alertRules().groups[1]!.name === RECORDING_GROUP_NAME; // true
+ * ```
+ */
+export const RECORDING_GROUP_NAME = "etl-recordings";
+
+/**
+ * The recording rules for `params`.
+ *
+ * @example
+ * ```ts
+ * recordingRules()[0]!.expr; // 'quantile_over_time(0.5, etl_last_successful_run_records{job="etl-metrics"}[7d])'
+ * ```
+ */
+export function recordingRules(params: AlertParams = PRODUCTION_ALERT_PARAMS): RecordingRule[] {
+  return [volumeMedianRule(`job=${quote(params.exporterJob)}`, params.volumeDrop.windowSeconds)];
+}
+
+/**
+ * The {@linkcode VOLUME_MEDIAN_RECORD} rule over the series `selector` picks
+ * (the rule file's and the mixin's).
+ *
+ * @example
+ * ```ts
+ * volumeMedianRule('job="etl-metrics"', 604_800).record === VOLUME_MEDIAN_RECORD; // true
+ * ```
+ */
+export function volumeMedianRule(selector: string, windowSeconds: number): RecordingRule {
+  return {
+    record: VOLUME_MEDIAN_RECORD,
+    expr: `quantile_over_time(0.5, etl_last_successful_run_records{${selector}}[${formatDuration(windowSeconds)}])`,
+  };
 }
 
 /** Name of the rule group. */
@@ -369,6 +530,7 @@ export function alertRules(params: AlertParams = PRODUCTION_ALERT_PARAMS): RuleF
           },
         })),
       },
+      { name: RECORDING_GROUP_NAME, interval: formatDuration(params.recordingIntervalSeconds), rules: recordingRules(params) },
     ],
   };
 }

@@ -131,7 +131,23 @@ export const PANEL_IDS = {
   "Checkpoint Age": 16,
   "Log Lines Skipped": 17,
   "Log Lines Read": 18,
+  "Run States": 19,
+  "Freshness": 20,
+  "Records and Duration per Run": 21,
+  "Late Pipelines": 22,
 } as const;
+
+/**
+ * The panels about runs of batch pipelines: they show the pipelines that
+ * have runs (an always-on service has one that never ends), so the live
+ * query test selects a batch pipeline for them.
+ *
+ * @example
+ * ```ts
+ * BATCH_PANEL_TITLES.includes("Freshness"); // true
+ * ```
+ */
+export const BATCH_PANEL_TITLES: readonly PanelTitle[] = ["Freshness", "Records and Duration per Run", "Late Pipelines"];
 
 /**
  * The rows' ids, by title (rows are panels too, with ids of their own).
@@ -148,6 +164,7 @@ export const ROW_IDS = {
   "Pipelines": 104,
   "Alerts": 105,
   "Exporter": 106,
+  "Batch runs": 107,
 } as const;
 
 /**
@@ -219,7 +236,7 @@ const ALERTS_SELECTOR = (state: "firing" | "pending") => `ALERTS{alertstate="${s
  * ```
  */
 export function alertStateExpr(): string {
-  const rules = alertDefinitions(PRODUCTION_ALERT_PARAMS).map((a) => a.name);
+  const rules = [...new Set(alertDefinitions(PRODUCTION_ALERT_PARAMS).map((a) => a.name))];
   return `max by (alertname, severity, pipeline) ((${ALERTS_SELECTOR("firing")} * 2) or ${ALERTS_SELECTOR("pending")})` +
     ` or on (alertname) (${zeroPerAlert(rules)})`;
 }
@@ -549,6 +566,115 @@ function healthHistory(): StateTimelinePanelBuilder {
     .height(6);
 }
 
+// ---- Batch runs -------------------------------------------------------------
+
+/** The pipeline states of etl_pipeline_state as numbers, in the order of the mapping below. */
+const STATE_NUMBERS = ["idle", "running", "late", "failing", "stale"] as const;
+const STATE_MAPPING = valueText({
+  "0": ["Idle", "blue"],
+  "1": ["Running", "green"],
+  "2": ["Late", "orange"],
+  "3": ["Failing", "red"],
+  "4": ["Stale", "purple"],
+});
+
+function runStates(): StateTimelinePanelBuilder {
+  // One number per pipeline: the state whose one-hot series is 1.
+  const expr = `max by (pipeline) (${STATE_NUMBERS.map((state, i) =>
+    `(${etlSelector("etl_pipeline_state", { extra: [`state="${state}"`] })} == 1) * ${i}`
+  ).join(" or ")})`;
+  return new StateTimelinePanelBuilder()
+    .id(PANEL_IDS["Run States"])
+    .title("Run States")
+    .description(
+      "What was each pipeline doing, and when? etl_pipeline_state over time: Running while a run is in progress " +
+        "(an always-on service always is), Idle between runs, Late past its deadline with no successful run " +
+        "(EtlPipelineLate), Failing when its last run failed or its last files all failed, Stale when a run in " +
+        "progress went silent for 60 s. GET /health on the exporter says why.",
+    )
+    .datasource(DATASOURCE)
+    .withTarget(query("A", expr, { legend: PIPELINE_LEGEND }))
+    .unit("none")
+    .mappings([STATE_MAPPING])
+    .showValue(VisibilityMode.Never)
+    .mergeValues(true)
+    .legend(new VizLegendOptionsBuilder().displayMode(LegendDisplayMode.List).placement(LegendPlacement.Bottom).showLegend(false))
+    .span(24)
+    .height(6);
+}
+
+function freshness(): TimeseriesPanelBuilder {
+  const lastSuccess = `max by (pipeline) (${etlSelector("etl_last_successful_run_timestamp_seconds")})`;
+  return timeseriesDefaults(new TimeseriesPanelBuilder())
+    .id(PANEL_IDS["Freshness"])
+    .title("Freshness")
+    .description(
+      "How old is each batch pipeline's data, against what it may be? Solid: time since its last successful run " +
+        "ended (time() − etl_last_successful_run_timestamp_seconds). Dashed: the age its deadline allows " +
+        "(etl_deadline_timestamp_seconds − the same), for pipelines with a schedule in the catalog. Solid above " +
+        "dashed is late: EtlPipelineLate.",
+    )
+    .datasource(DATASOURCE)
+    .withTarget(query("A", `time() - ${lastSuccess}`, { legend: PIPELINE_LEGEND }))
+    .withTarget(query("B", `max by (pipeline) (${etlSelector("etl_deadline_timestamp_seconds")}) - ${lastSuccess}`, {
+      legend: "{{pipeline}} (deadline)",
+    }))
+    .overrideByQuery("B", [{ id: "custom.lineStyle", value: { fill: "dash", dash: [10, 10] } }])
+    .unit("s")
+    .min(0)
+    .span(12)
+    .height(8);
+}
+
+function recordsAndDurationPerRun(): TimeseriesPanelBuilder {
+  return timeseriesDefaults(new TimeseriesPanelBuilder())
+    .id(PANEL_IDS["Records and Duration per Run"])
+    .title("Records and Duration per Run")
+    .description(
+      "How much did each run deliver, and how long did it take? Solid: etl_last_run_records, the records of the " +
+        "last finished run, a step per run (EtlEmptyRun under min_records, EtlVolumeDrop under half the 7-day " +
+        "median). Dashed, right axis: etl_last_run_duration_seconds (EtlRunTooLong watches the run in progress).",
+    )
+    .datasource(DATASOURCE)
+    .withTarget(query("A", `max by (pipeline) (${etlSelector("etl_last_run_records")})`, { legend: "{{pipeline}} records" }))
+    .withTarget(query("B", `max by (pipeline) (${etlSelector("etl_last_run_duration_seconds")})`, { legend: "{{pipeline}} duration" }))
+    .overrideByQuery("B", [
+      { id: "unit", value: "s" },
+      { id: "custom.axisPlacement", value: "right" },
+      { id: "custom.lineStyle", value: { fill: "dash", dash: [10, 10] } },
+    ])
+    .unit("short")
+    .min(0)
+    .span(12)
+    .height(8);
+}
+
+function latePipelines(): TablePanelBuilder {
+  return new TablePanelBuilder()
+    .id(PANEL_IDS["Late Pipelines"])
+    .title("Late Pipelines")
+    .description(
+      "Which scheduled pipelines are late, and by how much? time() − etl_deadline_timestamp_seconds for every " +
+        "pipeline with a schedule in the catalog, latest first: positive (red) is late by that much " +
+        "(EtlPipelineLate), negative is the time left before the next successful run is due.",
+    )
+    .datasource(DATASOURCE)
+    .withTarget(query("A", `time() - max by (pipeline) (${etlSelector("etl_deadline_timestamp_seconds")})`, {
+      instant: true,
+      table: true,
+      legend: PIPELINE_LEGEND,
+    }))
+    .transformations([{ id: "organize", options: { excludeByName: { Time: true }, renameByName: { Value: "Late by" } } }])
+    .overrideByName("Late by", [{ id: "custom.cellOptions", value: { type: "color-text" } }])
+    .cellOptions({ type: TableCellDisplayMode.Auto })
+    .unit("s")
+    .decimals(0)
+    .thresholds(thresholds([base("green"), { value: 0, color: "red" }]))
+    .sortBy([new TableSortByFieldStateBuilder().displayName("Late by").desc(true)])
+    .span(24)
+    .height(6);
+}
+
 // ---- Alerts -----------------------------------------------------------------
 
 function alertRulesTable(): TablePanelBuilder {
@@ -785,6 +911,11 @@ export function buildDashboard(): Dashboard {
     .withRow(row("Pipelines"))
     .withPanel(pipelinesTable())
     .withPanel(healthHistory())
+    .withRow(row("Batch runs"))
+    .withPanel(runStates())
+    .withPanel(freshness())
+    .withPanel(recordsAndDurationPerRun())
+    .withPanel(latePipelines())
     .withRow(row("Alerts"))
     .withPanel(alertRulesTable())
     .withPanel(alertHistory())

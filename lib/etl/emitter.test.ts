@@ -17,6 +17,18 @@ describe("createEventEmitter", () => {
     for (const line of lines) expect(EtlEventSchema.safeParse(JSON.parse(line)).success).toBe(true);
   });
 
+  it("ends a run with etl_finished, at error level when it failed", () => {
+    const lines: string[] = [];
+    const etl = createEventEmitter({ pipeline: "nightly", runId: "r2", clock: () => Date.UTC(2026, 10, 23, 2), write: (l) => lines.push(l) });
+    etl.finished({ status: "success", records: 35, duration_ms: 180_500 });
+    etl.finished({ status: "failed", message: "source unreachable" });
+    expect(lines).toEqual([
+      '{"v":1,"ts":"2026-11-23T02:00:00.000Z","level":"info","event":"etl_finished","pipeline":"nightly","run_id":"r2","status":"success","records":35,"duration_ms":180500}\n',
+      '{"v":1,"ts":"2026-11-23T02:00:00.000Z","level":"error","event":"etl_finished","pipeline":"nightly","run_id":"r2","status":"failed","message":"source unreachable"}\n',
+    ]);
+    expect(() => etl.finished({ status: "done" as "success" })).toThrow();
+  });
+
   it("refuses to write an event that breaks the contract", () => {
     const lines: string[] = [];
     const etl = createEventEmitter({ pipeline: "orders", write: (l) => lines.push(l) });

@@ -15,6 +15,7 @@
  * });
  * etl.started({ version: "1.4.0" });
  * etl.fileProcessed({ file: "orders-0001.csv", records: 120, duration_ms: 11890 });
+ * etl.finished({ status: "success", records: 120 }); // a batch run ends; a service never does
  * ```
  * @module
  */
@@ -51,7 +52,12 @@ const DEFAULT_LEVEL: Record<EtlEventName, Level> = {
   file_started: "info",
   file_processed: "info",
   file_failed: "error",
+  etl_finished: "info",
 };
+
+// A failed run is an error like a failed file; other endings are the kind's level.
+const defaultLevel = (body: EventBody): Level =>
+  body.event === "etl_finished" && body.status === "failed" ? "error" : DEFAULT_LEVEL[body.event];
 
 /** The methods of an emitter: one per event kind, and `emit` for any body. */
 export interface EventEmitter {
@@ -62,6 +68,8 @@ export interface EventEmitter {
   fileStarted(fields: Payload<"file_started">): EtlEvent;
   fileProcessed(fields: Payload<"file_processed">): EtlEvent;
   fileFailed(fields: Payload<"file_failed">): EtlEvent;
+  /** Ends the run: `status` success, failed or cancelled. */
+  finished(fields: Payload<"etl_finished">): EtlEvent;
 }
 
 /**
@@ -103,7 +111,7 @@ export function createEventEmitter(options: EventEmitterOptions): EventEmitter {
     const { level, event: name, ...rest } = body;
     const parsed = EtlEventSchema.safeParse({
       ts: new Date(clock()).toISOString(),
-      level: level ?? DEFAULT_LEVEL[name],
+      level: level ?? defaultLevel(body),
       event: name,
       pipeline: options.pipeline,
       run_id: runId,
@@ -123,5 +131,6 @@ export function createEventEmitter(options: EventEmitterOptions): EventEmitter {
     fileStarted: (fields) => emit({ ...fields, event: "file_started" }),
     fileProcessed: (fields) => emit({ ...fields, event: "file_processed" }),
     fileFailed: (fields) => emit({ ...fields, event: "file_failed" }),
+    finished: (fields) => emit({ ...fields, event: "etl_finished" }),
   };
 }

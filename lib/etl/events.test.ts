@@ -11,6 +11,8 @@ describe("EtlEventSchema", () => {
       { ...base, event: "file_started", file: "a.csv" },
       { ...base, event: "file_processed", file: "a.csv", records: 10, duration_ms: 1234.5, bytes: 99 },
       { ...base, level: "error", event: "file_failed", file: "a.csv", error_type: "disk_full", records: 3, duration_ms: 10, message: "full" },
+      { ...base, event: "etl_finished", status: "success" },
+      { ...base, event: "etl_finished", status: "cancelled", records: 0, duration_ms: 12.5, message: "stopped by the scheduler" },
     ];
     for (const line of lines) expect(EtlEventSchema.safeParse(line).success, JSON.stringify(line)).toBe(true);
   });
@@ -30,6 +32,9 @@ describe("EtlEventSchema", () => {
     ["records as text", { ...base, event: "file_processed", file: "a", records: "10", duration_ms: 1 }],
     ["pipeline with spaces", { ...base, pipeline: "my pipeline", event: "heartbeat" }],
     ["error_type with capitals", { ...base, event: "file_failed", file: "a", error_type: "DiskFull", records: 0, duration_ms: 1, message: "" }],
+    ["finish without status", { ...base, event: "etl_finished" }],
+    ["finish with an unknown status", { ...base, event: "etl_finished", status: "done" }],
+    ["finish with fractional records", { ...base, event: "etl_finished", status: "success", records: 0.5 }],
     ["failure without message", { ...base, event: "file_failed", file: "a", error_type: "disk_full", records: 0, duration_ms: 1 }],
   ])("rejects %s", (_name, line) => {
     expect(EtlEventSchema.safeParse(line).success).toBe(false);

@@ -54,7 +54,10 @@ const common = {
   event_id: z.string().min(1).max(64).optional(),
 };
 
-/** The ETL process started: uptime counts from here, a second one is a restart. */
+/**
+ * The ETL process started: uptime counts from here, a second one is a restart.
+ * It also opens a run; one still open when the next starts is counted failed.
+ */
 export const EtlStartedSchema = z.object({
   ...common,
   event: z.literal("etl_started"),
@@ -97,6 +100,25 @@ export const FileFailedSchema = z.object({
   message: z.string().max(4096),
 });
 
+/** How a run ended. */
+export const RUN_STATUSES = ["success", "failed", "cancelled"] as const;
+/** One of {@linkcode RUN_STATUSES}. */
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+/**
+ * A run ended (added within version 1): it closes the pipeline's run in
+ * progress, the one its `etl_started` opened. `records`, when given, is the
+ * run's own count and takes the place of the sum of its files'.
+ */
+export const EtlFinishedSchema = z.object({
+  ...common,
+  event: z.literal("etl_finished"),
+  status: z.enum(RUN_STATUSES),
+  records: nonNegativeInt.optional(),
+  duration_ms: nonNegativeNumber.optional(),
+  message: z.string().max(4096).optional(),
+});
+
 /** Any event of the contract, told apart by `event`. */
 export const EtlEventSchema = z.discriminatedUnion("event", [
   EtlStartedSchema,
@@ -104,6 +126,7 @@ export const EtlEventSchema = z.discriminatedUnion("event", [
   FileStartedSchema,
   FileProcessedSchema,
   FileFailedSchema,
+  EtlFinishedSchema,
 ]);
 
 /** One event of the log contract. */

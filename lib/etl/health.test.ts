@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { assessHealth, assessPipeline } from "./health.ts";
+import { foldEvent } from "./reducer.ts";
 import { createIngestState, createPipelineState } from "./state.ts";
 
 describe("assessPipeline", () => {
@@ -36,5 +37,22 @@ describe("assessHealth", () => {
     expect(verdict.healthy).toBe(false);
     expect(verdict.pipelines.a!.healthy).toBe(true);
     expect(verdict.pipelines.b!.healthy).toBe(false);
+  });
+});
+
+describe("assessPipeline between runs", () => {
+  const started = { ts: "2026-11-23T02:00:00.000Z", level: "info", pipeline: "nightly" } as const;
+  it("is not stale after etl_finished, and is stale again once a new run goes silent", () => {
+    const state = createIngestState();
+    foldEvent(state, { ...started, event: "etl_started" });
+    foldEvent(state, { ...started, ts: "2026-11-23T02:00:10.000Z", event: "etl_finished", status: "success" });
+    const p = state.pipelines.nightly!;
+    const threeHours = Date.parse("2026-11-23T05:00:10.000Z");
+    expect(assessPipeline(p, threeHours, undefined, state.runs.nightly)).toEqual({ healthy: true, reasons: [] });
+    // Without the runs (an always-on service), the same silence is stale, as before.
+    expect(assessPipeline(p, threeHours).healthy).toBe(false);
+    foldEvent(state, { ...started, ts: "2026-11-23T05:00:00.000Z", event: "etl_started" });
+    expect(assessPipeline(p, Date.parse("2026-11-23T05:01:00.001Z"), undefined, state.runs.nightly).healthy).toBe(false);
+    expect(assessHealth(state, Date.parse("2026-11-23T05:01:00.000Z")).healthy).toBe(true);
   });
 });

@@ -6,6 +6,10 @@
  *   (the default profile fails about a third of its files, so 6 in a row
  *   happens a few times a day by chance and lasts one file).
  *
+ * A pipeline between runs (its last run finished, none in progress: a batch
+ * job waiting for its next run) is neither: silence is expected then. What
+ * its runs should have done is the catalog's business (`lib/catalog`).
+ *
  * @example
  * ```ts
  * import { assessPipeline } from "./health.ts";
@@ -14,6 +18,7 @@
  * ```
  * @module
  */
+import { betweenRuns, type RunState, runsOf } from "./runs.ts";
 import type { IngestState, PipelineState } from "./state.ts";
 
 /** Thresholds of the health verdict. */
@@ -31,13 +36,15 @@ export interface PipelineHealth {
   reasons: string[];
 }
 
-/** Judges one pipeline at `nowMs`. */
+/** Judges one pipeline at `nowMs`; `runs` are its runs (`state.runs[name]`). */
 export function assessPipeline(
   pipeline: PipelineState,
   nowMs: number,
   policy: HealthPolicy = DEFAULT_HEALTH_POLICY,
+  runs?: RunState,
 ): PipelineHealth {
   const reasons: string[] = [];
+  if (betweenRuns(runs)) return { healthy: true, reasons };
   const silentMs = nowMs - pipeline.lastEventMs;
   if (silentMs > policy.staleAfterMs) {
     reasons.push(`no event for ${Math.round(silentMs / 1000)} s (limit ${policy.staleAfterMs / 1000} s)`);
@@ -67,7 +74,7 @@ export function assessHealth(
   let healthy = true;
   let seen = 0;
   for (const [name, pipeline] of Object.entries(state.pipelines)) {
-    const verdict = assessPipeline(pipeline, nowMs, policy);
+    const verdict = assessPipeline(pipeline, nowMs, policy, runsOf(state.runs, name));
     pipelines[name] = verdict;
     healthy &&= verdict.healthy;
     seen++;

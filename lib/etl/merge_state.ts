@@ -33,6 +33,7 @@
  * @module
  */
 import { OVERFLOW_ERROR_TYPE } from "./reducer.ts";
+import { mergePipelineRuns } from "./runs.ts";
 import {
   addSaturating,
   DROP_REASONS,
@@ -70,6 +71,7 @@ export function mergeState(into: IngestState, later: IngestState): IngestState {
   into.bytesRead += later.bytesRead;
   into.bytesLost += later.bytesLost;
   into.errorTypesFolded += later.errorTypesFolded;
+  mergePipelineRuns(into.runs, later.runs);
   for (const name of Object.keys(later.pipelines)) {
     const next = later.pipelines[name]!;
     // hasOwn: names like "constructor" are valid and must not reach Object.prototype.

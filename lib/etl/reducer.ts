@@ -20,6 +20,7 @@
  * @module
  */
 import type { EtlEvent } from "./events.ts";
+import { foldPipelineRuns } from "./runs.ts";
 import {
   addSaturating,
   createPipelineState,
@@ -46,6 +47,7 @@ export function foldEvent(state: IngestState, event: EtlEvent): IngestState {
   }
   if (tsMs > pipeline.lastEventMs) pipeline.lastEventMs = tsMs;
   if (tsMs < pipeline.firstEventMs) pipeline.firstEventMs = tsMs;
+  foldPipelineRuns(state.runs, event, tsMs);
 
   switch (event.event) {
     case "etl_started":
@@ -81,6 +83,7 @@ export function foldEvent(state: IngestState, event: EtlEvent): IngestState {
     }
     case "heartbeat":
     case "file_started":
+    case "etl_finished":
       break;
   }
   return state;

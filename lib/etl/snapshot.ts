@@ -12,6 +12,7 @@
  * ```
  * @module
  */
+import type { Catalog } from "../catalog/entry.ts";
 import type { HealthPolicy } from "./health.ts";
 import type { IngestState } from "./state.ts";
 
@@ -22,6 +23,8 @@ export interface ExporterFacts {
   rotations: number;
   truncations: number;
   filesTailed: number;
+  /** Pipelines left out for having logged nothing for `--retire-after`, counted as they go. */
+  pipelinesRetired?: number;
 }
 
 /** A consistent view of the state at one moment. */
@@ -32,6 +35,10 @@ export interface Snapshot {
   ready: boolean;
   exporter?: ExporterFacts;
   healthPolicy?: HealthPolicy;
+  /** What each pipeline is expected to do (`--pipelines-file`); absent without one. */
+  catalog?: Catalog;
+  /** When the catalog was first loaded: where a never-seen pipeline's deadline counts from. */
+  catalogLoadedAtMs?: number;
 }
 
 /** Where handlers get the state from; called once per request. */

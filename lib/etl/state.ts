@@ -11,6 +11,7 @@
  * @module
  */
 import { KNOWN_ERROR_TYPES } from "./events.ts";
+import type { RunState } from "./runs.ts";
 
 /**
  * Upper bounds (seconds) of the processing-duration histogram. The default
@@ -116,6 +117,8 @@ export interface IngestState {
   bytesLost: number;
   /** Error types folded into `other` because a pipeline had too many distinct ones. */
   errorTypesFolded: number;
+  /** Runs (`etl_started` … `etl_finished`) by pipeline: see `runs.ts`. */
+  runs: Record<string, RunState>;
 }
 
 /**
@@ -135,6 +138,7 @@ export function createIngestState(): IngestState {
     bytesRead: 0,
     bytesLost: 0,
     errorTypesFolded: 0,
+    runs: {},
   };
 }
 

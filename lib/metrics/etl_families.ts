@@ -11,6 +11,7 @@
  * @module
  */
 import { assessPipeline, DEFAULT_HEALTH_POLICY, type HealthPolicy } from "../etl/health.ts";
+import { runsOf } from "../etl/runs.ts";
 import { DURATION_BUCKETS_SECONDS, type IngestState } from "../etl/state.ts";
 import { windowTotals } from "../etl/window.ts";
 import { counterFamily, type Family, gaugeFamily, histogramFamily, type Sample } from "./family.ts";
@@ -57,7 +58,7 @@ export function etlFamilies(
     sinceSuccess.push({ labels, value: Math.max(0, (nowMs - successMs) / 1000) });
     lastSuccess.push({ labels, value: successMs / 1000 });
     lastEvent.push({ labels, value: p.lastEventMs / 1000 });
-    health.push({ labels, value: assessPipeline(p, nowMs, policy).healthy ? 1 : 0 });
+    health.push({ labels, value: assessPipeline(p, nowMs, policy, runsOf(state.runs, name)).healthy ? 1 : 0 });
     if (p.lastStartMs !== null) uptime.push({ labels, value: Math.max(0, (nowMs - p.lastStartMs) / 1000) });
     durations.push({ labels, bucketCounts: p.durationBucketCounts, sum: p.durationSumUs / 1e6, count: p.durationCount });
   }

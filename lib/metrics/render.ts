@@ -18,6 +18,7 @@ import { etlFamilies } from "./etl_families.ts";
 import { exporterFamilies } from "./exporter_families.ts";
 import { renderFamilies } from "./exposition.ts";
 import type { Family } from "./family.ts";
+import { runFamilies } from "./run_families.ts";
 import { CONTENT_TYPES, type ExpositionFormat } from "./negotiate.ts";
 
 /** A rendered scrape. */
@@ -29,6 +30,7 @@ export interface RenderedMetrics {
 /** The families of one scrape, in the order they are written. */
 export function snapshotFamilies(snapshot: Snapshot, processFamilies: readonly Family[] = []): Family[] {
   const families = etlFamilies(snapshot.state, snapshot.nowMs, snapshot.healthPolicy);
+  families.push(...runFamilies(snapshot));
   if (snapshot.exporter) families.push(...exporterFamilies(snapshot.state, snapshot.exporter, snapshot.ready, snapshot.nowMs));
   families.push(...processFamilies);
   return families;

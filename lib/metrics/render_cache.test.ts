@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { parseCatalog } from "../catalog/catalog.ts";
 import { ingestLine } from "../etl/ingest.ts";
 import { createIngestState } from "../etl/state.ts";
 import type { Snapshot } from "../etl/snapshot.ts";
@@ -55,5 +56,16 @@ describe("perSecondRenderer", () => {
     expect(render(other, "text").body).not.toContain("pipeline=");
     const withProcess = render(at(T0 + 5_006), "text", [{ name: "p", help: "P.", type: "gauge", values: [{ labels: {}, value: 1 }] }]);
     expect(withProcess.body).toContain("\np 1\n");
+  });
+
+  it("renders again within the second for a new catalog (re-read without a line read)", () => {
+    const { at, render } = setup();
+    const before = render(at(T0 + 7_000), "text");
+    expect(before.body).not.toContain("etl_pipeline_info{team=");
+    const result = parseCatalog('{"pipelines": {"etl": {"every": "1h", "labels": {"team": "data"}}}}');
+    if (!result.ok) throw new Error(result.problems.join("; "));
+    const after = render({ ...at(T0 + 7_001), catalog: result.catalog, catalogLoadedAtMs: T0 }, "text");
+    expect(after.body).toContain('etl_pipeline_info{team="data",pipeline="etl",kind="batch",schedule="every 1h"} 1');
+    expect(after.body).toMatch(/etl_deadline_timestamp_seconds\{pipeline="etl"\} \d+/);
   });
 });

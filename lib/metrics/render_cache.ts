@@ -2,8 +2,9 @@
  * Renders a scrape at most once per second per format while nothing has been
  * read: with 50 scrapers, or 32,000 series, most scrapes then cost a lookup.
  * A body is reused only within the second (of `nowMs`) it was made in, for
- * the same state object, process families and exporter facts, and the same
- * counts of lines and bytes read; every fold of a line counts one of those,
+ * the same state object, catalog, process families and exporter facts, and the same
+ * counts of lines and bytes read (deadlines passing and pipelines retiring
+ * change with the clock, so the second in the key bounds them); every fold of a line counts one of those,
  * so a new line shows in the very next scrape, and time-based gauges are
  * correct to the second scraped. Meant for the exporter's state, which only
  * the reading of lines changes; a source whose state changes otherwise must
@@ -29,6 +30,7 @@ export type ScrapeRenderer = (snapshot: Snapshot, format: ExpositionFormat, proc
 interface Rendered {
   key: string;
   state: IngestState;
+  catalog: Snapshot["catalog"];
   processFamilies: readonly Family[];
   rendered: RenderedMetrics;
 }
@@ -47,9 +49,9 @@ export function perSecondRenderer(): ScrapeRenderer {
   return (snapshot, format, processFamilies = NO_FAMILIES) => {
     const key = changeKey(snapshot);
     const hit = last.get(format);
-    if (hit !== undefined && hit.key === key && hit.state === snapshot.state && hit.processFamilies === processFamilies) return hit.rendered;
+    if (hit !== undefined && hit.key === key && hit.state === snapshot.state && hit.catalog === snapshot.catalog && hit.processFamilies === processFamilies) return hit.rendered;
     const rendered = renderMetrics(snapshot, format, processFamilies);
-    last.set(format, { key, state: snapshot.state, processFamilies, rendered });
+    last.set(format, { key, state: snapshot.state, catalog: snapshot.catalog, processFamilies, rendered });
     return rendered;
   };
 }

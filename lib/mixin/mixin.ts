@@ -15,7 +15,7 @@
  * ```
  * @module
  */
-import { type AlertParams, alertRules, PRODUCTION_ALERT_PARAMS, RULE_GROUP_NAME, toYaml } from "../alerts/rules.ts";
+import { type AlertParams, alertRules, PRODUCTION_ALERT_PARAMS, type RecordingRule, RULE_GROUP_NAME, toYaml, volumeMedianRule } from "../alerts/rules.ts";
 import { DASHBOARD_UID, dashboardJson } from "../dashboard/dashboard.ts";
 import { formatDuration } from "../alerts/duration.ts";
 
@@ -75,12 +75,6 @@ export function mixinConfig(options: MixinOptions = {}): MixinConfig {
   };
 }
 
-/** A recording rule. */
-export interface RecordingRule {
-  record: string;
-  expr: string;
-}
-
 /**
  * Recording rules named `level:metric:operations`: per-pipeline aggregates
  * without `instance`, so an HA pair's two copies (told apart only by the
@@ -104,6 +98,8 @@ export function recordingRules(config: MixinConfig): RecordingRule[] {
     },
     // etl_health_status is 0 or 1: the sum of its complement counts the unhealthy pipelines, 0 included.
     { record: "job:etl_pipelines_unhealthy:count", expr: `sum by (job) (1 - etl_health_status{${s}})` },
+    // EtlVolumeDrop compares with this one: the mixin's alerts need it as the rule file's do.
+    volumeMedianRule(s, config.thresholds.volumeDrop.windowSeconds),
   ];
 }
 
@@ -117,7 +113,8 @@ const sentence = (text: string) => (/[.!?]$/.test(text) ? text : `${text}.`);
  */
 export function mixinAlerts(config: MixinConfig, params: AlertParams = PRODUCTION_ALERT_PARAMS) {
   return {
-    groups: alertRules(params).groups.map((g) => ({
+    // The alerts' group only: the rule file's recording group is in mixinRules.
+    groups: [alertRules(params).groups[0]].map((g) => ({
       ...g,
       interval: config.evaluationInterval,
       rules: g.rules.map((r) => ({

@@ -29,6 +29,6 @@ describe("profiles", () => {
 
   it("leaves the profile alone for normal, stall and crash", () => {
     for (const s of ["normal", "stall", "crash"] as const) expect(applyScenario(DEFAULT_PROFILE, s)).toEqual(DEFAULT_PROFILE);
-    expect(SCENARIOS).toEqual(["normal", "stall", "crash", "slow", "error-burst", "low-throughput"]);
+    expect(SCENARIOS).toEqual(["normal", "stall", "crash", "slow", "error-burst", "low-throughput", "late", "hung", "empty", "volume-drop"]);
   });
 });

@@ -13,6 +13,7 @@
  * @module
  */
 import * as z from "zod";
+import { BATCH_SCENARIOS } from "./batch.ts";
 import { ErrorTypeSchema, KNOWN_ERROR_TYPES, PipelineNameSchema } from "../etl/events.ts";
 
 /** How one pipeline behaves, in profile time (`ETL_SPEED` compresses it). */
@@ -43,8 +44,12 @@ export const PipelinesConfigSchema = z.object({
   pipelines: z.record(PipelineNameSchema, ProfileSchema.optional().default(DEFAULT_PROFILE)),
 }).strict();
 
-/** Behaviours that provoke the stack's alerts on purpose. */
-export const SCENARIOS = ["normal", "stall", "crash", "slow", "error-burst", "low-throughput"] as const;
+/**
+ * Behaviours that provoke the stack's alerts on purpose; the last four act
+ * on batch pipelines only (`--batch-pipelines`, see `batch.ts`), the others
+ * leave batch pipelines running normally (stall and crash stop the process).
+ */
+export const SCENARIOS = ["normal", "stall", "crash", "slow", "error-burst", "low-throughput", ...BATCH_SCENARIOS] as const;
 /** One of {@linkcode SCENARIOS}. */
 export type Scenario = (typeof SCENARIOS)[number];
 /** Validates a scenario name. */

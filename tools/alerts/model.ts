@@ -30,7 +30,7 @@
  * ```
  * @module
  */
-import { ALERT_NAMES, type AlertName, type AlertParams, alertDefinitions } from "../../lib/alerts/rules.ts";
+import { ALERT_NAMES, type AlertName, type AlertParams, alertDefinitions, type Severity } from "../../lib/alerts/rules.ts";
 
 /** A sample: a number, no sample at that step (`null`), or a staleness marker. */
 export type SampleValue = number | null | "stale";
@@ -181,16 +181,122 @@ function select(set: SeriesSet, name: string, match: Readonly<Record<string, str
   return set.series.filter((s) => s.name === name && Object.entries(match).every(([k, v]) => s.labels[k] === v));
 }
 
+/** Prometheus's `quantile_over_time`: linear interpolation between the sorted samples. */
+export function quantileOf(q: number, values: readonly number[]): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = q * (sorted.length - 1);
+  const lower = Math.max(0, Math.floor(rank));
+  const upper = Math.min(sorted.length - 1, lower + 1);
+  const weight = rank - Math.floor(rank);
+  return sorted[lower]! * (1 - weight) + sorted[upper]! * weight;
+}
+
+/** The series of the exporter's job and instance for a pipeline, as `on(job, instance, pipeline)` matches them. */
+function pipelineKey(labels: Readonly<Record<string, string>>): string {
+  return JSON.stringify([labels.job ?? "", labels.instance ?? "", labels.pipeline ?? ""]);
+}
+
+/** Instant values of `name` (matching `match`) at `t`, by {@linkcode pipelineKey}. */
+function byPipeline(set: SeriesSet, name: string, match: Readonly<Record<string, string>>, t: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const s of select(set, name, match)) {
+    const v = instant(set, s, t);
+    if (v !== undefined) out.set(pipelineKey(s.labels), v);
+  }
+  return out;
+}
+
+/** `expr unless on(job, instance, pipeline) etl_pipeline_between_runs == 1`. */
+function unlessBetweenRuns(set: SeriesSet, params: AlertParams, t: number, samples: ModelSample[]): ModelSample[] {
+  const between = byPipeline(set, "etl_pipeline_between_runs", { job: params.exporterJob }, t);
+  return samples.filter((sample) => between.get(pipelineKey(sample.labels)) !== 1);
+}
+
 /**
  * The value of one alert's expression at `t`, one sample per resulting
  * series (before the comparison filters nothing: only matching samples).
+ * `severity` tells the two rules of an alert written twice apart.
  *
  * @example
  * ```ts
  * evaluateExpression("EtlHealthCheckFailed", PRODUCTION_ALERT_PARAMS, set, 120);
  * ```
  */
-export function evaluateExpression(alert: AlertName, params: AlertParams, set: SeriesSet, t: number): ModelSample[] {
+export function evaluateExpression(alert: AlertName, params: AlertParams, set: SeriesSet, t: number, severity?: Severity): ModelSample[] {
+  const job = { job: params.exporterJob };
+  const out: ModelSample[] = [];
+  switch (alert) {
+    case "EtlNoSuccessIn10Minutes": {
+      // `unless` a batch run younger than the threshold.
+      const started = byPipeline(set, "etl_last_run_start_timestamp_seconds", job, t);
+      const batch = new Set<string>();
+      for (const s of select(set, "etl_pipeline_info", { ...job, kind: "batch" })) if (instant(set, s, t) !== undefined) batch.add(pipelineKey(s.labels));
+      return unlessBetweenRuns(set, params, t, alwaysOnExpression(alert, params, set, t)).filter((sample) => {
+        const key = pipelineKey(sample.labels);
+        const start = started.get(key);
+        return !(start !== undefined && t - start <= params.noSuccess.thresholdSeconds && batch.has(key));
+      });
+    }
+    case "EtlHighFailureRate":
+    case "EtlLowThroughput":
+    case "EtlSlowProcessing":
+      return unlessBetweenRuns(set, params, t, alwaysOnExpression(alert, params, set, t));
+    case "EtlPipelineLate": {
+      const interval = byPipeline(set, "etl_schedule_interval_seconds", job, t);
+      for (const s of select(set, "etl_deadline_timestamp_seconds", job)) {
+        const v = instant(set, s, t);
+        if (v === undefined) continue;
+        const limit = severity === "critical" ? interval.get(pipelineKey(s.labels)) : 0;
+        if (limit !== undefined && t - v > limit) out.push({ labels: { ...s.labels }, value: t - v });
+      }
+      return out;
+    }
+    case "EtlRunFailed": {
+      const batch = new Set<string>();
+      for (const s of select(set, "etl_pipeline_info", { ...job, kind: "batch" })) if (instant(set, s, t) !== undefined) batch.add(pipelineKey(s.labels));
+      for (const s of select(set, "etl_last_run_status", { ...job, status: "failed" })) {
+        const v = instant(set, s, t);
+        if (v === 1 && batch.has(pipelineKey(s.labels))) out.push({ labels: { ...s.labels }, value: v });
+      }
+      return out;
+    }
+    case "EtlRunTooLong": {
+      const max = byPipeline(set, "etl_pipeline_max_run_duration_seconds", job, t);
+      const open = byPipeline(set, "etl_runs_in_progress", job, t);
+      for (const s of select(set, "etl_last_run_start_timestamp_seconds", job)) {
+        const v = instant(set, s, t);
+        const key = pipelineKey(s.labels);
+        const limit = max.get(key);
+        if (v !== undefined && limit !== undefined && t - v > limit && open.get(key) === 1) out.push({ labels: { ...s.labels }, value: t - v });
+      }
+      return out;
+    }
+    case "EtlEmptyRun": {
+      const min = byPipeline(set, "etl_pipeline_min_records", job, t);
+      for (const s of select(set, "etl_last_successful_run_records", job)) {
+        const v = instant(set, s, t);
+        const limit = min.get(pipelineKey(s.labels));
+        if (v !== undefined && limit !== undefined && v < limit) out.push({ labels: { ...s.labels }, value: v });
+      }
+      return out;
+    }
+    case "EtlVolumeDrop": {
+      const { windowSeconds: w, ratio } = params.volumeDrop;
+      for (const s of select(set, "etl_last_successful_run_records", job)) {
+        const v = instant(set, s, t);
+        const points = range(set, s, t, w).map(([, x]) => x);
+        if (v !== undefined && points.length > 0 && v < ratio * quantileOf(0.5, points)) out.push({ labels: { ...s.labels }, value: v });
+      }
+      return out;
+    }
+    default:
+      return alwaysOnExpression(alert, params, set, t);
+  }
+}
+
+/** The six alerts of the always-on pipeline, before the between-runs exclusion. */
+function alwaysOnExpression(alert: AlertName, params: AlertParams, set: SeriesSet, t: number): ModelSample[] {
   const job = { job: params.exporterJob };
   const out: ModelSample[] = [];
   switch (alert) {
@@ -253,6 +359,8 @@ export function evaluateExpression(alert: AlertName, params: AlertParams, set: S
       }
       return out;
     }
+    default:
+      throw new Error(`model: ${alert} is not an always-on alert`);
   }
 }
 
@@ -280,7 +388,7 @@ export function evaluateAlerts(
     const t = Number((k * step).toFixed(6));
     const seen = new Set<string>();
     for (const def of defs) {
-      for (const sample of evaluateExpression(def.name, params, set, t)) {
+      for (const sample of evaluateExpression(def.name, params, set, t, def.severity)) {
         const labels = { ...sample.labels, alertname: def.name, severity: def.severity };
         const key = JSON.stringify(Object.entries(labels).sort());
         seen.add(key);

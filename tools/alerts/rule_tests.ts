@@ -282,6 +282,156 @@ export function boundaryPlans(params: AlertParams): TestPlan[] {
       boundary: { alert: "EtlSlowProcessing", fires: orders, quiet: customers },
     });
   }
+  plans.push(...runBoundaryPlans(params));
+  return plans;
+}
+
+/**
+ * Boundary plans of the run alerts. Their thresholds are gauges the
+ * exporter publishes, so each plan sets them; the change comes at `tb`.
+ * A long day of interval keeps the critical EtlPipelineLate out of them.
+ */
+function runBoundaryPlans(params: AlertParams): TestPlan[] {
+  const g = params.scrapeIntervalSeconds;
+  const e = params.evaluationIntervalSeconds;
+  const tb = onGrid(params, 40 * g);
+  const horizon = tb + 4 * e;
+  const orders = pipelineLabels(params, FIRES);
+  const customers = pipelineLabels(params, QUIET);
+  const both = [orders, customers];
+  const plans: TestPlan[] = [];
+  const plan = (alert: AlertName, name: string, build: (grid: Grid) => void, extra: Record<string, string> = {}) => {
+    const grid = new Grid(params, horizon);
+    grid.up();
+    build(grid);
+    const boundary = { alert, fires: { ...orders, ...extra }, quiet: { ...customers, ...extra } };
+    plans.push({ name: `${alert}: ${name}`, kind: "boundary", set: grid.set(), horizonSeconds: horizon, boundary });
+  };
+  plan("EtlPipelineLate", `${FIRES}'s deadline passes at ${formatDuration(tb)} with no success; ${QUIET} succeeds exactly at its deadline`, (grid) => {
+    for (const labels of both) grid.add("etl_schedule_interval_seconds", labels, () => 86_400);
+    grid.add("etl_deadline_timestamp_seconds", orders, () => tb);
+    grid.add("etl_deadline_timestamp_seconds", customers, (t) => (t < tb ? tb : tb + 86_400));
+  });
+  plan("EtlRunFailed", `the last run of batch ${FIRES} fails at ${formatDuration(tb)}; the always-on ${QUIET} restarts (a failed run of a service)`, (grid) => {
+    grid.add("etl_pipeline_info", { ...orders, kind: "batch", schedule: "0 2 * * *" }, () => 1);
+    grid.add("etl_pipeline_info", { ...customers, kind: "service", schedule: "" }, () => 1);
+    for (const labels of both) {
+      grid.add("etl_last_run_status", { ...labels, status: "failed" }, (t) => (t >= tb ? 1 : 0));
+      grid.add("etl_last_run_status", { ...labels, status: "success" }, (t) => (t >= tb ? 0 : 1));
+    }
+  }, { status: "failed" });
+  const max = 10 * g;
+  plan("EtlRunTooLong", `${FIRES}'s run passes its max_run_duration of ${formatDuration(max)} at ${formatDuration(tb)}; ${QUIET}'s finishes exactly then`, (grid) => {
+    for (const labels of both) {
+      grid.add("etl_pipeline_max_run_duration_seconds", labels, () => max);
+      grid.add("etl_last_run_start_timestamp_seconds", labels, () => tb - max);
+    }
+    grid.add("etl_runs_in_progress", orders, () => 1);
+    grid.add("etl_runs_in_progress", customers, (t) => (t >= tb ? 0 : 1));
+  });
+  plan("EtlEmptyRun", `${FIRES}'s run at ${formatDuration(tb)} has 9 records (min_records 10); ${QUIET}'s exactly 10`, (grid) => {
+    for (const labels of both) grid.add("etl_pipeline_min_records", labels, () => 10);
+    grid.add("etl_last_successful_run_records", orders, (t) => (t >= tb ? 9 : 12));
+    grid.add("etl_last_successful_run_records", customers, (t) => (t >= tb ? 10 : 12));
+  });
+  plan("EtlVolumeDrop", `${FIRES}'s run at ${formatDuration(tb)} has 40 % of the usual records; ${QUIET}'s exactly half`, (grid) => {
+    grid.add("etl_last_successful_run_records", orders, (t) => (t >= tb ? 400 : 1000));
+    grid.add("etl_last_successful_run_records", customers, (t) => (t >= tb ? 500 : 1000));
+  });
+  return plans;
+}
+
+/**
+ * Plans of batch pipelines against the always-on alerts, each listing what
+ * fires (the model's prediction, checked by promtool): idle between runs,
+ * nothing may; a run in progress that goes silent, and a silent service,
+ * fire as they always did; a pipeline that misses runs is late, then critical.
+ *
+ * @example
+ * ```ts
+ * batchPlans(PRODUCTION_ALERT_PARAMS).map((p) => p.name);
+ * ```
+ */
+export function batchPlans(params: AlertParams): TestPlan[] {
+  const g = params.scrapeIntervalSeconds;
+  const horizon = onGrid(params, Math.max(7200 / params.speed, params.noSuccess.thresholdSeconds + params.lowThroughput.windowSeconds + params.lowThroughput.forSeconds + 40 * g));
+  const orders = pipelineLabels(params, FIRES);
+  const customers = pipelineLabels(params, QUIET);
+  const buckets = [...DURATION_BUCKETS_SECONDS.map(String), "+Inf"];
+  /** What the exporter serves for a pipeline whose last event and success were at time 0. */
+  const silent = (grid: Grid, labels: Record<string, string>, health: (t: number) => number, between: number | null) => {
+    grid.add("etl_health_status", labels, health);
+    grid.add("etl_last_success_timestamp_seconds", labels, () => 0);
+    grid.counter("etl_records_total", labels, () => 0);
+    grid.counter("etl_failures_total", labels, () => 0);
+    for (const le of buckets) grid.counter("etl_file_processing_duration_seconds_bucket", { ...labels, le }, () => 0);
+    if (between !== null) grid.add("etl_pipeline_between_runs", labels, () => between);
+  };
+  const plans: TestPlan[] = [];
+  {
+    const grid = new Grid(params, horizon);
+    grid.up();
+    for (const labels of [orders, customers]) {
+      silent(grid, labels, () => 1, 1);
+      grid.add("etl_deadline_timestamp_seconds", labels, () => horizon + 3600);
+      grid.add("etl_schedule_interval_seconds", labels, () => 86_400);
+      grid.add("etl_pipeline_info", { ...labels, kind: "batch", schedule: "0 2 * * *" }, () => 1);
+      grid.add("etl_last_run_status", { ...labels, status: "success" }, () => 1);
+      grid.add("etl_last_successful_run_records", labels, () => 1000);
+    }
+    plans.push({ name: `batch idle: both pipelines between runs for ${formatDuration(horizon)}, no file, no event; nothing fires`, kind: "scenario", set: grid.set(), horizonSeconds: horizon });
+  }
+  {
+    // The exporter's verdict: stale 60 s after the last event (time 0).
+    const stale = (t: number) => (t > 60 ? 0 : 1);
+    const grid = new Grid(params, horizon);
+    grid.up();
+    silent(grid, orders, stale, 0);
+    silent(grid, customers, stale, null);
+    plans.push({
+      name: `batch silent run: ${FIRES}'s run in progress and the always-on ${QUIET} go silent at 0; both fire the always-on alerts`,
+      kind: "scenario",
+      set: grid.set(),
+      horizonSeconds: horizon,
+    });
+  }
+  {
+    // A run starts at tb, its last successful file from the run before: no-success waits for the run
+    // to be older than its threshold, and then fires if the run still has none.
+    const threshold = params.noSuccess.thresholdSeconds;
+    const tb = onGrid(params, threshold + 10 * g);
+    const end = onGrid(params, tb + threshold + 8 * g);
+    const grid = new Grid(params, end);
+    grid.up();
+    grid.add("etl_health_status", orders, () => 1);
+    grid.add("etl_last_success_timestamp_seconds", orders, () => 0);
+    grid.add("etl_pipeline_between_runs", orders, (t) => (t < tb ? 1 : 0));
+    grid.add("etl_runs_in_progress", orders, (t) => (t < tb ? 0 : 1));
+    grid.add("etl_last_run_start_timestamp_seconds", orders, (t) => (t < tb ? 0 : tb));
+    grid.add("etl_pipeline_info", { ...orders, kind: "batch", schedule: "every 1h" }, () => 1);
+    plans.push({
+      name: `batch run start: ${FIRES}'s run starts at ${formatDuration(tb)}, its last success long before; EtlNoSuccessIn10Minutes waits ${formatDuration(threshold)} of the run`,
+      kind: "scenario",
+      set: grid.set(),
+      horizonSeconds: end,
+    });
+  }
+  {
+    const interval = 20 * g;
+    const tb = onGrid(params, 10 * g);
+    const late = onGrid(params, tb + interval + 8 * g);
+    const grid = new Grid(params, late);
+    grid.up();
+    for (const labels of [orders, customers]) grid.add("etl_schedule_interval_seconds", labels, () => interval);
+    grid.add("etl_deadline_timestamp_seconds", orders, () => tb);
+    grid.add("etl_deadline_timestamp_seconds", customers, () => late + interval);
+    plans.push({
+      name: `batch late: ${FIRES} misses its deadline at ${formatDuration(tb)} (warning) and the next one ${formatDuration(interval)} later (critical)`,
+      kind: "scenario",
+      set: grid.set(),
+      horizonSeconds: late,
+    });
+  }
   return plans;
 }
 
@@ -446,7 +596,8 @@ export function encodeValues(values: readonly SampleValue[]): string {
 
 /** The alert's expected labels and annotations as promtool lists them. */
 function expectedAlert(params: AlertParams, alert: AlertName, labels: Record<string, string>, value: number) {
-  const def = alertDefinitions(params).find((d) => d.name === alert)!;
+  // An alert may be written twice, one rule per severity.
+  const def = alertDefinitions(params).find((d) => d.name === alert && d.severity === labels.severity)!;
   const { alertname: _name, ...expLabels } = labels;
   return {
     exp_labels: expLabels,
@@ -570,7 +721,7 @@ export interface RuleTestOptions extends SimulatedPlanOptions {
  * ```
  */
 export async function ruleTestFile(params: AlertParams = PRODUCTION_ALERT_PARAMS, options: RuleTestOptions = {}): Promise<PromtoolTestFile> {
-  const plans = [...boundaryPlans(params), ...(options.boundaryOnly ? [] : await simulatedPlans(params, options))];
+  const plans = [...boundaryPlans(params), ...batchPlans(params), ...(options.boundaryOnly ? [] : await simulatedPlans(params, options))];
   return {
     rule_files: [options.ruleFile ?? RULES_PATH.split("/").pop()!],
     evaluation_interval: formatDuration(params.evaluationIntervalSeconds),

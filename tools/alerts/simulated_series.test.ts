@@ -9,14 +9,26 @@ const numbers = (s: InputSeries) => s.values.filter((v): v is number => typeof v
 describe("simulateScrapes", () => {
   it("gives exactly the series the rules read, for the exporter's job, and `up` of both jobs", async () => {
     const set = await simulateScrapes({ pipelines: [{ name: "orders", seed: 1 }], durationSeconds: 600, scrapeIntervalSeconds: 15 });
-    expect(ruleInputMetrics().sort()).toEqual([
+    const alwaysOn = [
       "etl_failures_total",
       "etl_file_processing_duration_seconds_bucket",
       "etl_health_status",
       "etl_last_success_timestamp_seconds",
       "etl_records_total",
-    ]);
-    expect(new Set(set.series.map((s) => s.name))).toEqual(new Set([...ruleInputMetrics(), "up"]));
+    ];
+    // The run alerts' inputs a service (one run, never finished, no catalog) has: the rest appear with batch runs.
+    const runs = ["etl_last_run_start_timestamp_seconds", "etl_pipeline_between_runs", "etl_pipeline_info", "etl_runs_in_progress"];
+    const batchOnly = [
+      "etl_deadline_timestamp_seconds",
+      "etl_last_run_status",
+      "etl_last_successful_run_records",
+      "etl_pipeline_max_run_duration_seconds",
+      "etl_pipeline_min_records",
+      "etl_schedule_interval_seconds",
+    ];
+    expect(ruleInputMetrics().sort()).toEqual([...alwaysOn, ...runs, ...batchOnly].sort());
+    expect(new Set(set.series.map((s) => s.name))).toEqual(new Set([...alwaysOn, ...runs, "up"]));
+    expect(find(set, "etl_pipeline_between_runs", { pipeline: "orders" }).values.every((v) => v === 0)).toBe(true);
     for (const s of set.series) {
       expect(s.values).toHaveLength(41);
       if (s.name !== "up") expect(s.labels).toMatchObject({ job: "etl-metrics", pipeline: "orders" });

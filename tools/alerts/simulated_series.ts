@@ -23,9 +23,13 @@
 import { createEventEmitter } from "../../lib/etl/emitter.ts";
 import type { EtlEvent } from "../../lib/etl/events.ts";
 import { etlFamilies } from "../../lib/metrics/etl_families.ts";
+import { runFamilies } from "../../lib/metrics/run_families.ts";
 import { foldEvent } from "../../lib/etl/reducer.ts";
 import type { PlannedEvent } from "../../lib/simulator/engine.ts";
+import { type BatchEngine, type BatchProfile, createBatchEngine } from "../../lib/simulator/batch.ts";
+import type { Catalog } from "../../lib/catalog/entry.ts";
 import { DEFAULT_PROFILE, type Profile, type Scenario } from "../../lib/simulator/profile.ts";
+import { createRandom } from "../../lib/simulator/random.ts";
 import { createSchedule, type Schedule } from "../../lib/simulator/schedule.ts";
 import { createIngestState } from "../../lib/etl/state.ts";
 import type { InputSeries, SampleValue, SeriesSet } from "./model.ts";
@@ -44,6 +48,8 @@ export interface SimulatedPipeline {
    */
   scenario?: Exclude<Scenario, "crash">;
   switchAtSeconds?: number;
+  /** A batch job with this profile instead of an always-on process (`profile` is then unused). */
+  batch?: BatchProfile;
 }
 
 /** Options of {@linkcode simulateScrapes}. */
@@ -65,6 +71,8 @@ export interface SimulateOptions {
   simulatorInstance?: string;
   /** Metric names to keep; by default those the alert rules read. */
   metrics?: readonly string[];
+  /** The exporter's pipeline catalog (loaded at time 0). */
+  catalog?: Catalog;
 }
 
 /**
@@ -81,11 +89,27 @@ export function ruleInputMetrics(): string[] {
 
 interface Lane {
   pipeline: SimulatedPipeline;
-  schedule: Schedule;
+  schedule: Pick<Schedule, "takeDue" | "setScenario">;
   /** Writes an event as the exporter would read it, stamped with the time it was due. */
   emit: (event: PlannedEvent) => EtlEvent;
   switchPending: boolean;
   stopped: boolean;
+}
+
+// A batch job's engine stepped like a schedule: a stall stops it (the process hangs to the end).
+function batchSchedule(engine: BatchEngine): Pick<Schedule, "takeDue" | "setScenario"> {
+  let stalled = false;
+  return {
+    takeDue(untilMs, { before = false } = {}) {
+      const due: Array<{ event: PlannedEvent }> = [];
+      while (!stalled && (before ? engine.peekMs() < untilMs : engine.peekMs() <= untilMs)) due.push({ event: engine.next() });
+      return due as ReturnType<Schedule["takeDue"]>;
+    },
+    setScenario(scenario, atMs) {
+      if (scenario === "stall") stalled = true;
+      else engine.setScenario(scenario, atMs);
+    },
+  };
 }
 
 function createLane(pipeline: SimulatedPipeline, speed: number): Lane {
@@ -93,7 +117,9 @@ function createLane(pipeline: SimulatedPipeline, speed: number): Lane {
   const emitter = createEventEmitter({ pipeline: pipeline.name, runId: `sim-${pipeline.seed}`, clock: () => dueMs, write: () => {} });
   return {
     pipeline,
-    schedule: createSchedule([{ pipeline: pipeline.name, profile: pipeline.profile ?? DEFAULT_PROFILE, seed: pipeline.seed }], { startMs: 0, speed }),
+    schedule: pipeline.batch
+      ? batchSchedule(createBatchEngine({ profile: pipeline.batch, random: createRandom(pipeline.seed), startMs: 0, speed }))
+      : createSchedule([{ pipeline: pipeline.name, profile: pipeline.profile ?? DEFAULT_PROFILE, seed: pipeline.seed }], { startMs: 0, speed }),
     emit: ({ atMs, ...body }) => {
       dueMs = atMs;
       return emitter.emit(body);
@@ -165,7 +191,8 @@ export async function simulateScrapes(options: SimulateOptions): Promise<SeriesS
     for (const lane of lanes) runUntil(lane, nowMs);
     put("up", { job: exporterJob, instance: exporterInstance }, step, 1);
     put("up", { job: simulatorJob, instance: simulatorInstance }, step, nowMs >= crashMs ? 0 : 1);
-    for (const family of etlFamilies(state, nowMs)) {
+    const catalog = options.catalog ? { catalog: options.catalog, catalogLoadedAtMs: 0 } : {};
+    for (const family of [...etlFamilies(state, nowMs), ...runFamilies({ state, nowMs, ready: true, ...catalog })]) {
       const { values } = family;
       for (const sample of values) {
         const name = sample.metricName ?? family.name;

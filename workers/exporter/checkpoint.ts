@@ -23,6 +23,7 @@ import { readFile, rename, stat } from "node:fs/promises";
 import { writeFileAtomic } from "../atomic_write.ts";
 import * as z from "zod";
 import { ErrorTypeSchema, PipelineNameSchema } from "../../lib/etl/events.ts";
+import { RunStateSchema } from "../../lib/etl/runs.ts";
 import { DURATION_BUCKETS_SECONDS, durationUs, type IngestState, WINDOW_SECONDS } from "../../lib/etl/state.ts";
 import type { FilePosition } from "./tailer.ts";
 
@@ -106,6 +107,8 @@ export const IngestStateSchema = z.object({
   bytesRead: count,
   bytesLost: count,
   errorTypesFolded: count,
+  // Required: a checkpoint from before runs were kept is refused, and the logs are read again from the start.
+  runs: z.record(PipelineNameSchema, RunStateSchema),
 });
 
 const FilePositionV1Schema = z.object({ ino: integer, dev: integer, offset: integer });

@@ -29,6 +29,10 @@ import { onShutdown, settingAsGiven, startWorker } from "../start.ts";
 import { readTlsOrExit } from "../tls.ts";
 import { CHECKPOINT_VERSION, loadCheckpoint, writeCheckpoint } from "./checkpoint.ts";
 import { createTailer, type FilePosition } from "./tailer.ts";
+import { readCatalogFile, watchCatalogFile } from "./catalog_file.ts";
+import type { Catalog } from "../../lib/catalog/entry.ts";
+import { createRetirementCounter, retiredPipelines, withoutPipelines } from "../../lib/catalog/retire.ts";
+import { parseDuration } from "../../lib/alerts/duration.ts";
 
 const EXPORTER_SETTINGS = {
   ...COMMON_SETTINGS,
@@ -68,6 +72,32 @@ const EXPORTER_SETTINGS = {
     help: "Seconds without any event (heartbeats included) after which a pipeline is unhealthy.",
     defaultText: "60",
     schema: boundedNumber(1, 86_400).default(60),
+  },
+  pipelinesFile: {
+    env: "ETL_PIPELINES_FILE",
+    flag: "pipelines-file",
+    help: "The pipeline catalog (YAML or JSON): schedules, grace, max_run_duration, min_records, kind, labels. Re-read when it changes.",
+    defaultText: "none",
+    schema: z.string().min(1, "must not be empty").optional(),
+  },
+  retireAfter: {
+    env: "ETL_RETIRE_AFTER",
+    flag: "retire-after",
+    help: "A pipeline not in the catalog that logged nothing for this long (30m, 7d…) leaves /metrics and /health until it logs again (not with --once).",
+    defaultText: "7d",
+    schema: z
+      .string()
+      .default("7d")
+      .transform((text, ctx) => {
+        try {
+          const ms = parseDuration(text) * 1000;
+          if (ms > 0) return ms;
+        } catch {
+          // reported below
+        }
+        ctx.addIssue({ code: "custom", message: "must be a duration like 30m, 12h or 7d" });
+        return z.NEVER;
+      }),
   },
   ingestWorkers: {
     env: "ETL_INGEST_WORKERS",
@@ -127,18 +157,38 @@ const tls = readTlsOrExit(settings);
 const log = getLogger(["etl", "exporter"]);
 const badLineLog = getLogger(["etl", "ingest", "bad-line"]);
 const droppedLineLog = getLogger(["etl", "ingest", "dropped-line"]);
-const limits: IngestLimits = { maxPipelines: settings.maxPipelines, maxAheadMs: settings.maxClockAheadSeconds * 1000 };
+// Cataloged pipelines always fit under the cap: filled from the catalog, kept current when it is re-read.
+const cataloged = new Set<string>();
+const limits: IngestLimits = { maxPipelines: settings.maxPipelines, maxAheadMs: settings.maxClockAheadSeconds * 1000, alwaysFit: cataloged };
+const catalogFits = (next: Catalog) => {
+  cataloged.clear();
+  for (const name of Object.keys(next.pipelines)) cataloged.add(name);
+};
 const logDir = join(settings.dataDir, "logs");
 const checkpointPath = join(settings.dataDir, "exporter-checkpoint.json");
 // The exporter may start before anything wrote a log: its checkpoint still needs a folder.
 mkdirSync(settings.dataDir, { recursive: true });
+
+// The catalog comes first: a bad one stops the exporter before it reads anything.
+let catalog: Catalog | undefined;
+const catalogLoadedAtMs = Date.now();
+if (settings.pipelinesFile !== undefined) {
+  const result = readCatalogFile(settings.pipelinesFile);
+  if (!result.ok) {
+    process.stderr.write(`exporter: the pipelines file ${settings.pipelinesFile} is not valid:\n${result.problems.map((p) => `  - ${p}`).join("\n")}\n`);
+    process.exit(2);
+  }
+  catalog = result.catalog;
+  catalogFits(catalog);
+  log.info("Pipeline catalog {path}: {count} pipelines", { path: settings.pipelinesFile, count: Object.keys(catalog.pipelines).length });
+}
 
 let state = createIngestState();
 let positions: Record<string, FilePosition> | undefined;
 let checkpointSavedAtMs: number | null = null;
 if (!settings.once) {
   // Bounded by the limits: a file no exporter with them could have written would only crash-loop us.
-  const saved = await loadCheckpoint(checkpointPath, maxCheckpointBytes(limits));
+  const saved = await loadCheckpoint(checkpointPath, maxCheckpointBytes({ ...limits, maxPipelines: limits.maxPipelines + cataloged.size }));
   if (saved.checkpoint) {
     state = saved.checkpoint.state;
     positions = saved.checkpoint.files;
@@ -193,18 +243,27 @@ let caughtUp = false;
 
 let ready = false;
 const healthPolicy = { ...DEFAULT_HEALTH_POLICY, staleAfterMs: settings.staleAfterSeconds * 1000 };
-const snapshot = (): Snapshot => ({
-  healthPolicy,
-  state,
-  nowMs: Date.now(),
-  ready,
-  exporter: {
-    checkpointSavedAtMs,
-    rotations: tailer.stats.rotations,
-    truncations: tailer.stats.truncations,
-    filesTailed: tailer.fileCount,
-  },
-});
+const retirements = createRetirementCounter();
+// Retired pipelines are left out of what is served; their state stays, to continue if they log again.
+const snapshot = (): Snapshot => {
+  const nowMs = Date.now();
+  // --once shows everything it read: a one-shot look at old logs must not hide their pipelines.
+  const retired = settings.once ? [] : retiredPipelines(state, catalog, nowMs, settings.retireAfter);
+  return {
+    healthPolicy,
+    ...(catalog ? { catalog, catalogLoadedAtMs } : {}),
+    state: withoutPipelines(state, retired),
+    nowMs,
+    ready,
+    exporter: {
+      pipelinesRetired: retirements.observe(retired),
+      checkpointSavedAtMs,
+      rotations: tailer.stats.rotations,
+      truncations: tailer.stats.truncations,
+      filesTailed: tailer.fileCount,
+    },
+  };
+};
 
 if (settings.once) {
   await catchUp();
@@ -234,7 +293,8 @@ const app = createApp({
   description: `Prometheus exporter for the ETL logs in ${logDir}.`,
   source: snapshot,
   processMetrics: tls ? async () => [...(await processFamilies()), certificate!] : processFamilies,
-  // Only the reading of lines changes this state: a body can serve the rest of its second.
+  // Lines read, a new catalog and the clock (deadlines, retiring) change what is served; the
+  // renderer's key holds all three, so a body serves only the rest of its second.
   metricsRenderer: perSecondRenderer(),
   ingest: push?.handler,
 });
@@ -287,6 +347,19 @@ for (const [reason, count] of Object.entries(state.dropped) as [keyof typeof sta
   if (count > 0) log.warn("{count} lines dropped so far ({reason}): {problem}", { count, reason, problem: describeDrop(reason, limits) });
 }
 if (!stop.signal.aborted) {
+  if (settings.pipelinesFile !== undefined) {
+    const path = settings.pipelinesFile;
+    watchCatalogFile(
+      path,
+      2000,
+      (next) => {
+        catalog = next;
+        catalogFits(next);
+        log.info("Pipeline catalog {path} re-read: {count} pipelines", { path, count: Object.keys(next.pipelines).length });
+      },
+      (problems) => log.error("Pipeline catalog {path} changed but is not valid; the previous one stays in force: {problems}", { path, problems }),
+    );
+  }
   await saveCheckpoint();
   tailing = tailer.run(stop.signal, settings.pollMs);
   checkpointTimer = setInterval(saveCheckpoint, settings.checkpointSeconds * 1000);

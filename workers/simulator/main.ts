@@ -33,6 +33,8 @@ import { onShutdown, settingAsGiven, startWorker } from "../start.ts";
 import { readTlsOrExit } from "../tls.ts";
 import { claimLogFiles } from "./log_lock.ts";
 import { createSimulation, type Simulation } from "./simulation.ts";
+import { BatchPipelinesSchema } from "../../lib/simulator/batch.ts";
+import { createBatchSimulation } from "./batch_simulation.ts";
 
 const SIMULATOR_SETTINGS = {
   ...COMMON_SETTINGS,
@@ -75,6 +77,13 @@ const SIMULATOR_SETTINGS = {
     defaultText: "normal",
     schema: z.enum(ScenarioSchema.options, { error: `must be one of ${ScenarioSchema.options.join(", ")}` }).default("normal"),
   },
+  batchPipelines: {
+    env: "ETL_BATCH_PIPELINES",
+    flag: "batch-pipelines",
+    help: "Batch jobs to simulate beside the always-on pipelines: name[:interval],… (e.g. nightly:1h; default interval 5m, compressed by --speed). Each run starts, writes 4 files, finishes, and the process waits for the next. Not with --events.",
+    defaultText: "none",
+    schema: BatchPipelinesSchema.optional(),
+  },
   crashAfterSeconds: {
     env: "ETL_CRASH_AFTER_SECONDS",
     flag: "crash-after-seconds",
@@ -105,7 +114,10 @@ const log = getLogger(["etl", "simulator"]);
 const profiles = loadProfiles(settings.pipelines, settings.pipelinesConfig);
 const seed = settings.seed ?? (crypto.getRandomValues(new Uint32Array(1))[0] ?? 0);
 const logDir = join(settings.dataDir, "logs");
-const logFiles = Object.keys(profiles).map((pipeline) => join(logDir, `${pipeline}.log`));
+const batchNames = settings.events === undefined ? Object.keys(settings.batchPipelines ?? {}) : [];
+const clash = batchNames.filter((name) => Object.hasOwn(profiles, name));
+if (clash.length > 0) exitWith(`--batch-pipelines: ${clash.join(", ")} already simulated as always-on (--pipelines)`);
+const logFiles = [...Object.keys(profiles), ...batchNames].map((pipeline) => join(logDir, `${pipeline}.log`));
 // Another simulator appending to the same log would read as restarts and jumps in the counts.
 const claim = claimLogFiles(logFiles);
 if (!claim.ok) {
@@ -122,6 +134,11 @@ const simulation = createSimulation({
   onCrash: crash,
 });
 
+// Runs as batch jobs, folded into the same state the simulator's /metrics serves.
+const batch = settings.batchPipelines === undefined || batchNames.length === 0
+  ? undefined
+  : createBatchSimulation({ logDir, pipelines: settings.batchPipelines, seed, speed: settings.speed, state: simulation.state, scenario: settings.scenario });
+
 // Set once the process is dying, so a shutdown signal meanwhile does not close the files twice.
 let crashing = false;
 function crash(): void {
@@ -129,6 +146,7 @@ function crash(): void {
   crashing = true;
   // A dead process writes nothing more; stopping first keeps that true while the log drains.
   simulation.stop();
+  batch?.stop();
   log.error("Scenario crash: the simulated ETL process dies now (exit code 3)");
   // The log sink writes asynchronously: exiting at once would lose the line saying why.
   void dispose().finally(() => process.exit(3));
@@ -173,22 +191,27 @@ const app = createApp({
 app.route("/", createControlApp({ control, auth: controlAuth.auth }));
 
 simulation.start();
+batch?.start();
 const server = await serveOrExit(app.fetch, { port: settings.simulatorPort, hostname: settings.host,
   portSetting: settingAsGiven(settings, "simulatorPort"),
   hostSetting: settingAsGiven(settings, "host"),
   tls,
 });
-log.info(`Simulator on ${simulatorUrl}/ (pipelines {pipelines}, seed {seed}, speed {speed}, scenario {scenario})`, {
+log.info(`Simulator on ${simulatorUrl}/ (pipelines {pipelines}, batch pipelines {batch}, seed {seed}, speed {speed}, scenario {scenario})`, {
   host: settings.host,
   port: server.port,
   pipelines: Object.keys(profiles).join(","),
+  batch: batchNames.join(",") || "none",
   seed,
   speed: settings.speed,
   scenario: settings.scenario,
 });
 onShutdown(async () => {
   // A crash under way has stopped the simulation already (its files are closed).
-  if (!crashing) simulation.stop();
+  if (!crashing) {
+    simulation.stop();
+    batch?.stop();
+  }
   await server.close();
 });
 
@@ -206,6 +229,7 @@ function simulationControl(sim: Simulation): ScenarioControl {
       const previous = sim.scenario();
       if (next === previous) return;
       sim.setScenario(next);
+      batch?.setScenario(next);
       sinceMs = Date.now();
       log.info("Scenario switched from {previous} to {scenario}", { previous, scenario: next });
     },
