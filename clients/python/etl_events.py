@@ -239,16 +239,36 @@ class EventEmitter:
         """``file_failed``: a file failed part-way."""
         return self.emit("file_failed", level="error", file=file, error_type=error_type, records=records, duration_ms=duration_ms, message=message[:4096])
 
+    def finished(self, status: str, records: Optional[int] = None, duration_ms: Optional[float] = None, message: Optional[str] = None) -> Dict[str, Any]:
+        """``etl_finished``: the run ended with ``success``, ``failed`` or ``cancelled``."""
+        if status not in ("success", "failed", "cancelled"):
+            raise EventRefusedError("status must be success, failed or cancelled")
+        fields: Dict[str, Any] = {"status": status}
+        if records is not None:
+            fields["records"] = records
+        if duration_ms is not None:
+            fields["duration_ms"] = duration_ms
+        if message:
+            fields["message"] = message[:4096]
+        return self.emit("etl_finished", level="error" if status == "failed" else "info", **fields)
+
     @contextlib.contextmanager
     def run(self, version: Optional[str] = None) -> Iterator["EventEmitter"]:
-        """One run of the job: ``etl_started`` on entry, the sink flushed on exit.
+        """One run of the job: ``etl_started`` on entry, ``etl_finished`` on exit.
 
-        The contract has no ``etl_finished`` event yet (another issue adds it):
-        until then a failure is the exception itself, re-raised as it is.
+        ``success`` when the block ends, ``failed`` with the exception's message
+        when it raises (the exception is re-raised as it is); the sink is
+        flushed either way, so the exporter knows the run ended.
         """
         self.started(version)
+        started_at = time.monotonic()
         try:
             yield self
+        except BaseException as error:
+            self.finished("failed", duration_ms=round((time.monotonic() - started_at) * 1000), message=str(error) or type(error).__name__)
+            raise
+        else:
+            self.finished("success", duration_ms=round((time.monotonic() - started_at) * 1000))
         finally:
             flush = getattr(self.sink, "flush", None)
             if callable(flush):

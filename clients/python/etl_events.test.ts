@@ -35,7 +35,7 @@ describe("clients/python/etl_events.py", () => {
       env: { ...process.env, ETL_TEST_EXPORTER_URL: `${url}/api/v1/events`, ETL_TEST_TOKEN: token, PYTHONDONTWRITEBYTECODE: "1" },
       timeout: 60_000,
     });
-    expect(run.stderr).toMatch(/Ran 7 tests in [\d.]+s\n\nOK\n$/);
+    expect(run.stderr).toMatch(/Ran 8 tests in [\d.]+s\n\nOK\n$/);
     const counters = await waitFor(async () => {
       const m = parseExposition(await (await fetch(`${url}/metrics`)).text());
       const got = { files: m.get('etl_files_total{pipeline="python-job"}'), records: m.get('etl_records_total{pipeline="python-job"}') };

@@ -103,8 +103,20 @@ class FileSinkTest(unittest.TestCase):
                 etl.file_processed("a.csv", records=3, duration_ms=1.5)
             with open(path, encoding="utf-8") as file:
                 lines = [json.loads(line) for line in file]
-        self.assertEqual([e["event"] for e in lines], ["etl_started", "file_processed"])
+        self.assertEqual([e["event"] for e in lines], ["etl_started", "file_processed", "etl_finished"])
+        self.assertEqual(lines[2]["status"], "success")
         self.assertEqual(lines[1], {"v": 1, "ts": "2026-11-23T10:00:00.000Z", "level": "info", "event": "file_processed", "pipeline": "orders", "run_id": etl.run_id, "file": "a.csv", "records": 3, "duration_ms": 1.5})
+
+    def test_run_that_raises_finishes_failed_and_reraises(self) -> None:
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "logs", "orders.log")
+            etl = EventEmitter("orders", FileSink(path))
+            with self.assertRaisesRegex(ValueError, "source down"):
+                with etl.run():
+                    raise ValueError("source down")
+            with open(path, encoding="utf-8") as file:
+                last = [json.loads(line) for line in file][-1]
+        self.assertEqual((last["event"], last["status"], last["level"], last["message"]), ("etl_finished", "failed", "error", "source down"))
 
     def test_refuses_what_breaks_the_contract(self) -> None:
         with self.assertRaises(EventRefusedError):
