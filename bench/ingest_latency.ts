@@ -17,8 +17,8 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { appendFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createServer } from "node:net";
 import process from "node:process";
+import { freePort } from "../tools/free_port.ts";
 
 /**
  * Where to run and where to report.
@@ -146,13 +146,3 @@ async function waitFor(url: string, child: ChildProcess): Promise<void> {
 }
 
 /** As tests/harness.ts's (which `deno check` of bench/ cannot take: its `import.meta.dirname`). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}

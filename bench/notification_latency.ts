@@ -9,18 +9,10 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { renderAlertmanagerConfig } from "../lib/alerts/alertmanager_config.ts";
 import { startNotificationSinks } from "../tools/alerts/notification_sinks.ts";
-
-const freePort = () =>
-  new Promise<number>((done) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => done(port));
-    });
-  });
+import { freePort } from "../tools/free_port.ts";
 
 /** Milliseconds from each POST to the e-mail and to the Slack message, in order. */
 export async function measureNotificationLatency(dir: string, count: number): Promise<{ emailMs: number[]; slackMs: number[] }> {

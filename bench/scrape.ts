@@ -19,10 +19,10 @@
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import process from "node:process";
 import { basicAuthorization } from "../lib/auth/basic_authorization.ts";
+import { freePort } from "../tools/free_port.ts";
 
 const ROOT = process.cwd();
 const WORK = resolve(ROOT, ".bench/scrape");
@@ -36,16 +36,6 @@ type Note = (name: string, value: string) => void;
 
 const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once("error", fail);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
-}
 
 function runOk(command: string, args: string[], env: Record<string, string> = {}): string {
   const result = spawnSync(command, args, { cwd: ROOT, encoding: "utf8", maxBuffer: 1 << 28, env: { ...process.env, ...env } });

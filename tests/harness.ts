@@ -4,12 +4,12 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { ensureCertificates } from "../commands/secrets/ca.ts";
 import { ensureStackSecrets } from "../commands/secrets/store.ts";
 import { type NativeStack, type NativeStackOptions, type StackPorts, startNativeStack } from "../commands/stack/native.ts";
+import { freePort } from "../tools/free_port.ts";
 
 export const ROOT = resolve(import.meta.dirname, "..");
 export const DENO = join(ROOT, "node_modules/.bin/deno");
@@ -19,17 +19,7 @@ process.once("exit", () => rmSync(WORKER_CWD, { recursive: true, force: true }))
 
 export const DENO_FLAGS = ["run", "--allow-read", "--allow-write", "--allow-net", "--allow-env", "--allow-sys"];
 
-/** A port nobody listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once("error", fail);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
-}
+export { freePort };
 
 /** A temporary folder removed by {@linkcode cleanup}. */
 export function tempDir(prefix = "etl-test-"): string {

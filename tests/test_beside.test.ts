@@ -37,6 +37,7 @@ export const TESTED_ELSEWHERE: Record<string, string> = {
   "bench/scrape.ts": "the benchmark itself (npm run bench)",
   "workers/bcrypt_thread.ts": "workers/bcrypt_compare.test.ts (the thread it starts: compares off the event loop, at nice 19)",
   "bench/push.ts": "the benchmark itself (npm run bench); the endpoint it loads: handlers/ingest.test.ts, tests/push.e2e.test.ts",
+  "tools/free_port.ts": "test infrastructure: every end-to-end test and benchmark that starts a server takes its port here",
   "bench/main.ts": `the benchmark itself (npm run bench); its flags in ${E2E_FLAGS}`,
   "commands/build/dashboards.ts": `${E2E_FLAGS}; ${REGENERATES}; lib/dashboard/docs.test.ts (the committed files are current)`,
   "commands/build/rules.ts": `${E2E_FLAGS}; ${REGENERATES}; lib/alerts/rules.test.ts (the committed files are current)`,
