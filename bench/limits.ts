@@ -20,6 +20,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync }
 import { join, resolve } from "node:path";
 import process from "node:process";
 import { DEFAULT_MAX_PIPELINES } from "../lib/etl/limits.ts";
+import { freePort } from "../tools/free_port.ts";
 import { exampleWebhook } from "../tools/receiver/example_webhook.ts";
 
 const ROOT = process.cwd();
@@ -187,9 +188,9 @@ async function receiverFlood(note: Note, port: number): Promise<void> {
 }
 
 /** Runs both; `note` records each figure. */
-export async function benchLimits(note: Note, port = 18_593): Promise<void> {
-  if (process.env.BENCH_LIMITS_ONLY !== "receiver") await exporterAtCap(note, port);
-  await receiverFlood(note, port + 1);
+export async function benchLimits(note: Note): Promise<void> {
+  if (process.env.BENCH_LIMITS_ONLY !== "receiver") await exporterAtCap(note, await freePort());
+  await receiverFlood(note, await freePort());
 }
 
 if ((import.meta as { main?: boolean }).main) {
