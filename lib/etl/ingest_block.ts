@@ -146,18 +146,24 @@ export function ingestBlock(bytes: Uint8Array, maxLineBytes: number, options: In
 export function fitBlock(into: IngestState, block: BlockResult, limits: IngestLimits): BlockResult {
   let places = limits.maxPipelines - Object.keys(into.pipelines).length;
   const kept: Record<string, PipelineState> = {};
+  const keptRuns: IngestState["runs"] = {};
   let droppedAny = false;
   for (const [name, lines] of block.pipelineLines) {
     const fits = Object.hasOwn(into.pipelines, name) || limits.alwaysFit?.has(name) === true || places-- > 0;
     if (fits) {
       kept[name] = block.state.pipelines[name]!;
+      // A pipeline's runs go with it: a line-by-line read folds neither for a pipeline past the cap.
+      if (Object.hasOwn(block.state.runs, name)) keptRuns[name] = block.state.runs[name]!;
       continue;
     }
     droppedAny = true;
     block.state.dropped.pipeline_limit += lines;
     block.pipelineLines.delete(name);
   }
-  // A new object rather than deletes: pipelines are never removed from a state (see limits.ts).
-  if (droppedAny) block.state.pipelines = kept;
+  // New objects rather than deletes: pipelines are never removed from a state (see limits.ts).
+  if (droppedAny) {
+    block.state.pipelines = kept;
+    block.state.runs = keptRuns;
+  }
   return block;
 }
