@@ -325,7 +325,7 @@ describe("scenario", () => {
       const result = await run(["scenario", "bogus"], { ETL_SIMULATOR_PORT: String(port) });
       expect(result).toMatchObject({ code: 2, out: "" });
       expect(result.err).toBe(
-        'stack scenario: unknown scenario "bogus": one of normal, stall, crash, slow, error-burst, low-throughput\n' +
+        'stack scenario: unknown scenario "bogus": one of normal, stall, crash, slow, error-burst, low-throughput, late, hung, empty, volume-drop\n' +
           "Usage: npm run stack -- scenario NAME [flags]; npm run stack -- scenario --help lists them.\n",
       );
       expect(asked).toBe(0);
