@@ -106,7 +106,7 @@ const VALID = SCENARIOS.join(", ");
  * @example
  * ```ts
  * scenarioRequestProblem({ scenario: "boom" });
- * // 'unknown scenario "boom"; valid scenarios: normal, stall, crash, slow, error-burst, low-throughput'
+ * // 'unknown scenario "boom"; valid scenarios: normal, stall, crash, slow, error-burst, low-throughput, late, hung, empty, volume-drop'
  * scenarioRequestProblem({ scenario: "stall" }); // null
  * ```
  */

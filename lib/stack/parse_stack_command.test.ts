@@ -71,7 +71,7 @@ describe("parseStackCommand", () => {
     ]);
     expect(error(["scenario", "stall", "--status"])[0]).toBe("stack scenario: give either a NAME or --status, not both");
     expect(error(["scenario", "bogus"])[0]).toBe(
-      'stack scenario: unknown scenario "bogus": one of normal, stall, crash, slow, error-burst, low-throughput',
+      'stack scenario: unknown scenario "bogus": one of normal, stall, crash, slow, error-burst, low-throughput, late, hung, empty, volume-drop',
     );
     expect(error(["up", "--timeout", "soon"])).toEqual(["stack up: Bad settings:", '  --timeout="soon": must be a number']);
     expect(error(["status"], { ETL_GRAFANA_PORT: "99999" })).toEqual(["stack status: Bad settings:", '  ETL_GRAFANA_PORT="99999": must be a whole number 1-65535']);

@@ -73,7 +73,7 @@ const SIMULATOR_SETTINGS = {
   scenario: {
     env: "ETL_SCENARIO",
     flag: "scenario",
-    help: "Behaviour at start: normal, stall, crash, slow, error-burst, low-throughput.",
+    help: `Behaviour at start: ${ScenarioSchema.options.join(", ")}.`,
     defaultText: "normal",
     schema: z.enum(ScenarioSchema.options, { error: `must be one of ${ScenarioSchema.options.join(", ")}` }).default("normal"),
   },
