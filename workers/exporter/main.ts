@@ -244,6 +244,15 @@ let caughtUp = false;
 let ready = false;
 const healthPolicy = { ...DEFAULT_HEALTH_POLICY, staleAfterMs: settings.staleAfterSeconds * 1000 };
 const retirements = createRetirementCounter();
+// The view without retired pipelines is rebuilt only when they or the state changed: a scrape
+// in the same second then gets the same state object, and its body from the render cache.
+let servedView = { key: "", base: state, state };
+const servedState = (retired: readonly string[]): typeof state => {
+  if (retired.length === 0) return state;
+  const key = JSON.stringify([retired, state.bytesRead, state.lines]);
+  if (servedView.key !== key || servedView.base !== state) servedView = { key, base: state, state: withoutPipelines(state, retired) };
+  return servedView.state;
+};
 // Retired pipelines are left out of what is served; their state stays, to continue if they log again.
 const snapshot = (): Snapshot => {
   const nowMs = Date.now();
@@ -252,7 +261,7 @@ const snapshot = (): Snapshot => {
   return {
     healthPolicy,
     ...(catalog ? { catalog, catalogLoadedAtMs } : {}),
-    state: withoutPipelines(state, retired),
+    state: servedState(retired),
     nowMs,
     ready,
     exporter: {
