@@ -153,3 +153,33 @@ describe("all of grafana/", () => {
     }
   });
 });
+
+// Grafana cannot run where the tests run: the TLS mode's data source is held,
+// offline, to the fields Grafana's Prometheus data source reads for a CA
+// (jsonData.tlsAuthWithCACert, secureJsonData.tlsCACert) and to the plain one.
+describe("the Prometheus data source over HTTPS (grafana/provisioning-tls/, the Compose TLS mode)", () => {
+  const TLS_DATASOURCES = "grafana/provisioning-tls/datasources/prometheus.yml";
+  const plain = yaml<{ apiVersion: number; datasources: Datasource[] }>(DATASOURCES);
+  const file = yaml<{ apiVersion: number; datasources: Datasource[] }>(TLS_DATASOURCES);
+  const ds = file.datasources[0]!;
+
+  it("is the plain data source on https://prometheus:9090, trusting the CA read from its secret file", () => {
+    expect(file.apiVersion).toBe(1);
+    expect(file.datasources).toHaveLength(1);
+    expect(ds.url).toBe(`https://prometheus:${DEFAULT_PORTS.prometheus}`);
+    expect(ds.jsonData).toEqual({ ...plain.datasources[0]!.jsonData, tlsAuthWithCACert: true });
+    expect(ds.secureJsonData).toEqual({
+      basicAuthPassword: `$__file{${posix.join(SECRETS_MOUNT, credentialSpec("prometheus_readonly").passwordFile)}}`,
+      tlsCACert: `$__file{${posix.join(SECRETS_MOUNT, "ca.crt")}}`,
+    });
+    const { url: _u, jsonData: _j, secureJsonData: _s, ...rest } = ds;
+    const { url: _pu, jsonData: _pj, secureJsonData: _ps, ...plainRest } = plain.datasources[0]!;
+    expect(rest).toEqual(plainRest);
+  });
+
+  it("neither skips verification nor holds a certificate or key itself", () => {
+    expect(ds.jsonData).not.toHaveProperty("tlsSkipVerify");
+    expect(ds.jsonData).not.toHaveProperty("tlsAuth");
+    expect(readFileSync(TLS_DATASOURCES, "utf8")).not.toMatch(/BEGIN/);
+  });
+});

@@ -21,6 +21,7 @@ export const ENTRY_POINTS = {
   "build-kubernetes": "commands/build/kubernetes.ts",
   "build-mixin": "commands/build/mixin.ts",
   "build-prometheus-config": "commands/build/prometheus_config.ts",
+  "build-compose-tls": "commands/build/compose_tls.ts",
   // The package entry `etl-monitoring-stack/emitter`; its types come from `npm run build:types`.
   emitter: "clients/typescript/emitter.ts",
 };

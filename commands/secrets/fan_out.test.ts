@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { CONTAINER_SECRETS, type SecretShare, secretFilesNeeded } from "../../lib/secrets/container_secrets.ts";
+import { parse } from "yaml";
+import { CONTAINER_SECRETS, type SecretShare, secretFilesNeeded, TLS_CONTAINER_SECRETS } from "../../lib/secrets/container_secrets.ts";
 import { fanOutSecrets } from "./fan_out.ts";
 
 const isRoot = process.getuid?.() === 0;
@@ -65,5 +66,31 @@ describe("fanOutSecrets", () => {
         "Run `npm run secrets` (or `npm run stack -- up`, which runs it) and start again.",
     });
     expect(await readdir(to)).toEqual([]);
+  });
+
+  it("in TLS mode also hands out the certificates and writes the web configs with tls_server_config beside them", async () => {
+    for (const file of secretFilesNeeded(TLS_CONTAINER_SECRETS)) {
+      if (file !== "prometheus-web.yml") await writeFile(join(from, file), `content of ${file}\n`, { mode: 0o600 });
+    }
+    await writeFile(join(from, "prometheus-web.yml"), "basic_auth_users:\n  readonly: $2b$04$hash\n", { mode: 0o600 });
+    // A web config left by an earlier run is rewritten, not removed as a stranger.
+    await mkdir(join(to, "alertmanager"));
+    await writeFile(join(to, "alertmanager", "alertmanager-web.yml"), "old\n");
+    const result = await fanOutSecrets({ from, to, shares: TLS_CONTAINER_SECRETS, setOwners: isRoot });
+    // 10 plain copies, and the CA and certificates: 7 for etl, 3 each for the others.
+    expect(result).toEqual({ ok: true, copied: 26, removed: [] });
+    expect((await readdir(join(to, "alertmanager"))).sort()).toEqual(["alertmanager-web.yml", "alertmanager.crt", "alertmanager.key", "ca.crt", "receiver_password"]);
+    expect(parse(await readFile(join(to, "alertmanager", "alertmanager-web.yml"), "utf8"))).toEqual({
+      tls_server_config: { cert_file: "alertmanager.crt", key_file: "alertmanager.key", min_version: "TLS12" },
+    });
+    expect(parse(await readFile(join(to, "prometheus", "prometheus-web.yml"), "utf8"))).toEqual({
+      basic_auth_users: { readonly: "$2b$04$hash" },
+      tls_server_config: { cert_file: "prometheus.crt", key_file: "prometheus.key", min_version: "TLS12" },
+    });
+    const web = await stat(join(to, "prometheus", "prometheus-web.yml"));
+    expect(web.mode & 0o777).toBe(0o400);
+    if (isRoot) expect([web.uid, web.gid]).toEqual([65534, 65534]);
+    expect((await readdir(join(to, "etl"))).sort()).toEqual([...TLS_CONTAINER_SECRETS.etl.files].sort());
+    expect(await readdir(join(to, "etl"))).not.toContain("ca.key");
   });
 });

@@ -9,7 +9,9 @@
  * Every source file is checked before anything is written: a missing one
  * stops the run with the list of what is missing, and the volumes keep
  * their previous content. Each copy goes to a temporary file renamed into
- * place, so a service never reads half a password.
+ * place, so a service never reads half a password. A share with a
+ * `webConfig` (TLS mode) also gets that web config written, with
+ * `tls_server_config` naming the certificate beside it.
  *
  * @example
  * ```ts
@@ -20,10 +22,11 @@
  * ```
  * @module
  */
-import { access, chmod, chown, copyFile, mkdir, readdir, rename, rm } from "node:fs/promises";
+import { access, chmod, chown, copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import process from "node:process";
-import { planSecretCopies, type SecretShare } from "../../lib/secrets/container_secrets.ts";
+import { planSecretCopies, type TlsSecretShare } from "../../lib/secrets/container_secrets.ts";
+import { httpsWebConfigText } from "../../lib/stack/tls_mode.ts";
 
 /**
  * Where to copy from and to, and whose files go where.
@@ -36,7 +39,7 @@ import { planSecretCopies, type SecretShare } from "../../lib/secrets/container_
 export interface FanOutOptions {
   from: string;
   to: string;
-  shares: Readonly<Record<string, SecretShare>>;
+  shares: Readonly<Record<string, TlsSecretShare>>;
   /** Give the files to each service's user. Default true; only root may, so tests as another user turn it off. */
   setOwners?: boolean;
 }
@@ -83,8 +86,9 @@ export async function fanOutSecrets(options: FanOutOptions): Promise<FanOutResul
       const folder = join(options.to, name);
       await mkdir(folder, { recursive: true });
       // Open while writing (root ignores modes anyway), closed to all but the owner afterwards.
+      const written = share.webConfig ? [...share.files, share.webConfig.file] : share.files;
       for (const entry of await readdir(folder)) {
-        if (!share.files.includes(entry)) {
+        if (!written.includes(entry)) {
           await rm(join(folder, entry), { recursive: true, force: true });
           removed.push(`${name}/${entry}`);
         }
@@ -94,6 +98,16 @@ export async function fanOutSecrets(options: FanOutOptions): Promise<FanOutResul
         const temporary = `${target}.tmp-${process.pid}`;
         await copyFile(join(options.from, file), temporary);
         await chmod(temporary, FILE_MODE);
+        if (setOwners) await chown(temporary, share.uid, share.gid);
+        await rename(temporary, target);
+      }
+      if (share.webConfig) {
+        const web = share.webConfig;
+        const base = web.base === undefined ? undefined : await readFile(join(options.from, web.base), "utf8");
+        const target = join(folder, web.file);
+        const temporary = `${target}.tmp-${process.pid}`;
+        // Holds the users' bcrypt hashes when based on prometheus-web.yml: the mode of the copies.
+        await writeFile(temporary, httpsWebConfigText(base, { certFile: web.cert, keyFile: web.key }), { mode: FILE_MODE });
         if (setOwners) await chown(temporary, share.uid, share.gid);
         await rename(temporary, target);
       }

@@ -11,7 +11,7 @@
  */
 import process from "node:process";
 import * as z from "zod";
-import { CONTAINER_SECRETS } from "../../lib/secrets/container_secrets.ts";
+import { CONTAINER_SECRETS, TLS_CONTAINER_SECRETS } from "../../lib/secrets/container_secrets.ts";
 import { settingsOrExit } from "../../workers/start.ts";
 import { fanOutSecrets } from "./fan_out.ts";
 
@@ -30,13 +30,24 @@ const FAN_OUT_SETTINGS = {
     defaultText: "/secrets-out",
     schema: z.string().min(1, "must not be empty").default("/secrets-out"),
   },
+  tls: {
+    env: "ETL_SECRETS_TLS",
+    flag: "tls",
+    help: "Also hand out the CA and each service's certificate and key, and write the TLS web configs (docker-compose.tls.yml sets it).",
+    defaultText: "off",
+    boolean: true,
+    // The flag gives a boolean, ETL_SECRETS_TLS the text 1/true/0/false.
+    schema: z.union([z.boolean(), z.enum(["1", "true", "0", "false"]).transform((v) => v === "1" || v === "true")]).default(false),
+  },
 };
 
 const parsed = settingsOrExit(FAN_OUT_SETTINGS, "Usage: secrets-fanout [flags]");
-const result = await fanOutSecrets({ ...parsed.values, shares: CONTAINER_SECRETS });
+const { tls, ...folders } = parsed.values;
+const shares = tls ? TLS_CONTAINER_SECRETS : CONTAINER_SECRETS;
+const result = await fanOutSecrets({ ...folders, shares });
 if (!result.ok) {
   process.stderr.write(result.message + "\n");
   process.exit(1);
 }
 const removed = result.removed.length > 0 ? `; removed ${result.removed.join(", ")}` : "";
-process.stdout.write(`etl-secrets-init: ${result.copied} files in ${Object.keys(CONTAINER_SECRETS).length} volumes${removed}\n`);
+process.stdout.write(`etl-secrets-init: ${result.copied} files in ${Object.keys(shares).length} volumes${tls ? " (TLS)" : ""}${removed}\n`);

@@ -8,10 +8,11 @@ import process from "node:process";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { STACK_CREDENTIALS } from "../../lib/secrets/secrets_layout.ts";
-import { CONTAINER_SECRETS, secretFilesNeeded } from "../../lib/secrets/container_secrets.ts";
+import { CONTAINER_SECRETS, secretFilesNeeded, TLS_CONTAINER_SECRETS } from "../../lib/secrets/container_secrets.ts";
 import { PUBLISHED_PORTS } from "../../lib/stack/published_ports.ts";
 import { alertmanagerFlags, prometheusFlags } from "../../lib/stack/prometheus_flags.ts";
 import { ensureStackSecrets } from "../../commands/secrets/store.ts";
+import { ensureCertificates } from "../../commands/secrets/ca.ts";
 import { tempDir } from "../../tests/harness.ts";
 
 const HERE = import.meta.dirname;
@@ -51,6 +52,7 @@ describe("docker-compose config (Debian's docker-compose 1.29)", () => {
   beforeAll(async () => {
     secretsDir = tempDir("compose-secrets-");
     await ensureStackSecrets(secretsDir, { cost: 4 });
+    await ensureCertificates(secretsDir);
   });
 
   const config = (env: Record<string, string>) =>
@@ -66,6 +68,41 @@ describe("docker-compose config (Debian's docker-compose 1.29)", () => {
     const resolved = parse(result.stdout) as { services: Record<string, Service>; secrets: Record<string, { file: string }> };
     expect(Object.keys(resolved.services).sort()).toEqual([...LONG_RUNNING, "etl-secrets-init"].sort());
     expect(resolved.secrets["metrics_password"]!.file).toBe(join(secretsDir, "metrics_password"));
+  });
+
+  it.runIf(available || required)("accepts the TLS override on top (stack up --tls), which changes only what HTTPS needs", () => {
+    const result = spawnSync("docker-compose", ["-f", COMPOSE_FILE, "-f", join(HERE, "docker-compose.tls.yml"), "config"], {
+      encoding: "utf8",
+      env: { PATH: process.env.PATH, ETL_SECRETS_DIR: secretsDir },
+    });
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+    const resolved = parse(result.stdout) as { services: Record<string, Service & { environment?: Record<string, string> }>; secrets: Record<string, { file: string }> };
+    const plain = parse(config({}).stdout) as typeof resolved;
+    const init = resolved.services["etl-secrets-init"]!;
+    expect((init.secrets as unknown as { source: string }[]).map((s) => s.source).sort()).toEqual(secretFilesNeeded(TLS_CONTAINER_SECRETS));
+    expect(resolved.secrets["etl-metrics.key"]!.file).toBe(join(secretsDir, "tls/etl-metrics.key"));
+    expect(resolved.services.alertmanager!.command).toEqual(alertmanagerFlags({
+      configFile: "/etc/alertmanager/alertmanager.yml",
+      dataDir: "/alertmanager",
+      listenAddress: "0.0.0.0:9093",
+      webConfigFile: "/etc/alertmanager/secrets/alertmanager-web.yml",
+    }));
+    // The HTTPS configurations replace the plain ones at the same place; the rest of each mount list stays.
+    const mounts = (s: Service | undefined) => (s?.volumes ?? []).map((v) => v.replace(ROOT, "."));
+    expect(mounts(resolved.services.prometheus).filter((v) => !mounts(plain.services.prometheus).includes(v))).toEqual(["./prometheus/prometheus.tls.yml:/etc/prometheus/prometheus.yml:ro"]);
+    expect(mounts(resolved.services.alertmanager).filter((v) => !mounts(plain.services.alertmanager).includes(v))).toEqual(["./prometheus/alertmanager.tls.yml:/etc/alertmanager/alertmanager.yml:ro"]);
+    expect(mounts(resolved.services.prometheus).length).toBe(mounts(plain.services.prometheus).length);
+    expect(resolved.services.prometheus!.command).toEqual(plain.services.prometheus!.command);
+    // The health checks keep their timings, only the test changes.
+    const { test: _t, ...timing } = resolved.services.prometheus!.healthcheck as { test: string[] };
+    const { test: _p, ...plainTiming } = plain.services.prometheus!.healthcheck as { test: string[] };
+    expect(timing).toEqual(plainTiming);
+    // Nothing else: ports, limits, images and users are those of the plain file.
+    for (const [name, service] of Object.entries(plain.services)) {
+      const tls = resolved.services[name]!;
+      for (const key of ["ports", "mem_limit", "cpus", "image", "user", "restart"] as const) expect(tls[key], `${name} ${key}`).toEqual(service[key]);
+    }
   });
 
   it.runIf(available || required)("publishes on 127.0.0.1 by default and on ETL_BIND_ADDRESS when set", () => {
@@ -140,7 +177,8 @@ describe("the services", () => {
         expect(stage, name).toMatch(/^service AS /);
         const portVariable = /SERVICE_PORT_VARIABLE=([A-Z_]+_PORT)\n/.exec(stage)![1]!;
         expect(stage, name).toMatch(new RegExp(`ENV ${portVariable}=\\d+ `));
-        expect(stageOf("service")).toMatch(/HEALTHCHECK [^\n]*\\\n\s+CMD \["node", "-e", "fetch\('http:\/\/127\.0\.0\.1:' \+ process\.env\[process\.env\.SERVICE_PORT_VARIABLE\] \+ '\/-\/healthy'\)/);
+        // Plain HTTP, or HTTPS trusting the CA the TLS override names (checked live by tests/compose.e2e.test.ts).
+        expect(stageOf("service")).toMatch(/HEALTHCHECK [^\n]*\\\n\s+CMD \["node", "-e", "const ca = process\.env\.ETL_HEALTHCHECK_CA_FILE; const url = \(ca \? 'https' : 'http'\) \+ ':\/\/127\.0\.0\.1:' \+ process\.env\[process\.env\.SERVICE_PORT_VARIABLE\] \+ '\/-\/healthy'/);
       } else {
         expect(service.healthcheck!.test[0], name).toMatch(/^CMD/);
       }

@@ -121,3 +121,84 @@ export function planSecretCopies(
 export function secretFilesNeeded(shares: Readonly<Record<string, SecretShare>>): string[] {
   return [...new Set(Object.values(shares).flatMap((share) => share.files))].sort();
 }
+
+/**
+ * A web config (`--web.config.file`) the init container writes in a
+ * share's folder in TLS mode: `base` (a file of the share, e.g. the users
+ * of prometheus-web.yml; none: an empty config) with a `tls_server_config`
+ * naming the share's certificate and key. The names are relative: Prometheus
+ * and Alertmanager read them from the web config's own folder.
+ *
+ * @example
+ * ```ts
+ * const web: ShareWebConfig = { file: "alertmanager-web.yml", cert: "alertmanager.crt", key: "alertmanager.key" };
+ * ```
+ */
+export interface ShareWebConfig {
+  file: string;
+  base?: string;
+  cert: string;
+  key: string;
+}
+
+/** A share that may also get a web config written (TLS mode). */
+export interface TlsSecretShare extends SecretShare {
+  webConfig?: ShareWebConfig;
+}
+
+/** The CA certificate every service trusts, as a share's file name. */
+export const CA_SHARE_FILE = "ca.crt";
+
+/** A service's certificate and key as a share's file names (flat: `etl-metrics.crt`). */
+export function certificateShareFiles(service: string): { cert: string; key: string } {
+  return { cert: `${service}.crt`, key: `${service}.key` };
+}
+
+const withCertificates = (share: SecretShare, services: readonly string[], webConfig?: ShareWebConfig): TlsSecretShare => ({
+  ...share,
+  files: [...share.files, CA_SHARE_FILE, ...services.flatMap((s) => Object.values(certificateShareFiles(s)))],
+  ...(webConfig ? { webConfig } : {}),
+});
+
+/**
+ * The web configs of TLS mode: Prometheus's keeps its name (its flags stay
+ * those of the plain mode) and its users; Alertmanager's is new.
+ */
+export const TLS_WEB_CONFIGS = {
+  prometheus: { file: "prometheus-web.yml", base: "prometheus-web.yml", ...certificateShareFiles("prometheus") },
+  alertmanager: { file: "alertmanager-web.yml", ...certificateShareFiles("alertmanager") },
+} as const satisfies Record<string, ShareWebConfig>;
+
+/**
+ * The shares in TLS mode (`npm run stack -- up --tls`): each service's
+ * credentials as in {@linkcode CONTAINER_SECRETS}, plus the CA certificate
+ * and the service's certificate and key; the etl volume serves the
+ * simulator, the exporter and the receiver, so it holds the three. Prometheus's
+ * web config gets `tls_server_config` added to its users; Alertmanager's is
+ * written from nothing.
+ *
+ * @example
+ * ```ts
+ * TLS_CONTAINER_SECRETS.alertmanager.files; // ["receiver_password", "ca.crt", "alertmanager.crt", "alertmanager.key"]
+ * ```
+ */
+export const TLS_CONTAINER_SECRETS = {
+  etl: withCertificates(CONTAINER_SECRETS.etl, ["etl-simulator", "etl-metrics", "etl-alert-receiver"]),
+  prometheus: withCertificates(CONTAINER_SECRETS.prometheus, ["prometheus"], TLS_WEB_CONFIGS.prometheus),
+  alertmanager: withCertificates(CONTAINER_SECRETS.alertmanager, ["alertmanager"], TLS_WEB_CONFIGS.alertmanager),
+  grafana: withCertificates(CONTAINER_SECRETS.grafana, ["grafana"]),
+} as const satisfies Record<keyof typeof CONTAINER_SECRETS, TlsSecretShare>;
+
+/**
+ * Where a share's file comes from in the secrets folder `npm run secrets`
+ * made: the certificates are in its `tls/` folder, the rest at its top.
+ *
+ * @example
+ * ```ts
+ * secretSourcePath("etl-metrics.key"); // "tls/etl-metrics.key"
+ * secretSourcePath("ca.crt"); // "ca.crt"
+ * ```
+ */
+export function secretSourcePath(file: string): string {
+  return file !== CA_SHARE_FILE && /\.(crt|key)$/.test(file) ? `tls/${file}` : file;
+}
