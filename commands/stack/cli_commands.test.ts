@@ -7,10 +7,12 @@ import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
 import { chmod, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, tempDir } from "../../tests/harness.ts";
+import { ensureCertificates } from "../secrets/ca.ts";
 import { ensureStackSecrets } from "../secrets/store.ts";
 import { runStackCli } from "./cli_commands.ts";
 
@@ -33,7 +35,9 @@ esac
 const COMPOSE = `
 echo "docker-compose $*" >> "$LOG"
 [ "$1" = version ] && { echo "docker-compose version 1.29.2"; exit 0; }
-case "$5" in
+# -p PROJECT, then one -f FILE or more (the TLS override), then the command.
+shift 2; while [ "$1" = -f ]; do shift 2; done
+case "$1" in
   config) printf '%s\\n' "services:" "  etl-secrets-init: {}" "  prometheus:" "    depends_on:" \\
     "      etl-secrets-init: {condition: service_completed_successfully}" \\
     "volumes:" "  prometheus-data: {name: etl-monitoring-prometheus-data}" "  grafana-data: {name: etl-monitoring-grafana-data}" ;;
@@ -139,6 +143,50 @@ describe("help and mistakes", () => {
     const result = await run(["status"], { PATH: join(root, "deploy") });
     expect(result).toMatchObject({ code: 1, out: "" });
     expect(result.err).toBe("stack status: docker not found: install Docker (https://docs.docker.com/engine/install/) and make sure `docker` is on the PATH\n");
+  });
+});
+
+describe("TLS mode (--tls)", () => {
+  it("asks Prometheus and the simulator over HTTPS trusting the local CA only, with the override on every Compose call", async () => {
+    await ensureCertificates(secrets);
+    const authorization = await basic("readonly", "prometheus_readonly_password");
+    const control = await basic("control", "control_password");
+    const server = createHttpsServer(
+      { cert: await readFile(join(secrets, "tls/prometheus.crt")), key: await readFile(join(secrets, "tls/prometheus.key")) },
+      (req, res) => {
+        res.setHeader("content-type", "application/json");
+        if (req.url === "/control/scenario") {
+          if (req.headers.authorization !== control || req.method !== "PUT") return void res.writeHead(401).end();
+          return void res.end(JSON.stringify({ scenario: "stall", since: "2026-11-24T01:10:00.000Z" }));
+        }
+        if (req.headers.authorization !== authorization) return void res.writeHead(401).end();
+        res.end(JSON.stringify({ status: "success", data: req.url!.startsWith("/api/v1/targets") ? { activeTargets: [] } : { alerts: [] } }));
+      },
+    );
+    await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const result = await run(["status", "--tls"], { INSPECT_JSON: inspectJson({ port }) });
+      expect(result.err).toBe("");
+      expect(result.out).toContain(`Prometheus targets (https://127.0.0.1:${port}):\n`);
+      expect(result.out).toContain("Alerts firing: none\n");
+      expect(result.calls).toContain("docker-compose … -f <root>/deploy/compose/docker-compose.tls.yml config");
+      expect(await run(["scenario", "stall"], { ETL_TLS: "1", ETL_SIMULATOR_PORT: String(port) })).toMatchObject({
+        code: 0,
+        out: "scenario stall since 2026-11-24T01:10:00.000Z\n",
+      });
+      // Plain mode asks over HTTP, which this server does not answer.
+      expect((await run(["scenario", "stall"], { ETL_SIMULATOR_PORT: String(port) })).code).toBe(1);
+      // Another CA is refused.
+      const other = tempDir("stack-cli-other-ca-");
+      await ensureStackSecrets(other, { cost: 4 });
+      await ensureCertificates(other);
+      const refused = await run(["status", "--tls", "--secrets-dir", other], { INSPECT_JSON: inspectJson({ port }) });
+      expect(refused.out).toContain(`cannot reach https://127.0.0.1:${port} (UNABLE_TO_VERIFY_LEAF_SIGNATURE)`);
+      expect(refused.code).toBe(1);
+    } finally {
+      server.close();
+    }
   });
 });
 

@@ -22,6 +22,7 @@
  * ```
  * @module
  */
+import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { buildArgs, downArgs, logsArgs, serviceArgs, servicesToStart, upArgs } from "../../lib/stack/compose_command.ts";
 import { ETL_SERVICES, STACK_SERVICES } from "../../lib/stack/compose_project.ts";
@@ -35,10 +36,13 @@ import { type Alert, type Fetched, parseAlerts, parseTargets, statusReport, type
 import { CREDENTIALS_REFERENCE_FILE, credentialSpec, STACK_CREDENTIALS } from "../../lib/secrets/secrets_layout.ts";
 import { basicAuthorization } from "../../lib/auth/basic_authorization.ts";
 import { ensureStackSecrets } from "../secrets/store.ts";
+import { ensureCertificates } from "../secrets/ca.ts";
+import { TLS_EXTRA_NAMES_ENV } from "../../lib/secrets/certificates.ts";
+import { fetchTrusting, httpGet } from "./https_get.ts";
 import { readPassword } from "../../workers/secret_files.ts";
 import { runScenarioCommand, ScenarioError, type ScenarioHints } from "../scenario/scenario_cli.ts";
 import { backup, restore } from "./backup_commands.ts";
-import { openStack, shown, type StackContext, type StackIo, type StackPlace, waitReady } from "./context.ts";
+import { caFileOf, openStack, shown, type StackContext, type StackIo, type StackPlace, waitReady } from "./context.ts";
 import { detectCompose, engineIsLocal, probePort } from "./docker_host.ts";
 import { type Env, StackError } from "./run_command.ts";
 
@@ -113,6 +117,12 @@ async function up(ctx: StackContext): Promise<number> {
   io.out(created.length > 0
     ? `Secrets created in ${shown(ctx, ctx.secretsDir)}: ${created.join(", ")} (the files hold the passwords; nothing is printed)\n`
     : `Secrets: ${shown(ctx, ctx.secretsDir)} (every password present)\n`);
+  if (settings.tls) {
+    // Made, or renewed within 30 days of expiry, as `npm run secrets` does; the init service hands them out.
+    const certificates = await ensureCertificates(ctx.secretsDir, { extraNames: ctx.env[TLS_EXTRA_NAMES_ENV] });
+    const changed = certificates.servers.filter((c) => c.outcome !== "kept").map((c) => `${c.service} (${c.outcome})`);
+    io.out(`HTTPS with the local CA ${shown(ctx, certificates.caFile)}${changed.length > 0 ? `: certificates ${changed.join(", ")}` : ""}\n`);
+  }
 
   const stack = await openStack(ctx, { registry: true });
   const { services } = await stack.config();
@@ -171,8 +181,10 @@ async function up(ctx: StackContext): Promise<number> {
       bindAddress: settings.bindAddress,
       credentials,
       reference: shown(ctx, join(ctx.secretsDir, CREDENTIALS_REFERENCE_FILE)),
+      ...(settings.tls ? { caFile: shown(ctx, caFileOf(ctx)!) } : {}),
     }).join("\n") + "\n",
   );
+  if (settings.tls) io.out("The other commands take --tls too for this stack (or set ETL_TLS=1): status and scenario then ask over HTTPS.\n");
   return 0;
 }
 
@@ -190,7 +202,7 @@ const CREDENTIAL_SERVICE: Record<(typeof STACK_CREDENTIALS)[number]["name"], str
 function urlsOf(ctx: StackContext, containers: ReadonlyMap<string, ContainerInfo>, services: readonly string[]): Record<string, string> {
   const ports = { ...ctx.settings };
   for (const p of PUBLISHED_PORTS) ports[p.key] = publishedPort(containers.get(p.service), p.containerPort) ?? ports[p.key];
-  const all = stackUrls(ports);
+  const all = stackUrls({ ...ports, tls: ctx.settings.tls });
   return Object.fromEntries(Object.entries(all).filter(([service]) => services.includes(service)));
 }
 
@@ -222,7 +234,7 @@ async function status(ctx: StackContext): Promise<number> {
   const containers = await stack.containers();
   const prometheus = containers.get("prometheus");
   const port = publishedPort(prometheus, portByKey("prometheusPort").containerPort) ?? ctx.settings.prometheusPort;
-  const url = `http://${connectHost(ctx.settings.bindAddress)}:${port}`;
+  const url = `${ctx.settings.tls ? "https" : "http"}://${connectHost(ctx.settings.bindAddress)}:${port}`;
   let targets: Fetched<Target[]>;
   let alerts: Fetched<Alert[]>;
   if (prometheus?.status !== "running") {
@@ -232,8 +244,9 @@ async function status(ctx: StackContext): Promise<number> {
     if (!auth.ok) {
       targets = alerts = auth;
     } else {
-      targets = await askPrometheus(url, "/api/v1/targets?state=active", auth.value, parseTargets);
-      alerts = await askPrometheus(url, "/api/v1/alerts", auth.value, parseAlerts);
+      const ca = await trustedCa(ctx);
+      targets = ca.ok ? await askPrometheus(url, "/api/v1/targets?state=active", auth.value, parseTargets, ca.value) : ca;
+      alerts = ca.ok ? await askPrometheus(url, "/api/v1/alerts", auth.value, parseAlerts, ca.value) : ca;
     }
   }
   const report = statusReport({ project: ctx.settings.project, services: order, containers, prometheus: { url, targets, alerts } });
@@ -253,17 +266,27 @@ async function basicAuth(ctx: StackContext, name: "prometheus_readonly"): Promis
   return { ok: true, value: basicAuthorization(spec.user, password) };
 }
 
-async function askPrometheus<T>(url: string, path: string, authorization: string, parse: (body: string) => T): Promise<Fetched<T>> {
-  let response: Response;
+/** The PEM of the CA to trust in TLS mode (undefined in plain mode), or why it cannot be read. */
+async function trustedCa(ctx: StackContext): Promise<Fetched<string | undefined>> {
+  const file = caFileOf(ctx);
+  if (file === undefined) return { ok: true, value: undefined };
   try {
-    response = await fetch(url + path, { headers: { authorization }, signal: AbortSignal.timeout(10_000) });
+    return { ok: true, value: await readFile(file, "utf8") };
   } catch (error) {
-    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    return { ok: false, error: `cannot reach ${url} (${cause?.code ?? cause?.message ?? (error as Error).message})` };
+    return { ok: false, error: `cannot read the CA ${shown(ctx, file)} (${(error as { code?: string }).code ?? (error as Error).message}): npm run stack -- up --tls makes it` };
   }
-  const body = await response.text();
+}
+
+async function askPrometheus<T>(url: string, path: string, authorization: string, parse: (body: string) => T, ca: string | undefined): Promise<Fetched<T>> {
+  let response: { status: number; body: string };
+  try {
+    response = await httpGet(url + path, { headers: { authorization }, ca, timeoutMs: 10_000 });
+  } catch (error) {
+    return { ok: false, error: `cannot reach ${url} (${(error as { code?: string }).code ?? (error as Error).message})` };
+  }
+  const { body } = response;
   if (response.status === 401) return { ok: false, error: `${url}${path} refused the readonly password (HTTP 401)` };
-  if (!response.ok) return { ok: false, error: `${url}${path} answered HTTP ${response.status}` };
+  if (response.status < 200 || response.status > 299) return { ok: false, error: `${url}${path} answered HTTP ${response.status}` };
   try {
     return { ok: true, value: parse(body) };
   } catch (error) {
@@ -278,14 +301,16 @@ async function logs(ctx: StackContext): Promise<number> {
 
 async function scenario(ctx: StackContext): Promise<number> {
   const host = connectHost(ctx.settings.bindAddress);
+  const ca = await trustedCa(ctx);
+  if (!ca.ok) throw new StackError(ca.error);
   const line = await runScenarioCommand(
     {
-      url: `http://${host}:${ctx.settings.simulatorPort}`,
+      url: `${ctx.settings.tls ? "https" : "http"}://${host}:${ctx.settings.simulatorPort}`,
       user: credentialSpec("control").user,
       passwordFile: join(ctx.secretsDir, credentialSpec("control").passwordFile),
       scenario: ctx.settings.status ? undefined : ctx.args[0],
     },
-    fetch,
+    ca.value === undefined ? fetch : fetchTrusting(ca.value),
     SCENARIO_HINTS,
   );
   ctx.io.out(line + "\n");

@@ -8,6 +8,8 @@
 import { join, resolve } from "node:path";
 import { composeEnvironment } from "../../lib/stack/compose_command.ts";
 import { COMPOSE_FILE } from "../../lib/stack/compose_project.ts";
+import { COMPOSE_TLS_FILE } from "../../lib/stack/compose_tls.ts";
+import { CA_CERT_FILE } from "../../lib/secrets/certificates.ts";
 import type { StackCommand } from "../../lib/stack/stack_commands.ts";
 import type { StackSettings } from "../../lib/stack/stack_settings.ts";
 import { referencePath } from "../secrets/store.ts";
@@ -67,7 +69,14 @@ export async function openStack(ctx: StackContext, options: { registry?: boolean
     bindAddress: settings.bindAddress,
     ports: settings,
   });
-  return new ComposeStack({ command, project: settings.project, file }, composeEnv);
+  // TLS mode: the override on top, from the repository whatever the Compose file.
+  const overrides = settings.tls ? [join(place.root, COMPOSE_TLS_FILE)] : [];
+  return new ComposeStack({ command, project: settings.project, file, overrides }, composeEnv);
+}
+
+/** The CA the CLI trusts in TLS mode (`npm run secrets` makes it), or undefined in plain mode. */
+export function caFileOf(ctx: StackContext): string | undefined {
+  return ctx.settings.tls ? join(ctx.secretsDir, CA_CERT_FILE) : undefined;
 }
 
 /** The secrets folder as the reader should type it. */

@@ -67,6 +67,10 @@ describe("Compose argv", () => {
     expect(composeArgv({ ...target, command: ["docker", "compose"] }, upArgs([]))).toEqual([
       "docker", "compose", "-p", "etl-monitoring", "-f", "/repo/deploy/compose/docker-compose.yml", "up", "-d",
     ]);
+    // TLS mode: the override after the file, so that it wins.
+    expect(composeArgv({ ...target, overrides: ["/repo/deploy/compose/docker-compose.tls.yml"] }, ["down"])).toEqual([
+      "docker-compose", "-p", "etl-monitoring", "-f", "/repo/deploy/compose/docker-compose.yml", "-f", "/repo/deploy/compose/docker-compose.tls.yml", "down",
+    ]);
   });
 
   it("builds each call", () => {

@@ -95,19 +95,24 @@ export interface ComposeTarget {
   command: readonly string[];
   project: string;
   file: string;
+  /** Files given after `file`, each overriding what comes before (the TLS mode's). */
+  overrides?: readonly string[];
 }
 
 /**
- * The whole argv of a Compose call: the command, `-p PROJECT -f FILE`, then `args`.
+ * The whole argv of a Compose call: the command, `-p PROJECT -f FILE` (and
+ * `-f` for each override), then `args`.
  *
  * @example
  * ```ts
  * composeArgv({ command: ["docker-compose"], project: "p", file: "/c.yml" }, ["ps", "-a", "-q"]);
  * // ["docker-compose", "-p", "p", "-f", "/c.yml", "ps", "-a", "-q"]
+ * composeArgv({ command: ["docker-compose"], project: "p", file: "/c.yml", overrides: ["/c.tls.yml"] }, ["config"]);
+ * // ["docker-compose", "-p", "p", "-f", "/c.yml", "-f", "/c.tls.yml", "config"]
  * ```
  */
 export function composeArgv(target: ComposeTarget, args: readonly string[]): string[] {
-  return [...target.command, "-p", target.project, "-f", target.file, ...args];
+  return [...target.command, "-p", target.project, "-f", target.file, ...(target.overrides ?? []).flatMap((f) => ["-f", f]), ...args];
 }
 
 /**

@@ -20,6 +20,10 @@ describe("URLs and hosts", () => {
       "etl-simulator": "http://127.0.0.1:8000/metrics",
       "etl-alert-receiver": "http://127.0.0.1:9095/notifications",
     });
+    expect(stackUrls({ ...defaultStackSettings(), tls: true })).toMatchObject({
+      prometheus: "https://127.0.0.1:9090/",
+      "etl-metrics": "https://127.0.0.1:8083/metrics",
+    });
   });
 });
 

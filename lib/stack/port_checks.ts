@@ -27,9 +27,10 @@ export function connectHost(bindAddress: string): string {
  * The URL of each published service, keyed by service name (a port found
  * published by a running container may replace a setting).
  */
-export function stackUrls(settings: StackPortNumbers & { bindAddress: string }): Record<string, string> {
+export function stackUrls(settings: StackPortNumbers & { bindAddress: string; tls?: boolean }): Record<string, string> {
   const host = connectHost(settings.bindAddress);
-  return Object.fromEntries(PUBLISHED_PORTS.map((p) => [p.service, `http://${host}:${settings[p.key]}${p.path}`]));
+  const scheme = settings.tls ? "https" : "http";
+  return Object.fromEntries(PUBLISHED_PORTS.map((p) => [p.service, `${scheme}://${host}:${settings[p.key]}${p.path}`]));
 }
 
 /** What was found about one port before `up`: whether it could be bound, and whether this stack holds it. */

@@ -32,4 +32,13 @@ describe("readySummary", () => {
       "Published on 0.0.0.0: Alertmanager and the exporter ask for no password, and nothing is TLS; put a proxy with TLS in front.",
     );
   });
+
+  it("says the stack is HTTPS only, and which CA to trust, in TLS mode", () => {
+    const lines = readySummary({ project: "p", urls: { prometheus: "https://127.0.0.1:9090/" }, bindAddress: "0.0.0.0", credentials: [], reference: "r", caFile: "secrets/ca.crt" });
+    expect(lines[0]).toBe("The stack is up (project p, HTTPS only: trust secrets/ca.crt (curl --cacert secrets/ca.crt)):");
+    expect(lines[1]).toBe("  Prometheus  https://127.0.0.1:9090/");
+    expect(lines.at(-1)).toBe(
+      "Published on 0.0.0.0: Alertmanager and the exporter ask for no password; their certificates carry only the names in ETL_TLS_EXTRA_NAMES beyond localhost.",
+    );
+  });
 });

@@ -25,16 +25,21 @@ export function readySummary(input: {
   bindAddress: string;
   credentials: readonly CredentialLine[];
   reference: string;
+  /** The CA to trust, when the stack serves HTTPS only (`up --tls`). */
+  caFile?: string;
 }): string[] {
   const urls = PUBLISHED_PORTS.filter((p) => input.urls[p.service] !== undefined).map((p) => [p.title, input.urls[p.service]!]);
-  const lines = [`The stack is up (project ${input.project}):`, ...textTable(urls), ""];
+  const https = input.caFile === undefined ? "" : `, HTTPS only: trust ${input.caFile} (curl --cacert ${input.caFile})`;
+  const lines = [`The stack is up (project ${input.project}${https}):`, ...textTable(urls), ""];
   lines.push("Credentials (user, the file holding the password, what it opens; passwords are never printed):");
   lines.push(...textTable(input.credentials.map((c) => [c.user, c.passwordFile, c.opens.replaceAll("`", "")])));
   lines.push(`Reference: ${input.reference}`);
   if (input.bindAddress !== "127.0.0.1" && input.bindAddress !== "::1") {
     lines.push(
       "",
-      `Published on ${input.bindAddress}: Alertmanager and the exporter ask for no password, and nothing is TLS; put a proxy with TLS in front.`,
+      input.caFile === undefined
+        ? `Published on ${input.bindAddress}: Alertmanager and the exporter ask for no password, and nothing is TLS; put a proxy with TLS in front.`
+        : `Published on ${input.bindAddress}: Alertmanager and the exporter ask for no password; their certificates carry only the names in ETL_TLS_EXTRA_NAMES beyond localhost.`,
     );
   }
   return lines;

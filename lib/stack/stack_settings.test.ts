@@ -12,6 +12,7 @@ const DEFAULTS = {
   receiverPort: 9095,
   compose: undefined,
   composeFile: undefined,
+  tls: false,
   project: "etl-monitoring",
   timeout: 300,
   deleteData: false,

@@ -60,6 +60,16 @@ export const GLOBAL_SETTINGS = {
     defaultText: COMPOSE_FILE + " in the repository",
     schema: z.string().min(1, "must not be empty").optional(),
   },
+  tls: {
+    env: "ETL_TLS",
+    flag: "tls",
+    help: "Everything over HTTPS with the local CA of npm run secrets (deploy/compose/docker-compose.tls.yml on top; " +
+      "curl --cacert secrets/ca.crt). Give it to every command of a stack started with it, or set ETL_TLS=1.",
+    defaultText: "off",
+    boolean: true,
+    // The flag gives a boolean, ETL_TLS the text 1/true/0/false.
+    schema: z.union([z.boolean(), z.enum(["1", "true", "0", "false"]).transform((v) => v === "1" || v === "true")]).default(false),
+  },
   project: {
     env: "ETL_COMPOSE_PROJECT",
     flag: "project",
