@@ -9,6 +9,13 @@
 //   - Grafana is left out (`up` names the other services): it cannot run here.
 // Everything is checked from outside, through the ports published on 127.0.0.1.
 //
+// One stack, both modes: it comes up plain (`stack up`), is checked, then is
+// switched to HTTPS with `stack up --tls` (the TLS override on top: the same
+// images and volumes, the containers recreated), and everything after that —
+// targets, refusals, status, the scenario's alert, restart, down/up, backup and
+// restore — runs over HTTPS with the local CA. Switching costs one `up`
+// (about half a minute), not a second stack.
+//
 // Runs after the rest of the suite (vitest.compose.config.ts), so that its
 // image builds do not slow the timed tests; about 10 minutes.
 import { spawn, spawnSync } from "node:child_process";
@@ -16,6 +23,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ensureCertificates } from "../commands/secrets/ca.ts";
+import { httpGet } from "../commands/stack/https_get.ts";
 import { buildBaseImage, buildStandinImages, type DockerEngine, startDockerEngine } from "./docker/engine.ts";
 import { ROOT, tempDir, waitFor } from "./harness.ts";
 
@@ -28,11 +37,12 @@ if (!available && !required) {
 
 const SERVICES_BUT_GRAFANA = ["etl-simulator", "etl-metrics", "etl-alert-receiver", "alertmanager", "prometheus"];
 const OUR_IMAGES = ["etl-simulator", "etl-metrics", "etl-alert-receiver", "etl-secrets-init"].map((n) => `etl-monitoring/${n}:0.1.0`);
-const PROMETHEUS = "http://127.0.0.1:9090";
-const ALERTMANAGER = "http://127.0.0.1:9093";
-const SIMULATOR = "http://127.0.0.1:8000";
-const EXPORTER = "http://127.0.0.1:8083";
-const RECEIVER = "http://127.0.0.1:9095";
+// Plain HTTP until `up --tls`, HTTPS after.
+let scheme = "http";
+const PORTS = { prometheus: 9090, alertmanager: 9093, simulator: 8000, exporter: 8083, receiver: 9095 } as const;
+const urlOf = (service: keyof typeof PORTS) => `${scheme}://127.0.0.1:${PORTS[service]}`;
+/** The local CA's PEM once in TLS mode. */
+let ca: string | undefined;
 
 let engine: DockerEngine;
 let env: Record<string, string>;
@@ -64,10 +74,15 @@ const basic = (user: string, file: string) =>
   "Basic " + Buffer.from(`${user}:${readFileSync(join(secretsDir, file), "utf8").trim()}`).toString("base64");
 const readonly = () => ({ authorization: basic("readonly", "prometheus_readonly_password") });
 
+/** GET over HTTP, or over HTTPS trusting the local CA only. */
+async function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  return await httpGet(url, { ca, headers });
+}
+
 async function prometheus<T>(path: string): Promise<T> {
-  const response = await fetch(`${PROMETHEUS}${path}`, { headers: readonly() });
-  if (!response.ok) throw new Error(`${path}: ${response.status}`);
-  return ((await response.json()) as { data: T }).data;
+  const response = await get(`${urlOf("prometheus")}${path}`, readonly());
+  if (response.status !== 200) throw new Error(`${path}: ${response.status}`);
+  return (JSON.parse(response.body) as { data: T }).data;
 }
 
 async function targetHealth(): Promise<Record<string, string>> {
@@ -113,7 +128,7 @@ describe.runIf(available || required)("the Compose stack, for real", () => {
     expect(output).not.toMatch(/Error|at .*\.mjs:\d+/);
     expect(code).toBe(0);
     expect(existsSync(join(secretsDir, "prometheus-web.yml"))).toBe(true);
-    for (const url of [PROMETHEUS, ALERTMANAGER, SIMULATOR, EXPORTER, RECEIVER]) expect(output).toContain(url);
+    for (const service of Object.keys(PORTS) as (keyof typeof PORTS)[]) expect(output).toContain(urlOf(service));
     expect(output).not.toContain(readFileSync(join(secretsDir, "prometheus_readonly_password"), "utf8").trim());
     for (const service of SERVICES_BUT_GRAFANA) expect(containerOf(service).health, service).toBe("healthy");
     expect(docker(["inspect", "-f", "{{.State.ExitCode}}", containerOf("etl-secrets-init").id])).toBe("0");
@@ -133,38 +148,91 @@ describe.runIf(available || required)("the Compose stack, for real", () => {
   }, 120_000);
 
   it("refuses unauthenticated and wrong-password requests", async () => {
-    expect((await fetch(`${PROMETHEUS}/api/v1/targets`)).status).toBe(401);
-    expect((await fetch(`${PROMETHEUS}/-/healthy`)).status).toBe(401);
-    expect((await fetch(`${SIMULATOR}/metrics`)).status).toBe(401);
-    expect((await fetch(`${SIMULATOR}/metrics`, { headers: { authorization: "Basic " + btoa("metrics:wrong") } })).status).toBe(401);
-    expect((await fetch(`${SIMULATOR}/metrics`, { headers: { authorization: basic("metrics", "metrics_password") } })).status).toBe(200);
-    expect((await fetch(`${RECEIVER}/notifications`)).status).toBe(401);
+    const status = async (url: string, headers?: Record<string, string>) => (await get(url, headers)).status;
+    expect(await status(`${urlOf("prometheus")}/api/v1/targets`)).toBe(401);
+    expect(await status(`${urlOf("prometheus")}/-/healthy`)).toBe(401);
+    expect(await status(`${urlOf("simulator")}/metrics`)).toBe(401);
+    expect(await status(`${urlOf("simulator")}/metrics`, { authorization: "Basic " + btoa("metrics:wrong") })).toBe(401);
+    expect(await status(`${urlOf("simulator")}/metrics`, { authorization: basic("metrics", "metrics_password") })).toBe(200);
+    expect(await status(`${urlOf("receiver")}/notifications`)).toBe(401);
     // The exporter is open, like most exporters; it publishes counts, not secrets.
-    expect((await fetch(`${EXPORTER}/metrics`)).status).toBe(200);
+    expect(await status(`${urlOf("exporter")}/metrics`)).toBe(200);
   });
+
+  it("switches to HTTPS only with `stack up --tls`: the same stack, recreated, healthy, health checks over HTTPS", async () => {
+    const started = Date.now();
+    const { code, output } = await stack(["up", "--tls", ...SERVICES_BUT_GRAFANA]);
+    figures.upTlsSeconds = Math.round((Date.now() - started) / 1000);
+    expect(output).not.toMatch(/Error|at .*\.mjs:\d+/);
+    expect(code).toBe(0);
+    expect(output).toContain(`HTTPS only: trust ${join(secretsDir, "ca.crt")}`);
+    scheme = "https";
+    ca = readFileSync(join(secretsDir, "ca.crt"), "utf8");
+    for (const service of Object.keys(PORTS) as (keyof typeof PORTS)[]) expect(output).toContain(urlOf(service));
+    // Every later command of this stack is told it runs over HTTPS, by the variable.
+    env.ETL_TLS = "1";
+    for (const service of SERVICES_BUT_GRAFANA) expect(containerOf(service).health, service).toBe("healthy");
+    // The certificates and the TLS web configs reached each service's volume, and no CA key.
+    expect(docker(["exec", containerOf("alertmanager").id, "ls", "/etc/alertmanager/secrets"]).split("\n").sort()).toEqual([
+      "alertmanager-web.yml", "alertmanager.crt", "alertmanager.key", "ca.crt", "receiver_password",
+    ]);
+  }, 600_000);
+
+  it("has every Prometheus target up over HTTPS with the CA, and Alertmanager reached over HTTPS", async () => {
+    const health = await waitFor(async () => {
+      const data = await prometheus<{ activeTargets: { labels: { job: string }; health: string; scrapeUrl: string }[] }>("/api/v1/targets");
+      const https = data.activeTargets.filter((t) => t.scrapeUrl.startsWith("https://"));
+      return https.length === 4 && https.every((t) => t.health === "up") ? Object.fromEntries(https.map((t) => [t.labels.job, t.health]).sort()) : undefined;
+    }, 90_000, "all targets up over HTTPS");
+    expect(health).toEqual({ alertmanager: "up", "etl-metrics": "up", "etl-simulator": "up", prometheus: "up" });
+    const ams = await prometheus<{ activeAlertmanagers: { url: string }[] }>("/api/v1/alertmanagers");
+    expect(ams.activeAlertmanagers.map((a) => a.url)).toEqual(["https://alertmanager:9093/api/v2/alerts"]);
+    // The exporter exports the expiry of the certificate it serves: a year ahead.
+    const expiry = await waitFor(() => instantValue("etl_tls_certificate_expiry_timestamp_seconds"), 30_000, "the certificate's expiry");
+    const days = (expiry * 1000 - Date.now()) / 86_400_000;
+    expect(days).toBeGreaterThan(364);
+    expect(days).toBeLessThan(366);
+  }, 150_000);
+
+  it("refuses plain HTTP and a client trusting another CA, on every published port", async () => {
+    const other = tempDir("compose-other-ca-");
+    await ensureCertificates(other);
+    const otherCa = readFileSync(join(other, "ca.crt"), "utf8");
+    for (const service of Object.keys(PORTS) as (keyof typeof PORTS)[]) {
+      const url = `${urlOf(service)}/-/healthy`;
+      const wrongCa = await httpGet(url, { ca: otherCa }).then(() => "answered", (e: { code?: string }) => e.code);
+      expect(wrongCa, service).toMatch(/^(UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN)$/);
+      const plain = await httpGet(url.replace("https:", "http:")).then((r) => r.status, () => "refused");
+      // Go's servers answer a plain request on a TLS port with 400; ours close the connection.
+      expect(service === "prometheus" || service === "alertmanager" ? [400] : ["refused"], service).toContain(plain);
+    }
+    expect((await get(`${urlOf("alertmanager")}/-/ready`)).status).toBe(200);
+  }, 60_000);
 
   it("reports each service, target and alert with `stack status`", async () => {
     const { code, output } = await stack(["status"]);
     expect(code).toBe(0);
     for (const service of SERVICES_BUT_GRAFANA) expect(output).toMatch(new RegExp(`${service}\\s.*healthy`));
-    expect(output).toMatch(/etl-simulator\s.*up/);
+    expect(output).toContain("Prometheus targets (https://127.0.0.1:9090):");
+    expect(output).toMatch(/etl-simulator\s+etl-simulator:8000\s+up/);
   }, 60_000);
 
-  it("sends a scenario's alert through Alertmanager to the receiver", async () => {
+  it("sends a scenario's alert through Alertmanager to the receiver, over HTTPS all the way", async () => {
     const switched = await stack(["scenario", "stall"]);
     expect(switched.output).toContain("stall");
     expect(switched.code).toBe(0);
     const started = Date.now();
     const alert = await waitFor(async () => {
-      const response = await fetch(`${ALERTMANAGER}/api/v2/alerts?filter=alertname%3D%22EtlHealthCheckFailed%22`);
-      const alerts = (await response.json()) as { labels: Record<string, string>; status: { state: string } }[];
+      const response = await get(`${urlOf("alertmanager")}/api/v2/alerts?filter=alertname%3D%22EtlHealthCheckFailed%22`);
+      const alerts = JSON.parse(response.body) as { labels: Record<string, string>; status: { state: string } }[];
       return alerts.find((a) => a.status.state === "active");
     }, 420_000, "EtlHealthCheckFailed in Alertmanager");
     figures.stallToAlertmanagerSeconds = Math.round((Date.now() - started) / 1000);
     expect(alert.labels).toMatchObject({ alertname: "EtlHealthCheckFailed", job: "etl-metrics", severity: "critical" });
     const notified = await waitFor(async () => {
-      const response = await fetch(`${RECEIVER}/notifications?limit=50`, { headers: { authorization: basic("alertmanager", "receiver_password") } });
-      const body = (await response.json()) as { notifications: { payload: { alerts: { labels: { alertname: string } }[] } }[] };
+      // The receiver serves HTTPS only: Alertmanager reached it with the CA.
+      const response = await get(`${urlOf("receiver")}/notifications?limit=50`, { authorization: basic("alertmanager", "receiver_password") });
+      const body = JSON.parse(response.body) as { notifications: { payload: { alerts: { labels: { alertname: string } }[] } }[] };
       return body.notifications.find((n) => n.payload.alerts.some((a) => a.labels.alertname === "EtlHealthCheckFailed"));
     }, 60_000, "the receiver's notification");
     figures.stallToReceiverSeconds = Math.round((Date.now() - started) / 1000);
@@ -225,7 +293,7 @@ describe.runIf(available || required)("the Compose stack, for real", () => {
     expect(await instantValue('up{job="prometheus"}', marked)).toBeUndefined();
     const restore = await stack(["restore", backupDir]);
     expect(restore.code).toBe(0);
-    await waitFor(async () => (await fetch(`${PROMETHEUS}/-/ready`, { headers: readonly() }).catch(() => undefined))?.ok || undefined, 90_000, "Prometheus ready after restore");
+    await waitFor(async () => (await get(`${urlOf("prometheus")}/-/ready`, readonly()).catch(() => undefined))?.status === 200 || undefined, 90_000, "Prometheus ready after restore");
     expect(await instantValue('up{job="prometheus"}', marked)).toBe(1);
   }, 900_000);
 });
