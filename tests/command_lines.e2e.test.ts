@@ -16,7 +16,7 @@ afterAll(() => cleanup(dirs));
 // Each of `stack`'s commands is checked in commands/stack/cli_commands.test.ts.
 const COMMANDS = [
   "simulator", "exporter", "dev", "receiver", "secrets", "scenario", "secrets-fanout",
-  "build-schema", "build-rules", "build-dashboards", "bench", "build", "stack", "stack-local",
+  "build-schema", "build-rules", "build-dashboards", "build-compose-tls", "bench", "build", "stack", "stack-local",
 ];
 
 function run(bundle: string, args: string[], env: Record<string, string> = {}): { code: number | null; stdout: string; stderr: string; wrote: string[] } {

@@ -43,6 +43,10 @@ export const DOC_COMMANDS: Record<string, How> = {
   "npm run stack -- up": { notHere: DOCKER },
   "npm run secrets": { run: "copy" },
   "docker compose -f deploy/compose/docker-compose.yml up -d --build": { notHere: DOCKER },
+  "npm run stack -- up --tls": { notHere: DOCKER },
+  "docker compose -f deploy/compose/docker-compose.yml -f deploy/compose/docker-compose.tls.yml up -d --build": { notHere: DOCKER },
+  "ETL_TLS=1 npm run stack -- status": { notHere: DOCKER },
+  "npm run stack -- scenario stall --tls": { notHere: DOCKER },
   "npm run stack -- status": { notHere: DOCKER },
   "npm run stack -- logs prometheus --follow": { notHere: DOCKER },
   "npm run stack -- scenario stall": { notHere: DOCKER },
@@ -213,11 +217,12 @@ describe("the docs' commands on a clean copy", () => {
   }, 60_000);
 
   it("regenerates exactly the committed files (build commands)", () => {
-    for (const command of ["npm run build:schema", "npm run build:rules", "npm run build:dashboards"]) {
+    for (const command of ["npm run build:schema", "npm run build:rules", "npm run build:dashboards", "npm run build:compose-tls"]) {
       expect(sh(command).code, command).toBe(0);
     }
     for (const file of ["lib/etl/etl-log-event.v1.schema.json", "prometheus/rules/etl-alerts.yml", "prometheus/rules/etl-alerts.test.yml",
-      "prometheus/alertmanager.yml", "grafana/dashboards/etl-monitoring.json", "grafana/README.md"]) {
+      "prometheus/alertmanager.yml", "grafana/dashboards/etl-monitoring.json", "grafana/README.md",
+      "deploy/compose/docker-compose.tls.yml", "prometheus/prometheus.tls.yml", "prometheus/alertmanager.tls.yml", "grafana/provisioning-tls/datasources/prometheus.yml"]) {
       expect(readFileSync(join(ctx.copy, file), "utf8"), file).toBe(readFileSync(join(ROOT, file), "utf8"));
     }
   }, 60_000);

@@ -41,6 +41,7 @@ export const TESTED_ELSEWHERE: Record<string, string> = {
   "bench/main.ts": `the benchmark itself (npm run bench); its flags in ${E2E_FLAGS}`,
   "commands/build/dashboards.ts": `${E2E_FLAGS}; ${REGENERATES}; lib/dashboard/docs.test.ts (the committed files are current)`,
   "commands/build/rules.ts": `${E2E_FLAGS}; ${REGENERATES}; lib/alerts/rules.test.ts (the committed files are current)`,
+  "commands/build/compose_tls.ts": `${E2E_FLAGS}; ${REGENERATES}; lib/stack/compose_tls.test.ts (the committed files are current)`,
   "commands/build/schema.ts": `${E2E_FLAGS}; ${REGENERATES}; lib/etl/events_json_schema.test.ts (the committed file is current)`,
   "commands/scenario/main.ts": `commands/scenario/scenario_cli.test.ts (all its work); ${E2E_FLAGS}; tests/docs_commands.e2e.test.ts`,
   "commands/secrets/fan_out_main.ts": `commands/secrets/fan_out.test.ts (all its work); ${E2E_FLAGS}; tests/compose.e2e.test.ts`,
