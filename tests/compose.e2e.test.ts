@@ -17,7 +17,7 @@
 // (about half a minute), not a second stack.
 //
 // Runs after the rest of the suite (vitest.compose.config.ts), so that its
-// image builds do not slow the timed tests; about 10 minutes.
+// image builds do not slow the timed tests; about 7 minutes.
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
