@@ -6,8 +6,9 @@
  *    `prometheus-pushgateway` holding the same ETL series (pushed from the
  *    exporter's own output): `wrk -t1 -c50 -d10s --latency`, requests/s,
  *    p50 and p99; the exporter's RSS before and after that load;
- * 2. the same at 1,000 pipelines: the time of one scrape (median of
- *    sequential `curl`s) and the body size;
+ * 2. the same at 1,000 pipelines: the time of one scrape (median and
+ *    range of sequential `curl`s) within a second, as the first of a second,
+ *    and as the first after a line was read; the body size;
  * 3. a flood of wrong passwords (a different one each request, 64
  *    connections) against the simulator's `/metrics`: the p95 of a scraper
  *    with the right password, without and with the flood.
@@ -18,7 +19,7 @@
  * @module
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import process from "node:process";
 import { basicAuthorization } from "../lib/auth/basic_authorization.ts";
@@ -120,21 +121,71 @@ function wrk(args: string[]): WrkResult {
   };
 }
 
+interface Timed {
+  /** Median, fastest and slowest, seconds. */
+  seconds: number;
+  min: number;
+  max: number;
+  bytes: number;
+}
+
+function summary(times: number[], bytes: number): Timed {
+  const sorted = [...times].sort((a, b) => a - b);
+  return { seconds: sorted[Math.floor(sorted.length / 2)]!, min: sorted[0]!, max: sorted.at(-1)!, bytes };
+}
+
+/** One scrape by curl: seconds and bytes, the body written to `out` when given. */
+function curlOnce(url: string, out = "/dev/null"): { seconds: number; bytes: number } {
+  const [t, size] = runOk("curl", ["-s", "-o", out, "-w", "%{time_total} %{size_download}", url]).split(" ");
+  return { seconds: Number(t), bytes: Number(size) };
+}
+
+const nextSecond = () => new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 5));
+
 /**
- * Median seconds of `n` sequential scrapes by curl, and the body's bytes;
- * `apart` starts each in a second of its own, so the exporter renders each afresh.
+ * `n` sequential scrapes by curl; `apart` starts each in a second of its own, so the
+ * exporter renders each afresh.
  */
-async function scrapeTime(url: string, n: number, apart = false): Promise<{ seconds: number; bytes: number }> {
+async function scrapeTime(url: string, n: number, apart = false): Promise<Timed> {
   const times: number[] = [];
   let bytes = 0;
   for (let i = 0; i < n; i++) {
-    if (apart) await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 5));
-    const [t, size] = runOk("curl", ["-s", "-o", "/dev/null", "-w", "%{time_total} %{size_download}", url]).split(" ");
-    times.push(Number(t));
-    bytes = Number(size);
+    if (apart) await nextSecond();
+    const one = curlOnce(url);
+    times.push(one.seconds);
+    bytes = one.bytes;
   }
-  times.sort((a, b) => a - b);
-  return { seconds: times[Math.floor(n / 2)]!, bytes };
+  return summary(times, bytes);
+}
+
+const parsedLines = (body: string) => Number(/^etl_exporter_log_lines_total\{result="parsed"\} (\d+)$/m.exec(body)?.[1]);
+
+/**
+ * `n` scrapes, each the first after a line was read: at the start of a second a
+ * `file_processed` line of another pipeline is appended to the log, and 600 ms later (the
+ * exporter polls every 250 ms) one scrape is timed; its body must count that line.
+ */
+async function scrapeAfterLine(url: string, dir: string, n: number): Promise<Timed> {
+  const logs = join(dir, "logs");
+  const log = join(logs, readdirSync(logs).find((f) => f.endsWith(".log"))!);
+  const bodyFile = join(WORK, "after-line.txt");
+  curlOnce(url, bodyFile);
+  let expected = parsedLines(readFileSync(bodyFile, "utf8"));
+  const times: number[] = [];
+  let bytes = 0;
+  for (let i = 0; i < n; i++) {
+    await nextSecond();
+    const pipeline = `p${String((i * 137) % 1000).padStart(4, "0")}`;
+    appendFileSync(log, JSON.stringify({ ts: new Date().toISOString(), level: "info", event: "file_processed", pipeline, file: "bench.csv", records: 5, duration_ms: 1000 }) + "\n");
+    expected += 1;
+    await new Promise((r) => setTimeout(r, 600));
+    const one = curlOnce(url, bodyFile);
+    const counted = parsedLines(readFileSync(bodyFile, "utf8"));
+    if (counted !== expected) throw new Error(`the scrape after a line counted ${counted} parsed lines, not ${expected}: the line was not read in time`);
+    times.push(one.seconds);
+    bytes = one.bytes;
+  }
+  return summary(times, bytes);
 }
 
 async function startPushgateway(): Promise<{ child: ChildProcess; base: string }> {
@@ -196,8 +247,17 @@ async function sideBySide(note: Note): Promise<void> {
     } finally {
       await stop(capped.child);
     }
+  } finally {
+    await stop(pushgateway.child);
+  }
+}
 
-    // 2. 1,000 pipelines: one scrape.
+const range = (t: Timed) => `${fmt(t.seconds * 1000, 1)} ms (${fmt(t.min * 1000, 1)}–${fmt(t.max * 1000, 1)})`;
+
+/** 1,000 pipelines: one scrape, quiet, first of a second, and after a line was read, beside the Pushgateway's. */
+async function largeSideBySide(note: Note): Promise<void> {
+  const pushgateway = await startPushgateway();
+  try {
     const large = join(WORK, "1000-pipelines");
     generate(large, 1000, 200_000);
     const big = await startExporter(large);
@@ -205,16 +265,21 @@ async function sideBySide(note: Note): Promise<void> {
       const text = etlFamiliesText(await (await fetch(big.url)).text());
       await push(pushgateway.base, text);
       const ours = await scrapeTime(big.url, 15);
-      const fresh = await scrapeTime(big.url, 7, true);
+      const fresh = await scrapeTime(big.url, 9, true);
+      const afterLine = await scrapeAfterLine(big.url, large, 9);
       const theirs = await scrapeTime(`${pushgateway.base}/metrics`, 15);
       note("ETL series, 1,000 pipelines", `${fmt(etlSeries(text))} (Pushgateway holds ${fmt(etlSeries(await (await fetch(`${pushgateway.base}/metrics`)).text()))})`);
       note(
-        "1,000 pipelines: one scrape, median of 15 (exporter / Pushgateway)",
-        `${fmt(ours.seconds * 1000, 1)} ms / ${fmt(theirs.seconds * 1000, 1)} ms = ${ratio(ours.seconds, theirs.seconds)} (bodies ${fmt(ours.bytes / 1e6, 2)} / ${fmt(theirs.bytes / 1e6, 2)} MB)`,
+        "1,000 pipelines: one scrape, median (range) of 15 (exporter / Pushgateway)",
+        `${range(ours)} / ${range(theirs)} = ${ratio(ours.seconds, theirs.seconds)} (bodies ${fmt(ours.bytes / 1e6, 2)} / ${fmt(theirs.bytes / 1e6, 2)} MB)`,
       );
       note(
-        "1,000 pipelines: first scrape of a second, rendered afresh, median of 7 (exporter / Pushgateway)",
-        `${fmt(fresh.seconds * 1000, 1)} ms / ${fmt(theirs.seconds * 1000, 1)} ms = ${ratio(fresh.seconds, theirs.seconds)}`,
+        "1,000 pipelines: first scrape of a second, nothing read since the last, median (range) of 9 (exporter / Pushgateway)",
+        `${range(fresh)} / ${range(theirs)} = ${ratio(fresh.seconds, theirs.seconds)}`,
+      );
+      note(
+        "1,000 pipelines: first scrape after a line was read (and of its second), median (range) of 9 (exporter / Pushgateway)",
+        `${range(afterLine)} / ${range(theirs)} = ${ratio(afterLine.seconds, theirs.seconds)}`,
       );
     } finally {
       await stop(big.child);
@@ -307,9 +372,10 @@ export async function scrapeBench(note: Note): Promise<void> {
     return;
   }
   mkdirSync(WORK, { recursive: true });
-  // BENCH_SCRAPE=flood (or side-by-side) runs one part alone.
+  // BENCH_SCRAPE=flood, one-pipeline or large (side-by-side: both of these) runs one part alone.
   const only = process.env.BENCH_SCRAPE;
-  if (only === undefined || only === "side-by-side") await sideBySide(note);
+  if (only === undefined || only === "side-by-side" || only === "one-pipeline") await sideBySide(note);
+  if (only === undefined || only === "side-by-side" || only === "large") await largeSideBySide(note);
   if (only === undefined || only === "flood") await flood(note);
 }
 
