@@ -19,7 +19,7 @@
  * @module
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { appendFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import process from "node:process";
 import { basicAuthorization } from "../lib/auth/basic_authorization.ts";
@@ -162,12 +162,10 @@ const parsedLines = (body: string) => Number(/^etl_exporter_log_lines_total\{res
 
 /**
  * `n` scrapes, each the first after a line was read: at the start of a second a
- * `file_processed` line of another pipeline is appended to the log, and 600 ms later (the
- * exporter polls every 250 ms) one scrape is timed; its body must count that line.
+ * `file_processed` line is appended to a pipeline's log, and one scrape is timed 300 ms into
+ * the next second (the exporter polls every 250 ms); its body must count that line.
  */
 async function scrapeAfterLine(url: string, dir: string, n: number): Promise<Timed> {
-  const logs = join(dir, "logs");
-  const log = join(logs, readdirSync(logs).find((f) => f.endsWith(".log"))!);
   const bodyFile = join(WORK, "after-line.txt");
   curlOnce(url, bodyFile);
   let expected = parsedLines(readFileSync(bodyFile, "utf8"));
@@ -176,9 +174,11 @@ async function scrapeAfterLine(url: string, dir: string, n: number): Promise<Tim
   for (let i = 0; i < n; i++) {
     await nextSecond();
     const pipeline = `p${String((i * 137) % 1000).padStart(4, "0")}`;
-    appendFileSync(log, JSON.stringify({ ts: new Date().toISOString(), level: "info", event: "file_processed", pipeline, file: "bench.csv", records: 5, duration_ms: 1000 }) + "\n");
+    const line = { ts: new Date().toISOString(), level: "info", event: "file_processed", pipeline, file: "bench.csv", records: 5, duration_ms: 1000 };
+    appendFileSync(join(dir, "logs", `${pipeline}.log`), JSON.stringify(line) + "\n");
     expected += 1;
-    await new Promise((r) => setTimeout(r, 600));
+    await nextSecond();
+    await new Promise((r) => setTimeout(r, 300));
     const one = curlOnce(url, bodyFile);
     const counted = parsedLines(readFileSync(bodyFile, "utf8"));
     if (counted !== expected) throw new Error(`the scrape after a line counted ${counted} parsed lines, not ${expected}: the line was not read in time`);

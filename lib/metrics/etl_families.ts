@@ -13,13 +13,15 @@
 import { assessPipeline, DEFAULT_HEALTH_POLICY, type HealthPolicy } from "../etl/health.ts";
 import { runsOf } from "../etl/runs.ts";
 import { DURATION_BUCKETS_SECONDS, type IngestState } from "../etl/state.ts";
-import { windowTotals } from "../etl/window.ts";
+import { windowTotalsOver } from "../etl/window.ts";
 import { allFamilies, counterFamily, type Family, gaugeFamily, histogramFamily, type PerPipelineFamilies, pushHistogramSamples } from "./family.ts";
 
 /** Seconds over which `etl_current_rate_records_per_second` is averaged. */
 export const RATE_WINDOW_SECONDS = 60;
 /** Seconds over which `etl_avg_processing_time_seconds` is averaged. */
 export const AVERAGE_WINDOW_SECONDS = 300;
+
+const WINDOWS = [RATE_WINDOW_SECONDS, AVERAGE_WINDOW_SECONDS];
 
 /** Builds every ETL family from `state` as of `nowMs`. */
 export function etlFamilies(
@@ -93,10 +95,10 @@ export function etlPipelineFamilies(
         }
       }
       out[STARTS]?.push({ labels, value: p.startsTotal });
-      out[RATE]?.push({ labels, value: windowTotals(p, nowMs, RATE_WINDOW_SECONDS).records / RATE_WINDOW_SECONDS });
-      if (out[AVERAGE] !== undefined) {
-        const recent = windowTotals(p, nowMs, AVERAGE_WINDOW_SECONDS);
-        if (recent.files > 0) out[AVERAGE].push({ labels, value: recent.durationUs / recent.files / 1e6 });
+      if (out[RATE] !== undefined || out[AVERAGE] !== undefined) {
+        const [rate, recent] = windowTotalsOver(p, nowMs, WINDOWS);
+        out[RATE]?.push({ labels, value: rate!.records / RATE_WINDOW_SECONDS });
+        if (recent!.files > 0) out[AVERAGE]?.push({ labels, value: recent!.durationUs / recent!.files / 1e6 });
       }
       const successMs = p.lastSuccessMs ?? p.firstEventMs;
       out[SINCE_SUCCESS]?.push({ labels, value: Math.max(0, (nowMs - successMs) / 1000) });

@@ -104,20 +104,28 @@ export function incrementalRenderer(format: ExpositionFormat): IncrementalRender
   const sameContext = (next: unknown[]) => next.length === context.length && next.every((v, i) => v === context[i]);
   const sameNames = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((n, i) => n === b[i]);
 
-  /** Renders the samples of `name` into `lines`: every family when `all`, else only the clock's. */
-  function renderPart(table: PerPipelineFamilies, name: string, lines: string[], all: boolean): void {
+  /**
+   * Renders the samples of `name` into `lines`: every family when `all`, else only the clock's;
+   * marks in `changed` the families whose lines are not those of the last render.
+   */
+  function renderPart(table: PerPipelineFamilies, name: string, lines: string[], all: boolean, changed: boolean[]): void {
     const out = table.heads.map((_, i): Sample[] | undefined => (all || table.clock[i] ? [] : undefined));
     table.samples(name, out);
     const labelStrings: LabelStrings = new Map();
     out.forEach((samples, i) => {
-      if (samples !== undefined) lines[i] = renderSamples(table.heads[i]!, format, samples, labelStrings);
+      if (samples === undefined) return;
+      const text = renderSamples(table.heads[i]!, format, samples, labelStrings);
+      if (text !== lines[i]) {
+        lines[i] = text;
+        changed[i] = true;
+      }
     });
   }
 
-  /** The blocks of `table`, reusing those of the last render that neither the clock nor a change touched. */
-  function blocksOf(table: PerPipelineFamilies, ordered: readonly string[][], reuse: boolean, last: readonly string[]): string[] {
+  /** The blocks of `table`: those of the last render again, but for the families in `changed`. */
+  function blocksOf(table: PerPipelineFamilies, ordered: readonly string[][], changed: readonly boolean[], last: readonly string[]): string[] {
     return table.heads.map((head, i) => {
-      if (reuse && !table.clock[i] && last[i] !== undefined) return last[i]!;
+      if (!changed[i] && last[i] !== undefined) return last[i]!;
       const lines: string[] = [familyHeader(head, format)];
       for (const part of ordered) lines.push(part[i]!);
       return lines.join("");
@@ -135,30 +143,28 @@ export function incrementalRenderer(format: ExpositionFormat): IncrementalRender
     }
     const etl = etlPipelineFamilies(state, snapshot.nowMs, snapshot.healthPolicy);
     const run = runPipelineFamilies(snapshot);
-    // Every pipeline the logs know is in the run table's names too.
-    let anyChanged = false;
+    // A new or dropped pipeline changes every block; otherwise only what a part's lines changed.
+    const etlChanged = etl.heads.map(() => !sameNames(etl.names, lastEtlNames));
+    const runChanged = run.heads.map(() => !sameNames(run.names, lastRunNames));
     const seen = new Set<string>();
+    // Every pipeline the logs know is in the run table's names too.
     for (const name of run.names) {
       seen.add(name);
       let part = parts.get(name);
-      const isNew = part === undefined;
       if (part === undefined) {
         part = { fingerprint: new Fingerprint(), etl: [], run: [] };
         parts.set(name, part);
       }
       const inLogs = Object.hasOwn(state.pipelines, name);
       const trees = [inLogs ? state.pipelines[name] : null, Object.hasOwn(state.runs, name) ? state.runs[name] : null];
-      const changed = part.fingerprint.walk(trees, WINDOW_KEY) || isNew || countsFromNow(snapshot, name);
-      anyChanged ||= changed;
-      if (inLogs) renderPart(etl, name, part.etl, changed);
-      renderPart(run, name, part.run, changed);
+      const changed = part.fingerprint.walk(trees, WINDOW_KEY) || countsFromNow(snapshot, name);
+      if (inLogs) renderPart(etl, name, part.etl, changed, etlChanged);
+      renderPart(run, name, part.run, changed, runChanged);
     }
     if (parts.size !== seen.size) for (const name of parts.keys()) if (!seen.has(name)) parts.delete(name);
 
-    const etlReuse = !anyChanged && sameNames(etl.names, lastEtlNames);
-    const runReuse = !anyChanged && sameNames(run.names, lastRunNames);
-    etlBlocks = blocksOf(etl, etl.names.map((n) => parts.get(n)!.etl), etlReuse, etlBlocks);
-    runBlocks = blocksOf(run, run.names.map((n) => parts.get(n)!.run), runReuse, runBlocks);
+    etlBlocks = blocksOf(etl, etl.names.map((n) => parts.get(n)!.etl), etlChanged, etlBlocks);
+    runBlocks = blocksOf(run, run.names.map((n) => parts.get(n)!.run), runChanged, runBlocks);
     lastEtlNames = etl.names;
     lastRunNames = run.names;
 
