@@ -24,6 +24,7 @@ import { join, resolve } from "node:path";
 import process from "node:process";
 import { basicAuthorization } from "../lib/auth/basic_authorization.ts";
 import { freePort } from "../tools/free_port.ts";
+import { EXPORTER_V8_FLAGS } from "../lib/config/v8_flags.ts";
 
 const ROOT = process.cwd();
 const WORK = resolve(ROOT, ".bench/scrape");
@@ -31,7 +32,6 @@ const WRK_SECONDS = Number(process.env.BENCH_WRK_SECONDS ?? 10);
 // Under Deno (running this file alone) the servers still run on Node, as in production.
 const NODE = "Deno" in globalThis ? "node" : process.execPath;
 const PASSWORD = "bench-right-password";
-const SEMI_SPACE_FLAG = "--max-semi-space-size=2";
 
 type Note = (name: string, value: string) => void;
 
@@ -82,7 +82,7 @@ function generate(dir: string, pipelines: number, events: number): void {
   runOk(NODE, ["dist/simulator.mjs", "--data-dir", dir, "--events", String(events), "--seed", "7", "--pipelines", names], { ETL_LOG_LEVEL: "warning" });
 }
 
-async function startExporter(dir: string, nodeFlags: string[] = []): Promise<{ child: ChildProcess; url: string }> {
+async function startExporter(dir: string, nodeFlags: readonly string[] = EXPORTER_V8_FLAGS): Promise<{ child: ChildProcess; url: string }> {
   const port = await freePort();
   const child = start(NODE, [...nodeFlags, "dist/exporter.mjs", "--data-dir", dir], { EXPORTER_PORT: String(port) });
   await waitFor(`http://127.0.0.1:${port}/-/ready`, child);
@@ -222,30 +222,35 @@ async function sideBySide(note: Note): Promise<void> {
       const rssAfter = rssMb(exporter.child.pid!);
       await new Promise((r) => setTimeout(r, 2000));
       const rssSettled = rssMb(exporter.child.pid!);
+      const again = wrk([...load, exporter.url]);
+      await new Promise((r) => setTimeout(r, 2000));
+      const rssAgain = rssMb(exporter.child.pid!);
+      const plus = (mb: number) => `${mb >= 0 ? "+" : ""}${fmt(mb, 1)} MB`;
       note(`1 pipeline, wrk ${load.join(" ")}: requests/s (exporter / Pushgateway)`, `${fmt(ours.rps)} / ${fmt(theirs.rps)} = ${ratio(ours.rps, theirs.rps)}`);
       note("same: p50 (exporter / Pushgateway)", `${ours.p50} / ${theirs.p50}`);
       note("same: p99 (exporter / Pushgateway)", `${ours.p99} / ${theirs.p99} = ${ratio(parseMs(ours.p99), parseMs(theirs.p99))}`);
       note(
-        `exporter RSS before / after ${fmt(ours.rps * WRK_SECONDS)} scrapes / 2 s later`,
-        `${fmt(rssBefore, 1)} / ${fmt(rssAfter, 1)} / ${fmt(rssSettled, 1)} MB (${rssAfter - rssBefore >= 0 ? "+" : ""}${fmt(rssAfter - rssBefore, 1)} MB)`,
+        `exporter (node ${EXPORTER_V8_FLAGS.join(" ")}) RSS before / after ${fmt(ours.rps * WRK_SECONDS)} scrapes / 2 s later / 2 s after ${fmt(again.rps * WRK_SECONDS)} more`,
+        `${fmt(rssBefore, 1)} / ${fmt(rssAfter, 1)} / ${fmt(rssSettled, 1)} / ${fmt(rssAgain, 1)} MB (${plus(rssSettled - rssBefore)}, ${plus(rssAgain - rssBefore)})`,
       );
     } finally {
       await stop(exporter.child);
     }
-    // V8 grows its young generation from 1 to 16 MB semi-spaces under sustained load and keeps
-    // it; capped, the same load leaves RSS near where it started.
-    const capped = await startExporter(small, [SEMI_SPACE_FLAG]);
+    // Without the flag V8 grows its young generation from 1 to 16 MB semi-spaces under
+    // sustained load and keeps it.
+    const unflagged = await startExporter(small, []);
     try {
-      await fetch(capped.url);
-      const before = rssMb(capped.child.pid!);
-      const load = wrk(["-t1", "-c50", `-d${WRK_SECONDS}s`, capped.url]);
-      const after = rssMb(capped.child.pid!);
+      await fetch(unflagged.url);
+      const before = rssMb(unflagged.child.pid!);
+      const load = wrk(["-t1", "-c50", `-d${WRK_SECONDS}s`, unflagged.url]);
+      await new Promise((r) => setTimeout(r, 2000));
+      const after = rssMb(unflagged.child.pid!);
       note(
-        `exporter under node ${SEMI_SPACE_FLAG}: RSS before / after ${fmt(load.rps * WRK_SECONDS)} scrapes`,
+        `exporter without ${EXPORTER_V8_FLAGS.join(" ")}: RSS before / 2 s after ${fmt(load.rps * WRK_SECONDS)} scrapes`,
         `${fmt(before, 1)} / ${fmt(after, 1)} MB (${after - before >= 0 ? "+" : ""}${fmt(after - before, 1)} MB), ${fmt(load.rps)} requests/s`,
       );
     } finally {
-      await stop(capped.child);
+      await stop(unflagged.child);
     }
   } finally {
     await stop(pushgateway.child);
