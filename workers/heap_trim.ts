@@ -4,9 +4,10 @@
  * promoted; V8 then lets the old space grow (to 32 MB committed for 10 MB
  * live, in `bench/scrape.ts`) and keeps it after the load is over. Checked
  * once a second: when the old space has grown more than `growthBytes` past
- * its size after the last full collection, one full collection is run, which
- * also gives the freed pages back. Idle, nothing runs; under load, at most one
- * a second. The young generation is bounded by `--max-semi-space-size`
+ * its size after the last full collection, or has grown at all and then
+ * stayed the same for a second (a burst ended), one full collection is run,
+ * which also gives the freed pages back. Idle, nothing runs; under load, at
+ * most one a second. The young generation is bounded by `--max-semi-space-size`
  * instead (a start-up flag: see the README's "Memory after a load").
  *
  * `gc` is reached through `v8.setFlagsFromString("--expose-gc")` and a fresh
@@ -31,13 +32,29 @@ function exposedGc(): (() => void) | null {
 const oldSpaceBytes = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === "old_space")?.space_size ?? 0;
 
 /** Starts the check; returns what stops it. `collect` is for tests; `null` when there is none. */
-export function trimHeapAfterGrowth(growthBytes = 4 * 1024 * 1024, collect: (() => void) | null = exposedGc()): () => void {
+export function trimHeapAfterGrowth(growthBytes = 2 * 1024 * 1024, collect: (() => void) | null = exposedGc()): () => void {
   if (collect === null) return () => {};
   let base = oldSpaceBytes();
-  const timer = setInterval(() => {
-    if (oldSpaceBytes() <= base + growthBytes) return;
+  let last = base;
+  let quietCollected = true;
+  const collectNow = () => {
     collect();
-    base = oldSpaceBytes();
+    base = last = oldSpaceBytes();
+  };
+  const timer = setInterval(() => {
+    const size = oldSpaceBytes();
+    if (size > base + growthBytes) {
+      collectNow();
+      quietCollected = false;
+    } else if (size !== last) {
+      // Still growing: wait for the burst to end.
+      last = size;
+      quietCollected = false;
+    } else if (!quietCollected && size > base) {
+      // A second without growth after some: the burst is over, give back what it left.
+      collectNow();
+      quietCollected = true;
+    }
   }, 1000);
   // The check never keeps the process alive.
   (timer as { unref?: () => void }).unref?.();
