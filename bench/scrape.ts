@@ -6,8 +6,9 @@
  *    `prometheus-pushgateway` holding the same ETL series (pushed from the
  *    exporter's own output): `wrk -t1 -c50 -d10s --latency`, requests/s,
  *    p50 and p99; the exporter's RSS before and after that load;
- * 2. the same at 1,000 pipelines: the time of one scrape (median of
- *    sequential `curl`s) and the body size;
+ * 2. the same at 1,000 pipelines: the time of one scrape (median and
+ *    range of sequential `curl`s) within a second, as the first of a second,
+ *    and as the first after a line was read; the body size;
  * 3. a flood of wrong passwords (a different one each request, 64
  *    connections) against the simulator's `/metrics`: the p95 of a scraper
  *    with the right password, without and with the flood.
@@ -18,11 +19,12 @@
  * @module
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import process from "node:process";
 import { basicAuthorization } from "../lib/auth/basic_authorization.ts";
 import { freePort } from "../tools/free_port.ts";
+import { EXPORTER_V8_FLAGS } from "../lib/config/v8_flags.ts";
 
 const ROOT = process.cwd();
 const WORK = resolve(ROOT, ".bench/scrape");
@@ -30,7 +32,6 @@ const WRK_SECONDS = Number(process.env.BENCH_WRK_SECONDS ?? 10);
 // Under Deno (running this file alone) the servers still run on Node, as in production.
 const NODE = "Deno" in globalThis ? "node" : process.execPath;
 const PASSWORD = "bench-right-password";
-const SEMI_SPACE_FLAG = "--max-semi-space-size=2";
 
 type Note = (name: string, value: string) => void;
 
@@ -81,7 +82,7 @@ function generate(dir: string, pipelines: number, events: number): void {
   runOk(NODE, ["dist/simulator.mjs", "--data-dir", dir, "--events", String(events), "--seed", "7", "--pipelines", names], { ETL_LOG_LEVEL: "warning" });
 }
 
-async function startExporter(dir: string, nodeFlags: string[] = []): Promise<{ child: ChildProcess; url: string }> {
+async function startExporter(dir: string, nodeFlags: readonly string[] = EXPORTER_V8_FLAGS): Promise<{ child: ChildProcess; url: string }> {
   const port = await freePort();
   const child = start(NODE, [...nodeFlags, "dist/exporter.mjs", "--data-dir", dir], { EXPORTER_PORT: String(port) });
   await waitFor(`http://127.0.0.1:${port}/-/ready`, child);
@@ -120,21 +121,76 @@ function wrk(args: string[]): WrkResult {
   };
 }
 
+interface Timed {
+  /** Median, fastest and slowest, seconds. */
+  seconds: number;
+  min: number;
+  max: number;
+  bytes: number;
+}
+
+function summary(times: number[], bytes: number): Timed {
+  const sorted = [...times].sort((a, b) => a - b);
+  return { seconds: sorted[Math.floor(sorted.length / 2)]!, min: sorted[0]!, max: sorted.at(-1)!, bytes };
+}
+
+/** One scrape by curl: seconds and bytes, the body written to `out` when given. */
+function curlOnce(url: string, out = "/dev/null"): { seconds: number; bytes: number } {
+  const [t, size] = runOk("curl", ["-s", "-o", out, "-w", "%{time_total} %{size_download}", url]).split(" ");
+  return { seconds: Number(t), bytes: Number(size) };
+}
+
+const nextSecond = () => new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 5));
+
 /**
- * Median seconds of `n` sequential scrapes by curl, and the body's bytes;
- * `apart` starts each in a second of its own, so the exporter renders each afresh.
+ * `n` sequential scrapes by curl; `apart` starts each in a second of its own, so the
+ * exporter renders each afresh.
  */
-async function scrapeTime(url: string, n: number, apart = false): Promise<{ seconds: number; bytes: number }> {
+async function scrapeTime(url: string, n: number, apart = false, beside?: number[]): Promise<Timed> {
   const times: number[] = [];
   let bytes = 0;
   for (let i = 0; i < n; i++) {
-    if (apart) await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 5));
-    const [t, size] = runOk("curl", ["-s", "-o", "/dev/null", "-w", "%{time_total} %{size_download}", url]).split(" ");
-    times.push(Number(t));
-    bytes = Number(size);
+    if (apart) await nextSecond();
+    const one = curlOnce(url);
+    times.push(one.seconds);
+    bytes = one.bytes;
+    if (beside !== undefined) beside.push(curlOnce(besideUrl!).seconds);
   }
-  times.sort((a, b) => a - b);
-  return { seconds: times[Math.floor(n / 2)]!, bytes };
+  return summary(times, bytes);
+}
+
+/** The Pushgateway's /metrics, scraped right after each of ours when a list is given for it. */
+let besideUrl: string | undefined;
+
+const parsedLines = (body: string) => Number(/^etl_exporter_log_lines_total\{result="parsed"\} (\d+)$/m.exec(body)?.[1]);
+
+/**
+ * `n` scrapes, each the first after a line was read: at the start of a second a
+ * `file_processed` line is appended to a pipeline's log, and one scrape is timed 300 ms into
+ * the next second (the exporter polls every 250 ms); its body must count that line.
+ */
+async function scrapeAfterLine(url: string, dir: string, n: number, beside: number[]): Promise<Timed> {
+  const bodyFile = join(WORK, "after-line.txt");
+  curlOnce(url, bodyFile);
+  let expected = parsedLines(readFileSync(bodyFile, "utf8"));
+  const times: number[] = [];
+  let bytes = 0;
+  for (let i = 0; i < n; i++) {
+    await nextSecond();
+    const pipeline = `p${String((i * 137) % 1000).padStart(4, "0")}`;
+    const line = { ts: new Date().toISOString(), level: "info", event: "file_processed", pipeline, file: "bench.csv", records: 5, duration_ms: 1000 };
+    appendFileSync(join(dir, "logs", `${pipeline}.log`), JSON.stringify(line) + "\n");
+    expected += 1;
+    await nextSecond();
+    await new Promise((r) => setTimeout(r, 300));
+    const one = curlOnce(url, bodyFile);
+    const counted = parsedLines(readFileSync(bodyFile, "utf8"));
+    if (counted !== expected) throw new Error(`the scrape after a line counted ${counted} parsed lines, not ${expected}: the line was not read in time`);
+    times.push(one.seconds);
+    bytes = one.bytes;
+    beside.push(curlOnce(besideUrl!).seconds);
+  }
+  return summary(times, bytes);
 }
 
 async function startPushgateway(): Promise<{ child: ChildProcess; base: string }> {
@@ -171,50 +227,77 @@ async function sideBySide(note: Note): Promise<void> {
       const rssAfter = rssMb(exporter.child.pid!);
       await new Promise((r) => setTimeout(r, 2000));
       const rssSettled = rssMb(exporter.child.pid!);
+      const again = wrk([...load, exporter.url]);
+      await new Promise((r) => setTimeout(r, 2000));
+      const rssAgain = rssMb(exporter.child.pid!);
+      const plus = (mb: number) => `${mb >= 0 ? "+" : ""}${fmt(mb, 1)} MB`;
       note(`1 pipeline, wrk ${load.join(" ")}: requests/s (exporter / Pushgateway)`, `${fmt(ours.rps)} / ${fmt(theirs.rps)} = ${ratio(ours.rps, theirs.rps)}`);
       note("same: p50 (exporter / Pushgateway)", `${ours.p50} / ${theirs.p50}`);
       note("same: p99 (exporter / Pushgateway)", `${ours.p99} / ${theirs.p99} = ${ratio(parseMs(ours.p99), parseMs(theirs.p99))}`);
       note(
-        `exporter RSS before / after ${fmt(ours.rps * WRK_SECONDS)} scrapes / 2 s later`,
-        `${fmt(rssBefore, 1)} / ${fmt(rssAfter, 1)} / ${fmt(rssSettled, 1)} MB (${rssAfter - rssBefore >= 0 ? "+" : ""}${fmt(rssAfter - rssBefore, 1)} MB)`,
+        `exporter (node ${EXPORTER_V8_FLAGS.join(" ")}) RSS before / after ${fmt(ours.rps * WRK_SECONDS)} scrapes / 2 s later / 2 s after ${fmt(again.rps * WRK_SECONDS)} more`,
+        `${fmt(rssBefore, 1)} / ${fmt(rssAfter, 1)} / ${fmt(rssSettled, 1)} / ${fmt(rssAgain, 1)} MB (${plus(rssSettled - rssBefore)}, ${plus(rssAgain - rssBefore)})`,
       );
     } finally {
       await stop(exporter.child);
     }
-    // V8 grows its young generation from 1 to 16 MB semi-spaces under sustained load and keeps
-    // it; capped, the same load leaves RSS near where it started.
-    const capped = await startExporter(small, [SEMI_SPACE_FLAG]);
+    // Without the flag V8 grows its young generation from 1 to 16 MB semi-spaces under
+    // sustained load and keeps it.
+    const unflagged = await startExporter(small, []);
     try {
-      await fetch(capped.url);
-      const before = rssMb(capped.child.pid!);
-      const load = wrk(["-t1", "-c50", `-d${WRK_SECONDS}s`, capped.url]);
-      const after = rssMb(capped.child.pid!);
+      await fetch(unflagged.url);
+      const before = rssMb(unflagged.child.pid!);
+      const load = wrk(["-t1", "-c50", `-d${WRK_SECONDS}s`, unflagged.url]);
+      await new Promise((r) => setTimeout(r, 2000));
+      const after = rssMb(unflagged.child.pid!);
       note(
-        `exporter under node ${SEMI_SPACE_FLAG}: RSS before / after ${fmt(load.rps * WRK_SECONDS)} scrapes`,
+        `exporter without ${EXPORTER_V8_FLAGS.join(" ")}: RSS before / 2 s after ${fmt(load.rps * WRK_SECONDS)} scrapes`,
         `${fmt(before, 1)} / ${fmt(after, 1)} MB (${after - before >= 0 ? "+" : ""}${fmt(after - before, 1)} MB), ${fmt(load.rps)} requests/s`,
       );
     } finally {
-      await stop(capped.child);
+      await stop(unflagged.child);
     }
+  } finally {
+    await stop(pushgateway.child);
+  }
+}
 
-    // 2. 1,000 pipelines: one scrape.
+const range = (t: Timed) => `${fmt(t.seconds * 1000, 1)} ms (${fmt(t.min * 1000, 1)}–${fmt(t.max * 1000, 1)})`;
+
+/** 1,000 pipelines: one scrape, quiet, first of a second, and after a line was read, beside the Pushgateway's. */
+async function largeSideBySide(note: Note): Promise<void> {
+  const pushgateway = await startPushgateway();
+  try {
     const large = join(WORK, "1000-pipelines");
     generate(large, 1000, 200_000);
     const big = await startExporter(large);
     try {
       const text = etlFamiliesText(await (await fetch(big.url)).text());
       await push(pushgateway.base, text);
-      const ours = await scrapeTime(big.url, 15);
-      const fresh = await scrapeTime(big.url, 7, true);
-      const theirs = await scrapeTime(`${pushgateway.base}/metrics`, 15);
-      note("ETL series, 1,000 pipelines", `${fmt(etlSeries(text))} (Pushgateway holds ${fmt(etlSeries(await (await fetch(`${pushgateway.base}/metrics`)).text()))})`);
+      // Each of ours is followed by one of the Pushgateway's, so both see the same load of the moment.
+      besideUrl = `${pushgateway.base}/metrics`;
+      const theirsQuiet: number[] = [], theirsFresh: number[] = [], theirsAfterLine: number[] = [];
+      const ours = await scrapeTime(big.url, 15, false, theirsQuiet);
+      const fresh = await scrapeTime(big.url, 9, true, theirsFresh);
+      const afterLine = await scrapeAfterLine(big.url, large, 9, theirsAfterLine);
+      const theirs = summary([...theirsQuiet, ...theirsFresh, ...theirsAfterLine], 0);
+      const pushgatewayBytes = curlOnce(besideUrl).bytes;
+      note("ETL series, 1,000 pipelines logged (500 served: the default ETL_MAX_PIPELINES)", `${fmt(etlSeries(text))} (Pushgateway holds ${fmt(etlSeries(await (await fetch(`${pushgateway.base}/metrics`)).text()))})`);
       note(
-        "1,000 pipelines: one scrape, median of 15 (exporter / Pushgateway)",
-        `${fmt(ours.seconds * 1000, 1)} ms / ${fmt(theirs.seconds * 1000, 1)} ms = ${ratio(ours.seconds, theirs.seconds)} (bodies ${fmt(ours.bytes / 1e6, 2)} / ${fmt(theirs.bytes / 1e6, 2)} MB)`,
+        "Pushgateway: one scrape of the same series, median (range) of 33, each right after one of ours",
+        `${range(theirs)} (body ${fmt(pushgatewayBytes / 1e6, 2)} MB)`,
       );
       note(
-        "1,000 pipelines: first scrape of a second, rendered afresh, median of 7 (exporter / Pushgateway)",
-        `${fmt(fresh.seconds * 1000, 1)} ms / ${fmt(theirs.seconds * 1000, 1)} ms = ${ratio(fresh.seconds, theirs.seconds)}`,
+        "1,000 pipelines: one scrape, median (range) of 15 (exporter / Pushgateway right after each)",
+        `${range(ours)} / ${range(summary(theirsQuiet, 0))} = ${ratio(ours.seconds, summary(theirsQuiet, 0).seconds)} (body ${fmt(ours.bytes / 1e6, 2)} MB)`,
+      );
+      note(
+        "1,000 pipelines: first scrape of a second, nothing read since the last, median (range) of 9 (exporter / Pushgateway right after each)",
+        `${range(fresh)} / ${range(summary(theirsFresh, 0))} = ${ratio(fresh.seconds, summary(theirsFresh, 0).seconds)}`,
+      );
+      note(
+        "1,000 pipelines: first scrape after a line was read (and of its second), median (range) of 9 (exporter / Pushgateway right after each)",
+        `${range(afterLine)} / ${range(summary(theirsAfterLine, 0))} = ${ratio(afterLine.seconds, summary(theirsAfterLine, 0).seconds)}`,
       );
     } finally {
       await stop(big.child);
@@ -307,9 +390,10 @@ export async function scrapeBench(note: Note): Promise<void> {
     return;
   }
   mkdirSync(WORK, { recursive: true });
-  // BENCH_SCRAPE=flood (or side-by-side) runs one part alone.
+  // BENCH_SCRAPE=flood, one-pipeline or large (side-by-side: both of these) runs one part alone.
   const only = process.env.BENCH_SCRAPE;
-  if (only === undefined || only === "side-by-side") await sideBySide(note);
+  if (only === undefined || only === "side-by-side" || only === "one-pipeline") await sideBySide(note);
+  if (only === undefined || only === "side-by-side" || only === "large") await largeSideBySide(note);
   if (only === undefined || only === "flood") await flood(note);
 }
 

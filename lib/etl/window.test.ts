@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { foldEvent } from "./reducer.ts";
 import { createIngestState, WINDOW_SECONDS } from "./state.ts";
-import { windowTotals } from "./window.ts";
+import { windowTotals, windowTotalsOver } from "./window.ts";
 
 const processed = (ms: number, records: number) =>
   ({ ts: new Date(ms).toISOString(), level: "info", event: "file_processed", pipeline: "etl", file: "f", records, duration_ms: 1000 }) as const;
@@ -34,5 +34,19 @@ describe("windowTotals", () => {
     const state = createIngestState();
     foldEvent(state, processed(0, 1));
     expect(() => windowTotals(state.pipelines.etl!, 0, WINDOW_SECONDS + 1)).toThrow(RangeError);
+  });
+
+  it("sums several windows in one pass, each as alone (and as the slots say, counted by hand)", () => {
+    const state = createIngestState();
+    const t = 1_800_000_000_000;
+    for (const [ago, records] of [[0, 1], [59_000, 2], [60_000, 4], [299_000, 8]] as const) {
+      foldEvent(state, processed(t - ago, records));
+    }
+    const p = state.pipelines.etl!;
+    const [minute, five] = windowTotalsOver(p, t, [60, 300]);
+    expect(minute).toEqual({ records: 3, files: 2, durationUs: 2_000_000 });
+    expect(five).toEqual({ records: 15, files: 4, durationUs: 4_000_000 });
+    expect([minute, five]).toEqual([windowTotals(p, t, 60), windowTotals(p, t, 300)]);
+    expect(() => windowTotalsOver(p, t, [60, 301])).toThrow(RangeError);
   });
 });

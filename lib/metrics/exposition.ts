@@ -45,7 +45,8 @@ export function formatValue(value: number): string {
 
 // Families share one labels object across their samples (`{ pipeline }` in 12
 // ETL families): each is formatted once per render, not once per sample.
-type LabelStrings = Map<Sample["labels"], string>;
+/** Label sets formatted so far, by object: share one across the samples of a render. */
+export type LabelStrings = Map<Sample["labels"], string>;
 
 function formatLabels(labels: Sample["labels"], cache: LabelStrings): string {
   let out = cache.get(labels);
@@ -60,30 +61,46 @@ function formatLabels(labels: Sample["labels"], cache: LabelStrings): string {
   return out;
 }
 
-// Lines are collected and joined once: appending to one long string makes a
-// rope that costs a flatten and more garbage at 32,000 series.
-function renderFamily(family: Family, format: ExpositionFormat, lines: string[], labelStrings: LabelStrings): void {
-  const counterInOpenMetrics = format === "openmetrics" && family.type === "counter";
-  const name = counterInOpenMetrics ? family.name.replace(/_total$/, "") : family.name;
-  lines.push(`# HELP ${name} ${escapeHelp(family.help, format)}`, `# TYPE ${name} ${family.type}`);
-  const total = counterInOpenMetrics ? `${name}_total` : undefined;
-  for (const sample of family.values) {
+const counterInOpenMetrics = (family: Family, format: ExpositionFormat) => format === "openmetrics" && family.type === "counter";
+const exposedName = (family: Family, format: ExpositionFormat) => counterInOpenMetrics(family, format) ? family.name.replace(/_total$/, "") : family.name;
+
+/** The `# HELP` and `# TYPE` lines of a family, each ending with a newline. */
+export function familyHeader(family: Family, format: ExpositionFormat): string {
+  const name = exposedName(family, format);
+  return `# HELP ${name} ${escapeHelp(family.help, format)}\n# TYPE ${name} ${family.type}\n`;
+}
+
+/**
+ * The lines of `samples` of `family` (its own or some of them), each ending with a newline.
+ * Lines are collected and joined once: appending to one long string makes a
+ * rope that costs a flatten and more garbage at 32,000 series.
+ */
+export function renderSamples(family: Family, format: ExpositionFormat, samples: readonly Sample[], labelStrings: LabelStrings): string {
+  if (samples.length === 0) return "";
+  const name = exposedName(family, format);
+  const total = counterInOpenMetrics(family, format) ? `${name}_total` : undefined;
+  const lines: string[] = [];
+  for (const sample of samples) {
     const sampleName = total === undefined ? (sample.metricName ?? name) : sample.metricName === undefined ? total : `${sample.metricName}_total`;
     lines.push(`${sampleName}${formatLabels(sample.labels, labelStrings)} ${formatValue(sample.value)}`);
   }
+  lines.push("");
+  return lines.join("\n");
+}
+
+/**
+ * A body from the blocks of its families in order, each block a family's
+ * header and sample lines: text 0.0.4 leaves a blank line between families,
+ * as prom-client does; OpenMetrics ends with `# EOF`.
+ */
+export function joinFamilyBlocks(blocks: readonly string[], format: ExpositionFormat): string {
+  // Empty: a bare newline in text, as prom-client writes; OpenMetrics is just its end marker.
+  if (blocks.length === 0) return format === "openmetrics" ? "# EOF\n" : "\n";
+  return format === "openmetrics" ? blocks.join("") + "# EOF\n" : blocks.join("\n");
 }
 
 /** The body of a scrape holding `families`, in order. */
 export function renderFamilies(families: readonly Family[], format: ExpositionFormat): string {
-  // Empty: a bare newline in text, as prom-client writes; OpenMetrics is just its end marker.
-  if (families.length === 0) return format === "openmetrics" ? "# EOF\n" : "\n";
-  const lines: string[] = [];
   const labelStrings: LabelStrings = new Map();
-  families.forEach((family, i) => {
-    // Text 0.0.4 leaves a blank line between families, as prom-client does.
-    if (i > 0 && format === "text") lines.push("");
-    renderFamily(family, format, lines, labelStrings);
-  });
-  lines.push(format === "openmetrics" ? "# EOF\n" : "");
-  return lines.join("\n");
+  return joinFamilyBlocks(families.map((f) => familyHeader(f, format) + renderSamples(f, format, f.values, labelStrings)), format);
 }

@@ -67,18 +67,44 @@ export function histogramFamily(
   series: readonly HistogramSeries[],
 ): Family {
   const values: Sample[] = [];
-  const bucketName = `${name}_bucket`;
-  const sumName = `${name}_sum`;
-  const countName = `${name}_count`;
-  for (const s of series) {
-    let cumulative = 0;
-    for (let i = 0; i <= upperBounds.length; i++) {
-      cumulative += s.bucketCounts[i] ?? 0;
-      const le = i < upperBounds.length ? upperBounds[i]! : "+Inf";
-      values.push({ labels: { ...s.labels, le }, value: cumulative, metricName: bucketName });
-    }
-    values.push({ labels: s.labels, value: s.sum, metricName: sumName });
-    values.push({ labels: s.labels, value: s.count, metricName: countName });
-  }
+  for (const s of series) pushHistogramSamples(name, upperBounds, s, values);
   return { name, help, type: "histogram", values };
+}
+
+/** Appends the `_bucket`, `_sum` and `_count` samples of one histogram series to `out`. */
+export function pushHistogramSamples(name: string, upperBounds: readonly number[], s: HistogramSeries, out: Sample[]): void {
+  const bucketName = `${name}_bucket`;
+  let cumulative = 0;
+  for (let i = 0; i <= upperBounds.length; i++) {
+    cumulative += s.bucketCounts[i] ?? 0;
+    const le = i < upperBounds.length ? upperBounds[i]! : "+Inf";
+    out.push({ labels: { ...s.labels, le }, value: cumulative, metricName: bucketName });
+  }
+  out.push({ labels: s.labels, value: s.sum, metricName: `${name}_sum` });
+  out.push({ labels: s.labels, value: s.count, metricName: `${name}_count` });
+}
+
+/**
+ * Families whose samples are made pipeline by pipeline, each pipeline's
+ * after the one before in `names` order: the families of a scrape are the
+ * `heads` with every pipeline's samples, and a renderer can keep each
+ * pipeline's part and make again only the parts that changed.
+ */
+export interface PerPipelineFamilies {
+  /** Name, help and type of each family, with no samples. */
+  heads: readonly Family[];
+  /** Which families' samples depend on the clock (the rest only on the pipeline's state). */
+  clock: readonly boolean[];
+  /** The pipelines, in the order their samples are written. */
+  names: readonly string[];
+  /** Appends the samples of pipeline `name` to `out[i]` of each family `i` that has one. */
+  samples(name: string, out: readonly (Sample[] | undefined)[]): void;
+}
+
+/** The families of `table` with every pipeline's samples. */
+export function allFamilies(table: PerPipelineFamilies): Family[] {
+  const families = table.heads.map((head) => ({ ...head, values: [] as Sample[] }));
+  const out = families.map((f) => f.values);
+  for (const name of table.names) table.samples(name, out);
+  return families;
 }

@@ -8,7 +8,9 @@
  * so a new line shows in the very next scrape, and time-based gauges are
  * correct to the second scraped. Meant for the exporter's state, which only
  * the reading of lines changes; a source whose state changes otherwise must
- * render through {@link ./render.ts} directly.
+ * render through {@link ./render.ts} directly. A body made afresh is made by
+ * {@link ./incremental_render.ts}: only the pipelines that changed, and the
+ * clock's families, are written again.
  *
  * @example
  * ```ts
@@ -22,7 +24,9 @@ import type { IngestState } from "../etl/state.ts";
 import type { Snapshot } from "../etl/snapshot.ts";
 import type { Family } from "./family.ts";
 import type { ExpositionFormat } from "./negotiate.ts";
-import { renderMetrics, type RenderedMetrics } from "./render.ts";
+import { incrementalRenderer, type IncrementalRenderer } from "./incremental_render.ts";
+import { CONTENT_TYPES } from "./negotiate.ts";
+import type { RenderedMetrics } from "./render.ts";
 
 /** Renders like `renderMetrics`, reusing the body of the same second when nothing changed. */
 export type ScrapeRenderer = (snapshot: Snapshot, format: ExpositionFormat, processFamilies?: readonly Family[]) => RenderedMetrics;
@@ -46,11 +50,14 @@ const NO_FAMILIES: readonly Family[] = [];
 /** Makes a renderer holding the last body of each format. */
 export function perSecondRenderer(): ScrapeRenderer {
   const last = new Map<ExpositionFormat, Rendered>();
+  const renderers = new Map<ExpositionFormat, IncrementalRenderer>();
   return (snapshot, format, processFamilies = NO_FAMILIES) => {
     const key = changeKey(snapshot);
     const hit = last.get(format);
     if (hit !== undefined && hit.key === key && hit.state === snapshot.state && hit.catalog === snapshot.catalog && hit.processFamilies === processFamilies) return hit.rendered;
-    const rendered = renderMetrics(snapshot, format, processFamilies);
+    let render = renderers.get(format);
+    if (render === undefined) renderers.set(format, (render = incrementalRenderer(format)));
+    const rendered = { contentType: CONTENT_TYPES[format], body: render(snapshot, processFamilies) };
     last.set(format, { key, state: snapshot.state, catalog: snapshot.catalog, processFamilies, rendered });
     return rendered;
   };

@@ -27,6 +27,7 @@ import { createIngestState } from "../../lib/etl/state.ts";
 import { counted } from "../logging.ts";
 import { onShutdown, settingAsGiven, startWorker } from "../start.ts";
 import { readTlsOrExit } from "../tls.ts";
+import { trimHeapAfterGrowth } from "../heap_trim.ts";
 import { CHECKPOINT_VERSION, loadCheckpoint, writeCheckpoint } from "./checkpoint.ts";
 import { createTailer, type FilePosition } from "./tailer.ts";
 import { readCatalogFile, watchCatalogFile } from "./catalog_file.ts";
@@ -312,6 +313,8 @@ const server = await serveOrExit(app.fetch, { port: settings.exporterPort, hostn
   hostSetting: settingAsGiven(settings, "host"),
   tls,
 });
+// A burst of scrapes grows the old space with promoted garbage: given back once it is over.
+trimHeapAfterGrowth();
 log.info(`Exporter on ${tls ? "https" : "http"}://{host}:{port}/ reading {logDir}`, { host: settings.host, port: server.port, logDir });
 
 const saveCheckpoint = async () => {

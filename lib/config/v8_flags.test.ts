@@ -1,0 +1,16 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { EXPORTER_V8_FLAGS } from "./v8_flags.ts";
+
+const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), "utf8");
+
+describe("EXPORTER_V8_FLAGS", () => {
+  it("is what every start of the exporter passes", () => {
+    expect(EXPORTER_V8_FLAGS).toEqual(["--max-semi-space-size=2"]);
+    const npm = JSON.parse(read("package.json")).scripts.exporter as string;
+    expect(npm).toContain(`node ${EXPORTER_V8_FLAGS.join(" ")} dist/exporter.mjs`);
+    const deno = JSON.parse(read("deno.json")).tasks.exporter as string;
+    expect(deno).toContain(`--v8-flags=${EXPORTER_V8_FLAGS.join(",")} workers/exporter/main.ts`);
+    expect(read("deploy/compose/Dockerfile")).toContain(`CMD ${JSON.stringify(["node", ...EXPORTER_V8_FLAGS, "/app/exporter.mjs"]).replaceAll(",", ", ")}`);
+  });
+});
