@@ -156,8 +156,8 @@ async function whileStalled<T>(check: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Labels Prometheus adds to a target's series: not in the exporter's own text. */
-const TARGET_LABELS = new Set(["__name__", "job", "instance", "host", "service"]);
+/** Labels Prometheus adds to a target's series (and `stack`, the agents' external label, on the way to the center): not in the exporter's own text. */
+const TARGET_LABELS = new Set(["__name__", "job", "instance", "host", "service", "stack"]);
 /** One series as `<host> <name>{k=v,…}`: the exporter's labels, sorted, `le` spelled as a number. */
 function seriesKey(host: string, name: string, labels: Record<string, string>): string {
   const parts = Object.entries(labels).filter(([k]) => !TARGET_LABELS.has(k)).map(([k, v]) => `${k}=${k === "le" ? String(Number(v)) : v}`).sort();
