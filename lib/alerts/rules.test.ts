@@ -81,8 +81,12 @@ describe("the alert rules", () => {
   it("hold the always-on alerts off between runs, and read the run thresholds from the exporter's gauges", () => {
     const exprs = new Map(alertDefinitions().map((d) => [`${d.name} ${d.severity}`, d.expr]));
     for (const name of ["EtlHighFailureRate", "EtlLowThroughput", "EtlSlowProcessing"]) {
-      expect(exprs.get(`${name} warning`)).toMatch(/\nunless on\(job, instance, pipeline\) etl_pipeline_between_runs\{job="etl-metrics"\} == 1$/);
+      expect(exprs.get(`${name} warning`)).toMatch(/\nunless on\(job, instance, pipeline\) etl_pipeline_between_runs\{job="etl-metrics"\} == 1(\n|$)/);
     }
+    // A batch run younger than the rate's window is not judged on it.
+    expect(exprs.get("EtlLowThroughput warning")).toMatch(
+      /\nunless on\(job, instance, pipeline\) \(time\(\) - etl_last_run_start_timestamp_seconds\{job="etl-metrics"\} < 600 and on\(job, instance, pipeline\) etl_pipeline_info\{job="etl-metrics", kind="batch"\}\)$/,
+    );
     expect(exprs.get("EtlNoSuccessIn10Minutes warning")).toBe([
       'time() - etl_last_success_timestamp_seconds{job="etl-metrics"} > 600',
       'unless on(job, instance, pipeline) etl_pipeline_between_runs{job="etl-metrics"} == 1',
@@ -91,10 +95,10 @@ describe("the alert rules", () => {
     expect(exprs.get("EtlHealthCheckFailed critical")).toBe('etl_health_status{job="etl-metrics"} == 0');
     expect(exprs.get("EtlPipelineLate warning")).toBe('time() - etl_deadline_timestamp_seconds{job="etl-metrics"} > 0');
     expect(exprs.get("EtlPipelineLate critical")).toBe(
-      'time() - etl_deadline_timestamp_seconds{job="etl-metrics"} > on(job, instance, pipeline) etl_schedule_interval_seconds{job="etl-metrics"}',
+      'time() - etl_deadline_timestamp_seconds{job="etl-metrics"} > on(job, instance, pipeline) group_left() etl_schedule_interval_seconds{job="etl-metrics"}',
     );
     expect(exprs.get("EtlVolumeDrop warning")).toBe(
-      'etl_last_successful_run_records{job="etl-metrics"} < on(job, instance, pipeline) (0.5 * etl:last_successful_run_records:median_7d{job="etl-metrics"})',
+      'etl_last_successful_run_records{job="etl-metrics"} < on(job, instance, pipeline) group_left() (0.5 * etl:last_successful_run_records:median_7d{job="etl-metrics"})',
     );
     expect(alertRules().groups[1]).toEqual({
       name: "etl-recordings",

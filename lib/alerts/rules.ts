@@ -302,6 +302,9 @@ export function alertDefinitions(params: AlertParams = PRODUCTION_ALERT_PARAMS):
   const exporter = `job=${quote(params.exporterJob)}`;
   const pipeline = label("pipeline");
   const same = "on(job, instance, pipeline)";
+  // A comparison matched `on()` one-to-one keeps only the `on()` labels; `group_left` keeps all
+  // of the left side's (`host`, `service`, any target label) for routing and the notification.
+  const sameKeep = `${same} group_left()`;
   // The always-on alerts hold off for a batch pipeline waiting for its next run.
   const unlessBetweenRuns = `\nunless ${same} etl_pipeline_between_runs{${exporter}} == 1`;
   const { endpointDown, healthCheckFailed, noSuccess, highFailureRate, lowThroughput, slowProcessing } = params;
@@ -356,11 +359,14 @@ export function alertDefinitions(params: AlertParams = PRODUCTION_ALERT_PARAMS):
     {
       name: "EtlLowThroughput",
       severity: "warning",
-      expr: `rate(etl_records_total{${exporter}}[${formatDuration(lowThroughput.windowSeconds)}]) < ${lowThroughput.threshold}${unlessBetweenRuns}`,
+      // A batch run younger than the window is not judged on a window that is mostly before it.
+      expr: `rate(etl_records_total{${exporter}}[${formatDuration(lowThroughput.windowSeconds)}]) < ${lowThroughput.threshold}${unlessBetweenRuns}` +
+        `\nunless ${same} (time() - etl_last_run_start_timestamp_seconds{${exporter}} < ${lowThroughput.windowSeconds}` +
+        ` and ${same} etl_pipeline_info{${exporter}, kind="batch"})`,
       forSeconds: lowThroughput.forSeconds,
       summary: template`ETL pipeline ${pipeline} has low throughput`,
       description: template`Pipeline ${pipeline} processed ${value("fixed2")} records/s over the last ${describeSeconds(lowThroughput.windowSeconds)} (threshold ${String(lowThroughput.threshold)} records/s).`,
-      metrics: ["etl_records_total", "etl_pipeline_between_runs"],
+      metrics: ["etl_records_total", "etl_pipeline_between_runs", "etl_last_run_start_timestamp_seconds", "etl_pipeline_info"],
     },
     {
       name: "EtlSlowProcessing",
@@ -383,7 +389,7 @@ export function alertDefinitions(params: AlertParams = PRODUCTION_ALERT_PARAMS):
     {
       name: "EtlPipelineLate",
       severity: "critical",
-      expr: `time() - etl_deadline_timestamp_seconds{${exporter}} > ${same} etl_schedule_interval_seconds{${exporter}}`,
+      expr: `time() - etl_deadline_timestamp_seconds{${exporter}} > ${sameKeep} etl_schedule_interval_seconds{${exporter}}`,
       forSeconds: params.pipelineLate.forSeconds,
       summary: template`ETL pipeline ${pipeline} has missed another run`,
       description: template`Pipeline ${pipeline} has had no successful run by its deadline, ${value("duration")} ago: more than one full interval of its schedule. The data it feeds is a run behind.`,
@@ -401,7 +407,7 @@ export function alertDefinitions(params: AlertParams = PRODUCTION_ALERT_PARAMS):
     {
       name: "EtlRunTooLong",
       severity: "warning",
-      expr: `time() - etl_last_run_start_timestamp_seconds{${exporter}} > ${same} etl_pipeline_max_run_duration_seconds{${exporter}}\nand ${same} etl_runs_in_progress{${exporter}} == 1`,
+      expr: `time() - etl_last_run_start_timestamp_seconds{${exporter}} > ${sameKeep} etl_pipeline_max_run_duration_seconds{${exporter}}\nand ${same} etl_runs_in_progress{${exporter}} == 1`,
       forSeconds: params.runTooLong.forSeconds,
       summary: template`A run of ETL pipeline ${pipeline} is taking too long`,
       description: template`The run of pipeline ${pipeline} in progress started ${value("duration")} ago, longer than its max_run_duration: it may be hung (still heartbeating, making no progress).`,
@@ -410,7 +416,7 @@ export function alertDefinitions(params: AlertParams = PRODUCTION_ALERT_PARAMS):
     {
       name: "EtlEmptyRun",
       severity: "warning",
-      expr: `etl_last_successful_run_records{${exporter}} < ${same} etl_pipeline_min_records{${exporter}}`,
+      expr: `etl_last_successful_run_records{${exporter}} < ${sameKeep} etl_pipeline_min_records{${exporter}}`,
       forSeconds: params.emptyRun.forSeconds,
       summary: template`The last run of ETL pipeline ${pipeline} was empty`,
       description: template`The last successful run of pipeline ${pipeline} had ${value("fixed0")} records, fewer than its min_records.`,
@@ -419,7 +425,7 @@ export function alertDefinitions(params: AlertParams = PRODUCTION_ALERT_PARAMS):
     {
       name: "EtlVolumeDrop",
       severity: "warning",
-      expr: `etl_last_successful_run_records{${exporter}} < ${same} (${String(params.volumeDrop.ratio)} * ${VOLUME_MEDIAN_RECORD}{${exporter}})`,
+      expr: `etl_last_successful_run_records{${exporter}} < ${sameKeep} (${String(params.volumeDrop.ratio)} * ${VOLUME_MEDIAN_RECORD}{${exporter}})`,
       forSeconds: params.volumeDrop.forSeconds,
       summary: template`ETL pipeline ${pipeline} delivered far fewer records than usual`,
       description: template`The last successful run of pipeline ${pipeline} had ${value("fixed0")} records, under ${String(tidy(params.volumeDrop.ratio * 100))} % of the median of the last ${describeSeconds(params.volumeDrop.windowSeconds)}.`,

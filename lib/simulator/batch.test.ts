@@ -35,6 +35,10 @@ describe("createBatchEngine", () => {
     const run = drain(engine, 9_999);
     expect(run.at(-1)).toMatchObject({ atMs: 3_000, event: "etl_finished" });
     expect(run.filter((e) => e.event === "heartbeat")).toHaveLength(0);
+    // Files report the time they took at this speed (60 s / 60), as their log times say.
+    const files = run.filter((e) => e.event === "file_processed") as { atMs: number; duration_ms?: number }[];
+    expect(files.map((e) => e.duration_ms)).toEqual([1_000, 1_000, 1_000]);
+    expect(files.map((e) => e.atMs)).toEqual([1_000, 2_000, 3_000]);
     expect(engine.peekMs()).toBe(10_000);
   });
 

@@ -238,8 +238,18 @@ export function evaluateExpression(alert: AlertName, params: AlertParams, set: S
         return !(start !== undefined && t - start <= params.noSuccess.thresholdSeconds && batch.has(key));
       });
     }
+    case "EtlLowThroughput": {
+      // `unless` a batch run younger than the window.
+      const started = byPipeline(set, "etl_last_run_start_timestamp_seconds", job, t);
+      const batch = new Set<string>();
+      for (const s of select(set, "etl_pipeline_info", { ...job, kind: "batch" })) if (instant(set, s, t) !== undefined) batch.add(pipelineKey(s.labels));
+      return unlessBetweenRuns(set, params, t, alwaysOnExpression(alert, params, set, t)).filter((sample) => {
+        const key = pipelineKey(sample.labels);
+        const start = started.get(key);
+        return !(start !== undefined && t - start < params.lowThroughput.windowSeconds && batch.has(key));
+      });
+    }
     case "EtlHighFailureRate":
-    case "EtlLowThroughput":
     case "EtlSlowProcessing":
       return unlessBetweenRuns(set, params, t, alwaysOnExpression(alert, params, set, t));
     case "EtlPipelineLate": {

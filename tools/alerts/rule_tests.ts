@@ -296,8 +296,9 @@ function runBoundaryPlans(params: AlertParams): TestPlan[] {
   const e = params.evaluationIntervalSeconds;
   const tb = onGrid(params, 40 * g);
   const horizon = tb + 4 * e;
-  const orders = pipelineLabels(params, FIRES);
-  const customers = pipelineLabels(params, QUIET);
+  // With a target label beside the join's (job, instance, pipeline): the alert must keep it.
+  const orders = { ...pipelineLabels(params, FIRES), host: "etl-host-1" };
+  const customers = { ...pipelineLabels(params, QUIET), host: "etl-host-1" };
   const both = [orders, customers];
   const plans: TestPlan[] = [];
   const plan = (alert: AlertName, name: string, build: (grid: Grid) => void, extra: Record<string, string> = {}) => {
@@ -405,12 +406,14 @@ export function batchPlans(params: AlertParams): TestPlan[] {
     grid.up();
     grid.add("etl_health_status", orders, () => 1);
     grid.add("etl_last_success_timestamp_seconds", orders, () => 0);
+    // No record yet either: EtlLowThroughput waits for the run to be a window old.
+    grid.counter("etl_records_total", orders, () => 0);
     grid.add("etl_pipeline_between_runs", orders, (t) => (t < tb ? 1 : 0));
     grid.add("etl_runs_in_progress", orders, (t) => (t < tb ? 0 : 1));
     grid.add("etl_last_run_start_timestamp_seconds", orders, (t) => (t < tb ? 0 : tb));
     grid.add("etl_pipeline_info", { ...orders, kind: "batch", schedule: "every 1h" }, () => 1);
     plans.push({
-      name: `batch run start: ${FIRES}'s run starts at ${formatDuration(tb)}, its last success long before; EtlNoSuccessIn10Minutes waits ${formatDuration(threshold)} of the run`,
+      name: `batch run start: ${FIRES}'s run starts at ${formatDuration(tb)}, its last success long before; EtlNoSuccessIn10Minutes waits ${formatDuration(threshold)} of the run, EtlLowThroughput a window`,
       kind: "scenario",
       set: grid.set(),
       horizonSeconds: end,

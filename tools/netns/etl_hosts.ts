@@ -9,7 +9,8 @@
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
-import { parse } from "yaml";
+import { parse, stringify } from "yaml";
+import { formatDuration, parseDuration } from "../../lib/alerts/duration.ts";
 import { toYaml } from "../../lib/alerts/rules.ts";
 import { prometheusFlags } from "../../lib/stack/prometheus_flags.ts";
 import { PROMETHEUS_BINARY } from "../../commands/stack/native.ts";
@@ -37,6 +38,8 @@ export interface EtlHostOptions {
   /** Pipeline names; the simulator's default (`etl`) when absent. */
   pipelines?: string[];
   exporterEnv?: Record<string, string>;
+  /** More of the simulator's settings (a batch job: `ETL_BATCH_PIPELINES`). */
+  simulatorEnv?: Record<string, string>;
 }
 
 /** Starts a simulator and an exporter on `host` and waits until both answer. */
@@ -54,9 +57,28 @@ export async function startEtlHost(group: ProcessGroup, network: Network, host: 
     ETL_METRICS_PASSWORD_FILE: join(options.secretsDir, "metrics_password.bcrypt"),
     ETL_CONTROL_PASSWORD_FILE: join(options.secretsDir, "control_password.bcrypt"),
     ...(options.pipelines ? { ETL_PIPELINES: options.pipelines.join(",") } : {}),
+    ...options.simulatorEnv,
   });
   await group.waitHttp(`exporter-${host.name}`, `http://${host.address}:${EXPORTER_PORT}/-/healthy`, undefined, 60_000);
   await group.waitHttp(`simulator-${host.name}`, `http://${host.address}:${SIMULATOR_PORT}/-/healthy`, undefined, 60_000);
+}
+
+/**
+ * A pipeline catalog (the text of one, e.g. deploy/pipelines.example.yml,
+ * whose times are wall times at speed 1) for a simulator running `speed`
+ * times faster: `every`, `grace` and `max_run_duration` divided by the
+ * speed, as the simulator divides its batch interval. A cron `schedule`
+ * cannot be compressed, so it is refused.
+ */
+export function catalogForSpeed(text: string, speed: number): string {
+  const catalog = parse(text) as { pipelines: Record<string, Record<string, unknown>> };
+  for (const [name, entry] of Object.entries(catalog.pipelines)) {
+    if (entry.schedule !== undefined) throw new Error(`pipeline ${name}: a cron schedule cannot be run ${speed} times faster`);
+    for (const field of ["every", "grace", "max_run_duration"]) {
+      if (typeof entry[field] === "string") entry[field] = formatDuration(parseDuration(entry[field]) / speed);
+    }
+  }
+  return stringify(catalog);
 }
 
 /** A file-discovery file: one group per host, with its `host` label. */
