@@ -27,31 +27,59 @@ export const KNOWN_ERROR_TYPES = [
   "permission_denied",
 ] as const;
 
+/** What {@linkcode PipelineNameSchema} matches; shared with the fast path (`fast_event.ts`). */
+export const PIPELINE_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+
 /** A name safe as a Prometheus label value and as a file-name part. */
 export const PipelineNameSchema = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, "pipeline must match ^[a-z0-9][a-z0-9_-]{0,62}$");
+  .regex(PIPELINE_NAME_PATTERN, "pipeline must match ^[a-z0-9][a-z0-9_-]{0,62}$");
+
+/** What {@linkcode ErrorTypeSchema} matches; shared with the fast path (`fast_event.ts`). */
+export const ERROR_TYPE_PATTERN = /^[a-z][a-z0-9_]{0,62}$/;
 
 /** An error category: snake_case, short, so it stays a sane label value. */
 export const ErrorTypeSchema = z
   .string()
-  .regex(/^[a-z][a-z0-9_]{0,62}$/, "error_type must be snake_case, at most 63 characters");
+  .regex(ERROR_TYPE_PATTERN, "error_type must be snake_case, at most 63 characters");
+
+/** RFC 3339 time with milliseconds and an offset, e.g. `2026-11-23T10:00:00.000Z`. */
+export const EventTimeSchema = z.iso.datetime({ offset: true, precision: 3 });
+
+/**
+ * Bounds of the contract's fields, named so that the fast path
+ * (`fast_event.ts`) checks the same ones as these schemas.
+ */
+export const CONTRACT_BOUNDS = {
+  /** `run_id`, `event_id` and `version`, in UTF-16 code units (as zod counts). */
+  idLength: 64,
+  fileLength: 1024,
+  messageLength: 4096,
+  durationMs: 1e12,
+} as const;
+/** The levels of `level`. */
+export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+/** The values of a heartbeat's `state`. */
+export const HEARTBEAT_STATES = ["idle", "processing"] as const;
 
 const nonNegativeInt = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
-const nonNegativeNumber = z.number().nonnegative().max(1e12);
+const nonNegativeNumber = z.number().nonnegative().max(CONTRACT_BOUNDS.durationMs);
+const id = z.string().min(1).max(CONTRACT_BOUNDS.idLength);
+const fileName = z.string().min(1).max(CONTRACT_BOUNDS.fileLength);
+const message = z.string().max(CONTRACT_BOUNDS.messageLength);
 
 /** Fields every event carries. */
 const common = {
   /** Contract version; lines without it are read as version 1. */
   v: z.literal(LOG_CONTRACT_VERSION).optional(),
   /** RFC 3339 time with milliseconds and an offset, e.g. `2026-11-23T10:00:00.000Z`. */
-  ts: z.iso.datetime({ offset: true, precision: 3 }),
-  level: z.enum(["debug", "info", "warn", "error"]),
+  ts: EventTimeSchema,
+  level: z.enum(LOG_LEVELS),
   pipeline: PipelineNameSchema,
   /** Identifies one run of the ETL process (set at `etl_started`). */
-  run_id: z.string().min(1).max(64).optional(),
+  run_id: id.optional(),
   /** Makes a pushed event idempotent: a repeat of its pipeline's id within the dedupe window is not counted again. */
-  event_id: z.string().min(1).max(64).optional(),
+  event_id: id.optional(),
 };
 
 /**
@@ -61,7 +89,7 @@ const common = {
 export const EtlStartedSchema = z.object({
   ...common,
   event: z.literal("etl_started"),
-  version: z.string().max(64).optional(),
+  version: z.string().max(CONTRACT_BOUNDS.idLength).optional(),
 });
 
 /** The process is alive; sent regularly, also in the middle of a long file. */
@@ -69,21 +97,21 @@ export const HeartbeatSchema = z.object({
   ...common,
   event: z.literal("heartbeat"),
   /** What the process is doing at the moment. */
-  state: z.enum(["idle", "processing"]).optional(),
+  state: z.enum(HEARTBEAT_STATES).optional(),
 });
 
 /** A file was taken up; informational. */
 export const FileStartedSchema = z.object({
   ...common,
   event: z.literal("file_started"),
-  file: z.string().min(1).max(1024),
+  file: fileName,
 });
 
 /** A file was processed to the end. */
 export const FileProcessedSchema = z.object({
   ...common,
   event: z.literal("file_processed"),
-  file: z.string().min(1).max(1024),
+  file: fileName,
   records: nonNegativeInt,
   duration_ms: nonNegativeNumber,
   bytes: nonNegativeInt.optional(),
@@ -93,11 +121,11 @@ export const FileProcessedSchema = z.object({
 export const FileFailedSchema = z.object({
   ...common,
   event: z.literal("file_failed"),
-  file: z.string().min(1).max(1024),
+  file: fileName,
   error_type: ErrorTypeSchema,
   records: nonNegativeInt,
   duration_ms: nonNegativeNumber,
-  message: z.string().max(4096),
+  message,
 });
 
 /** How a run ended. */
@@ -116,7 +144,7 @@ export const EtlFinishedSchema = z.object({
   status: z.enum(RUN_STATUSES),
   records: nonNegativeInt.optional(),
   duration_ms: nonNegativeNumber.optional(),
-  message: z.string().max(4096).optional(),
+  message: message.optional(),
 });
 
 /** Any event of the contract, told apart by `event`. */

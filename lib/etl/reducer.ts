@@ -36,9 +36,8 @@ import {
 /** The error type that takes the place of types beyond {@linkcode MAX_ERROR_TYPES}. */
 export const OVERFLOW_ERROR_TYPE = "other";
 
-/** Folds one valid event into `state` and returns it. */
-export function foldEvent(state: IngestState, event: EtlEvent): IngestState {
-  const tsMs = Date.parse(event.ts);
+/** Folds one valid event into `state` and returns it; `tsMs` is `Date.parse(event.ts)`, when the caller has it already. */
+export function foldEvent(state: IngestState, event: EtlEvent, tsMs: number = Date.parse(event.ts)): IngestState {
   // hasOwn: names like "constructor" are valid and must not reach Object.prototype.
   let pipeline = Object.hasOwn(state.pipelines, event.pipeline) ? state.pipelines[event.pipeline] : undefined;
   if (pipeline === undefined) {

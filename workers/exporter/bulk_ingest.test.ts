@@ -203,6 +203,26 @@ describe("catch-up", () => {
     expect(state).toEqual(recount(text, { maxLineBytes: MAX }));
   });
 
+  it("replaces a worker that runs out of its capped old generation by an uncapped one, with the same counters", async () => {
+    let text = "";
+    for (let i = 0; i < 3000; i++) {
+      const ts = new Date(T0 + i * 137).toISOString();
+      text += JSON.stringify({ ts, level: "info", event: "file_processed", pipeline: `p${i % 300}`, file: "f", records: i, duration_ms: i / 10 }) + "\n";
+    }
+    writeFileSync(join(dir, "etl.log"), text);
+    let workers = -1;
+    const { state } = await bulk({
+      workers: 1,
+      chunkBytes: 64 * 1024,
+      workerOldGenerationMb: 1,
+      onFinish: (summary) => (workers = summary.workers),
+    });
+    expect(state).toEqual(recount(text, { maxLineBytes: MAX }));
+    expect(Object.keys(state.pipelines)).toHaveLength(300);
+    // The capped worker could not even start; its replacement parsed.
+    expect(workers).toBe(1);
+  });
+
   it("parses in this thread when no worker can start: module missing, or failing to load", async () => {
     const text = logText(200);
     writeFileSync(join(dir, "etl.log"), text);
