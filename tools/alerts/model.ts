@@ -214,6 +214,22 @@ function unlessBetweenRuns(set: SeriesSet, params: AlertParams, t: number, sampl
 }
 
 /**
+ * The always-on alerts' guard for batch pipelines: a run that started `young` ago
+ * is not judged yet (between runs, `unlessBetweenRuns` already holds them off).
+ */
+function unlessYoungBatchRun(set: SeriesSet, params: AlertParams, t: number, samples: ModelSample[], young: (ageSeconds: number) => boolean): ModelSample[] {
+  const job = { job: params.exporterJob };
+  const started = byPipeline(set, "etl_last_run_start_timestamp_seconds", job, t);
+  const batch = new Set<string>();
+  for (const s of select(set, "etl_pipeline_info", { ...job, kind: "batch" })) if (instant(set, s, t) !== undefined) batch.add(pipelineKey(s.labels));
+  return unlessBetweenRuns(set, params, t, samples).filter((sample) => {
+    const key = pipelineKey(sample.labels);
+    const start = started.get(key);
+    return !(start !== undefined && young(t - start) && batch.has(key));
+  });
+}
+
+/**
  * The value of one alert's expression at `t`, one sample per resulting
  * series (before the comparison filters nothing: only matching samples).
  * `severity` tells the two rules of an alert written twice apart.
@@ -227,28 +243,12 @@ export function evaluateExpression(alert: AlertName, params: AlertParams, set: S
   const job = { job: params.exporterJob };
   const out: ModelSample[] = [];
   switch (alert) {
-    case "EtlNoSuccessIn10Minutes": {
-      // `unless` a batch run younger than the threshold.
-      const started = byPipeline(set, "etl_last_run_start_timestamp_seconds", job, t);
-      const batch = new Set<string>();
-      for (const s of select(set, "etl_pipeline_info", { ...job, kind: "batch" })) if (instant(set, s, t) !== undefined) batch.add(pipelineKey(s.labels));
-      return unlessBetweenRuns(set, params, t, alwaysOnExpression(alert, params, set, t)).filter((sample) => {
-        const key = pipelineKey(sample.labels);
-        const start = started.get(key);
-        return !(start !== undefined && t - start <= params.noSuccess.thresholdSeconds && batch.has(key));
-      });
-    }
-    case "EtlLowThroughput": {
+    case "EtlNoSuccessIn10Minutes":
+      // `unless` a batch run no older than the threshold.
+      return unlessYoungBatchRun(set, params, t, alwaysOnExpression(alert, params, set, t), (age) => age <= params.noSuccess.thresholdSeconds);
+    case "EtlLowThroughput":
       // `unless` a batch run younger than the window.
-      const started = byPipeline(set, "etl_last_run_start_timestamp_seconds", job, t);
-      const batch = new Set<string>();
-      for (const s of select(set, "etl_pipeline_info", { ...job, kind: "batch" })) if (instant(set, s, t) !== undefined) batch.add(pipelineKey(s.labels));
-      return unlessBetweenRuns(set, params, t, alwaysOnExpression(alert, params, set, t)).filter((sample) => {
-        const key = pipelineKey(sample.labels);
-        const start = started.get(key);
-        return !(start !== undefined && t - start < params.lowThroughput.windowSeconds && batch.has(key));
-      });
-    }
+      return unlessYoungBatchRun(set, params, t, alwaysOnExpression(alert, params, set, t), (age) => age < params.lowThroughput.windowSeconds);
     case "EtlHighFailureRate":
     case "EtlSlowProcessing":
       return unlessBetweenRuns(set, params, t, alwaysOnExpression(alert, params, set, t));
