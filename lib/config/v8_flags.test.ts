@@ -6,11 +6,13 @@ const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta
 
 describe("EXPORTER_V8_FLAGS", () => {
   it("is what every start of the exporter passes", () => {
-    expect(EXPORTER_V8_FLAGS).toEqual(["--max-semi-space-size=2"]);
+    expect(EXPORTER_V8_FLAGS).toEqual(["--max-semi-space-size=1"]);
     const npm = JSON.parse(read("package.json")).scripts.exporter as string;
     expect(npm).toContain(`node ${EXPORTER_V8_FLAGS.join(" ")} dist/exporter.mjs`);
     const deno = JSON.parse(read("deno.json")).tasks.exporter as string;
     expect(deno).toContain(`--v8-flags=${EXPORTER_V8_FLAGS.join(",")} workers/exporter/main.ts`);
+    // npm run dev / deno task dev and npm run stack:local start it from code.
+    for (const starter of ["workers/dev.ts", "commands/stack/native.ts"]) expect(read(starter)).toMatch(/(name|worker) === "exporter" \? EXPORTER_V8_FLAGS/);
     expect(read("deploy/compose/Dockerfile")).toContain(`CMD ${JSON.stringify(["node", ...EXPORTER_V8_FLAGS, "/app/exporter.mjs"]).replaceAll(",", ", ")}`);
   });
 });
