@@ -8,7 +8,7 @@
  * @module
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { renderAlertmanagerConfig } from "../lib/alerts/alertmanager_config.ts";
 import { startNotificationSinks } from "../tools/alerts/notification_sinks.ts";
@@ -16,6 +16,9 @@ import { freePort } from "../tools/free_port.ts";
 
 /** Milliseconds from each POST to the e-mail and to the Slack message, in order. */
 export async function measureNotificationLatency(dir: string, count: number): Promise<{ emailMs: number[]; slackMs: number[] }> {
+  // A fresh Alertmanager state: its notification log from an earlier run already
+  // holds these alerts as sent, and it would not send them again for hours.
+  rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const { smtp, slack, channels, close } = await startNotificationSinks(dir, { smtp: await freePort(), slack: await freePort() });
   writeFileSync(join(dir, "receiver_password"), "unused");
