@@ -619,6 +619,7 @@ async function runScenario(ops: readonly Op[], maxLineBytes: number, chunkBytes:
   let destroyedSince = false;
   let hasCheckpoint = false;
   const remainders = logs.map(() => "");
+  let unique = 0;
 
   const poll = async (): Promise<void> => {
     await tailer.poll();
@@ -657,19 +658,24 @@ async function runScenario(ops: readonly Op[], maxLineBytes: number, chunkBytes:
         break;
       }
       case "bad": {
+        // Each unlike any other from its first bytes on (see the partial line below).
+        const n = ++unique;
         const text = {
-          malformed: '{"v":1,"ts":\n',
-          rejected: '{"event":"heartbeat","pipeline":"alpha"}\n',
+          malformed: `{"n":${n},"v":1,"ts":\n`,
+          rejected: `{"n":${n},"event":"heartbeat","pipeline":"alpha"}\n`,
           blank: "  \n",
-          too_long: `${"é".repeat(maxLineBytes)}\n`,
-          crlf: '{"v":1,"ts":"2026-11-23T10:00:00.000Z","level":"info","event":"heartbeat","pipeline":"alpha"}\r\n',
+          too_long: `${n}:${"é".repeat(maxLineBytes)}\n`,
+          crlf: `{"v":1,"ts":"${new Date(clock()).toISOString()}","level":"info","event":"heartbeat","pipeline":"alpha"}\r\n`,
         }[op.variant];
         write(op.log, text);
         break;
       }
       case "partial": {
-        // Half of a valid line now, the rest with the log's next write.
-        const line = `{"v":1,"ts":"2026-11-23T10:00:00.000Z","level":"info","event":"file_processed","pipeline":"${logs[op.log]!.pipeline}","file":"ß-${op.cut}.csv","records":3,"duration_ms":50}\n`;
+        // Half of a valid line now, the rest with the log's next write, which may open a new
+        // file. Files are told apart by their first 64 bytes (the README's known limits): no
+        // 64 bytes of this line, or of its tail and what follows, are without a unique value.
+        const n = ++unique;
+        const line = `{"v":1,"ts":"${new Date(clock()).toISOString()}","file":"ß-${n}.csv","records":${n},"level":"info","pipeline":"${logs[op.log]!.pipeline}","duration_ms":${n},"event":"file_processed"}\n`;
         const cut = Math.max(1, Math.floor(line.length * op.cut));
         write(op.log, line.slice(0, cut));
         remainders[op.log] = line.slice(cut);
