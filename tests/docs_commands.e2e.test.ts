@@ -258,6 +258,8 @@ describe("the docs' commands on a clean copy", () => {
       const text = await (await fetch(`http://127.0.0.1:${ctx.exporterPort}/metrics`)).text();
       return /^etl_starts_total\{pipeline="etl"\} [1-9]/m.test(text) ? true : undefined;
     }, 40_000, `npm run dev serving the simulator's pipeline (${devLog})`);
+    // The simulator logs before its own server listens: a loaded machine showed the gap.
+    await waitFor(async () => ((await fetch(`http://127.0.0.1:${ctx.simulatorPort}/-/healthy`)).ok ? true : undefined), 20_000, `the simulator of npm run dev listening (${devLog})`);
   }, 60_000);
 
   it.each(devCommands)("$doc: $command", ({ command }) => {
