@@ -6,9 +6,10 @@
  * once a second: when the old space has grown more than `growthBytes` past
  * its size after the last full collection, or has grown at all and then
  * stayed the same for a second (a burst ended), one full, compacting
- * collection is run, which gives the freed pages back. Idle, nothing runs; under load, at
- * most one a second. The young generation is bounded by `--max-semi-space-size`
- * instead (a start-up flag: see the README's "Memory after a load").
+ * collection is run, which gives the freed pages back. Idle, nothing runs;
+ * under load, at most one a second. The young generation is bounded by
+ * `--max-semi-space-size` instead (a start-up flag: see the README's
+ * "Memory after a load").
  *
  * `gc` is reached through `v8.setFlagsFromString("--expose-gc")` and a fresh
  * context, so no start-up flag is needed; where that is not available (it is on
@@ -22,9 +23,10 @@ import vm from "node:vm";
 /**
  * A full collection that also compacts. V8's own heuristics leave the pages a
  * burst left behind in place while each holds a few live objects (after the
- * README's load: 13 MB of old space for 9 MB live, +6 to +11 MB of RSS);
- * evacuating them gives those pages back (+2 to +3 MB). The flag is a GC
- * heuristic V8 reads at each full collection, so it is turned on only for this one.
+ * README's load: 13 MB of old space for 9 MB live, +6 to +11 MB of RSS over
+ * the RSS after a first scrape); evacuating them gives those pages back
+ * (+2 to +3 MB). The flag is a GC heuristic V8 reads at each full
+ * collection, so it is turned on only for this one.
  */
 export function compactingGc(): (() => void) | null {
   try {
