@@ -16,7 +16,7 @@ import { fileURLToPath } from "node:url";
 import process from "node:process";
 import { getLogger } from "@logtape/logtape";
 import { COMMON_SETTINGS } from "../lib/config/settings.ts";
-import { EXPORTER_V8_FLAGS } from "../lib/config/v8_flags.ts";
+import { v8FlagsFor } from "../lib/config/v8_flags.ts";
 import { metricsCredentialOptions, resolveCredential } from "./credentials.ts";
 import { listenFailure, serveFetch } from "./serve.ts";
 import { settingAsGiven, startWorker } from "./start.ts";
@@ -127,7 +127,7 @@ function commandFor(worker: "simulator" | "exporter"): [string, string[]] {
   const deno = (globalThis as { Deno?: { execPath(): string } }).Deno;
   const fromSource = import.meta.url.endsWith(".ts");
   const entry = fileURLToPath(new URL(fromSource ? `./${worker}/main.ts` : `./${worker}.mjs`, import.meta.url));
-  const v8Flags = worker === "exporter" ? EXPORTER_V8_FLAGS : [];
+  const v8Flags = v8FlagsFor(worker);
   if (deno) return [deno.execPath(), ["run", ...DENO_PERMISSIONS, ...(v8Flags.length > 0 ? [`--v8-flags=${v8Flags.join(",")}`] : []), entry]];
   return [process.execPath, [...v8Flags, entry]];
 }

@@ -29,7 +29,7 @@ import type { NotificationChannels } from "../../lib/alerts/notification_channel
 import { certificateRulesYaml } from "../../lib/alerts/certificate_rules.ts";
 import { type AlertParams, alertRulesYaml, PRODUCTION_ALERT_PARAMS } from "../../lib/alerts/rules.ts";
 import { defaultsOf } from "../../lib/config/settings.ts";
-import { EXPORTER_V8_FLAGS } from "../../lib/config/v8_flags.ts";
+import { v8FlagsFor } from "../../lib/config/v8_flags.ts";
 import { CA_CERT_FILE, serverFiles, TLS_SERVICES, type TlsService } from "../../lib/secrets/certificates.ts";
 import { PROMETHEUS_WEB_CONFIG_FILE } from "../../lib/secrets/secrets_layout.ts";
 import { LOCAL_STACK_SETTINGS, type NativeService, nativePorts } from "../../lib/stack/local_settings.ts";
@@ -226,8 +226,7 @@ export async function startNativeStack(options: NativeStackOptions): Promise<Nat
   // A part that stops while the rest starts fails the start, so the stack never comes up with a part dead.
   let exitsBefore = group.unexpectedExits.length;
   const startWorker = async (name: "simulator" | "exporter" | "receiver") => {
-    const v8Flags = name === "exporter" ? EXPORTER_V8_FLAGS : [];
-    group.start(name, process.execPath, [...v8Flags, join(root, `dist/${name}.mjs`)], workerEnv[name]);
+    group.start(name, process.execPath, [...v8FlagsFor(name), join(root, `dist/${name}.mjs`)], workerEnv[name]);
     const port = ports[name];
     await group.waitHttp(name, `${scheme}://${host}:${port}/-/healthy`, undefined, 30_000, exitsBefore, ca);
   };

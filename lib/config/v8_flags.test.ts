@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { EXPORTER_V8_FLAGS } from "./v8_flags.ts";
+import { EXPORTER_V8_FLAGS, v8FlagsFor } from "./v8_flags.ts";
 
 const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), "utf8");
 
@@ -12,7 +12,9 @@ describe("EXPORTER_V8_FLAGS", () => {
     const deno = JSON.parse(read("deno.json")).tasks.exporter as string;
     expect(deno).toContain(`--v8-flags=${EXPORTER_V8_FLAGS.join(",")} workers/exporter/main.ts`);
     // npm run dev / deno task dev and npm run stack:local start it from code.
-    for (const starter of ["workers/dev.ts", "commands/stack/native.ts"]) expect(read(starter)).toMatch(/(name|worker) === "exporter" \? EXPORTER_V8_FLAGS/);
+    expect(v8FlagsFor("exporter")).toEqual(EXPORTER_V8_FLAGS);
+    expect(v8FlagsFor("simulator")).toEqual([]);
+    for (const starter of ["workers/dev.ts", "commands/stack/native.ts"]) expect(read(starter)).toMatch(/v8FlagsFor\((name|worker)\)/);
     expect(read("deploy/compose/Dockerfile")).toContain(`CMD ${JSON.stringify(["node", ...EXPORTER_V8_FLAGS, "/app/exporter.mjs"]).replaceAll(",", ", ")}`);
   });
 });

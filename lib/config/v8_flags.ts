@@ -20,3 +20,8 @@
 
 /** Flags for `node` (for Deno: `--v8-flags=` and these joined by commas). */
 export const EXPORTER_V8_FLAGS: readonly string[] = ["--max-semi-space-size=1"];
+
+/** The flags a worker the dev and local-stack starters spawn is given: the exporter's, or none. */
+export function v8FlagsFor(worker: string): readonly string[] {
+  return worker === "exporter" ? EXPORTER_V8_FLAGS : [];
+}
