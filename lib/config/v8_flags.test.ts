@@ -15,6 +15,7 @@ describe("EXPORTER_V8_FLAGS", () => {
     expect(v8FlagsFor("exporter")).toEqual(EXPORTER_V8_FLAGS);
     expect(v8FlagsFor("simulator")).toEqual([]);
     for (const starter of ["workers/dev.ts", "commands/stack/native.ts"]) expect(read(starter)).toMatch(/v8FlagsFor\((name|worker)\)/);
+    expect(read("tools/netns/etl_hosts.ts")).toContain("[...EXPORTER_V8_FLAGS, bundle(\"exporter\")]");
     expect(read("deploy/compose/Dockerfile")).toContain(`CMD ${JSON.stringify(["node", ...EXPORTER_V8_FLAGS, "/app/exporter.mjs"]).replaceAll(",", ", ")}`);
   });
 });

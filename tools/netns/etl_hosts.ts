@@ -17,6 +17,7 @@ import { PROMETHEUS_BINARY } from "../../commands/stack/native.ts";
 import type { ProcessGroup } from "../../commands/stack/processes.ts";
 import type { Host, Network } from "./netns.ts";
 import { certificateRulesYaml } from "../../lib/alerts/certificate_rules.ts";
+import { EXPORTER_V8_FLAGS } from "../../lib/config/v8_flags.ts";
 
 /** The repository: where npm and vitest run (a bundle's own folder is dist/, so not import.meta). */
 export const ROOT = process.cwd();
@@ -46,7 +47,7 @@ export interface EtlHostOptions {
 export async function startEtlHost(group: ProcessGroup, network: Network, host: Host, options: EtlHostOptions): Promise<void> {
   const dataDir = join(options.runDir, "hosts", host.name);
   const common = { ETL_HOST: host.address, ETL_DATA_DIR: dataDir, ETL_LOG_LEVEL: "info" };
-  group.start(`exporter-${host.name}`, ...network.exec(host, process.execPath, [bundle("exporter")]), {
+  group.start(`exporter-${host.name}`, ...network.exec(host, process.execPath, [...EXPORTER_V8_FLAGS, bundle("exporter")]), {
     ...common, EXPORTER_PORT: String(EXPORTER_PORT), ...options.exporterEnv,
   });
   group.start(`simulator-${host.name}`, ...network.exec(host, process.execPath, [bundle("simulator")]), {
