@@ -17,7 +17,7 @@ import { PROMETHEUS_BINARY } from "../../commands/stack/native.ts";
 import type { ProcessGroup } from "../../commands/stack/processes.ts";
 import type { Host, Network } from "./netns.ts";
 import { certificateRulesYaml } from "../../lib/alerts/certificate_rules.ts";
-import { EXPORTER_V8_FLAGS } from "../../lib/config/v8_flags.ts";
+import { v8FlagsFor } from "../../lib/config/v8_flags.ts";
 
 /** The repository: where npm and vitest run (a bundle's own folder is dist/, so not import.meta). */
 export const ROOT = process.cwd();
@@ -26,7 +26,8 @@ export const EXPORTER_PORT = 8083;
 export const SIMULATOR_PORT = 8000;
 export const AGENT_PORT = 9090;
 
-const bundle = (name: string) => join(ROOT, `dist/${name}.mjs`);
+/** Node's arguments for a worker's bundle, with the V8 flags that worker is started with everywhere. */
+const bundleArgs = (name: string) => [...v8FlagsFor(name), join(ROOT, `dist/${name}.mjs`)];
 const password = (secretsDir: string, name: string) => readFileSync(join(secretsDir, name), "utf8").trim();
 
 /** How a host's workers run. */
@@ -47,10 +48,10 @@ export interface EtlHostOptions {
 export async function startEtlHost(group: ProcessGroup, network: Network, host: Host, options: EtlHostOptions): Promise<void> {
   const dataDir = join(options.runDir, "hosts", host.name);
   const common = { ETL_HOST: host.address, ETL_DATA_DIR: dataDir, ETL_LOG_LEVEL: "info" };
-  group.start(`exporter-${host.name}`, ...network.exec(host, process.execPath, [...EXPORTER_V8_FLAGS, bundle("exporter")]), {
+  group.start(`exporter-${host.name}`, ...network.exec(host, process.execPath, bundleArgs("exporter")), {
     ...common, EXPORTER_PORT: String(EXPORTER_PORT), ...options.exporterEnv,
   });
-  group.start(`simulator-${host.name}`, ...network.exec(host, process.execPath, [bundle("simulator")]), {
+  group.start(`simulator-${host.name}`, ...network.exec(host, process.execPath, bundleArgs("simulator")), {
     ...common,
     SIMULATOR_PORT: String(SIMULATOR_PORT),
     ETL_SPEED: String(options.speed),
